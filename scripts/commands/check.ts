@@ -1,0 +1,60 @@
+// `fleetfed check`: validates the inputs, proves manifests/ is a fresh render, and runs promtool on every
+// federator config. Writes nothing; exit 1 when any check fails.
+
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { diffTrees } from "../core/change.ts";
+import { EXIT_REFUSED, FleetfedError, type Problem } from "../core/errors.ts";
+import { buildFleet } from "../core/fleet.ts";
+import { readTree, writeTree } from "../io/files.ts";
+import { loadInputs, MANIFESTS_DIR } from "../io/inputs.ts";
+import { promtoolCheckConfig, requirePromtool } from "../io/promtool.ts";
+import type { Context } from "./context.ts";
+
+export async function checkCommand(ctx: Context): Promise<number> {
+  const inputs = await ctx.report.step("validating fleet.yaml, clusters/ and the snapshot", () =>
+    loadInputs(ctx.root, ctx.config),
+  );
+  const fleet = buildFleet(inputs.settings, inputs.snapshot, inputs.clusterFiles);
+  const dir = join(inputs.root, MANIFESTS_DIR);
+  const problems: Problem[] = [];
+
+  const files = await ctx.report.step("comparing manifests/ with a fresh render", async () =>
+    diffTrees(await readTree(dir), fleet.tree),
+  );
+  const hint = "manifests/ is generated: run fleetfed render and commit the result";
+  for (const p of files.added) problems.push({ file: `${MANIFESTS_DIR}/${p}`, message: "is missing", hint });
+  for (const p of files.changed)
+    problems.push({ file: `${MANIFESTS_DIR}/${p}`, message: "differs from a fresh render", hint });
+  for (const p of files.removed)
+    problems.push({ file: `${MANIFESTS_DIR}/${p}`, message: "is not produced by a fresh render", hint });
+
+  const promtool = await requirePromtool(ctx.env.ci);
+  const configs = [...fleet.tree.keys()]
+    .filter((p) => p.endsWith("/prometheus.yml"))
+    .map((p) => `${MANIFESTS_DIR}/${p}`);
+  if (promtool) {
+    // Run on the committed files when they are fresh, on the rendered ones otherwise: either way the real file.
+    const stale = files.added.length + files.changed.length > 0;
+    const scratch = stale ? await mkdtemp(join(tmpdir(), "fleetfed-check-")) : undefined;
+    try {
+      if (scratch) await writeTree(join(scratch, MANIFESTS_DIR), fleet.tree);
+      const found = await ctx.report.step(`promtool check config (${configs.length} files)`, () =>
+        promtoolCheckConfig(promtool, scratch ?? inputs.root, configs),
+      );
+      problems.push(...found);
+    } finally {
+      if (scratch) await rm(scratch, { recursive: true, force: true });
+    }
+  } else {
+    ctx.report.warn(
+      "promtool is not on PATH: skipped promtool check config (install the prometheus package)",
+    );
+  }
+  if (problems.length > 0) throw new FleetfedError(problems, EXIT_REFUSED);
+  ctx.out(
+    `ok: ${fleet.inventory.clusters.length} clusters, ${fleet.plan.leaves.length} leaf federator(s)${fleet.plan.global ? " + global" : ""}, ${fleet.tree.size} files fresh${promtool ? `, ${configs.length} configs pass promtool` : ""}\n`,
+  );
+  return 0;
+}

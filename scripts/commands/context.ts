@@ -1,0 +1,19 @@
+// What every command receives: where to work, where to print, and the environment facts it may use.
+// Only scripts/fleetfed.ts reads process.env; it fills this in.
+
+import type { Reporter } from "../io/terminal.ts";
+
+export interface Context {
+  /** Repository root, absolute. */
+  root: string;
+  /** --config, relative to the root or absolute; undefined means fleet.yaml. */
+  config?: string;
+  /** The command's result: stdout. */
+  out: (text: string) => void;
+  /** Progress, logs and warnings: stderr. */
+  report: Reporter;
+  env: {
+    /** CI=true: checks that need a missing binary fail instead of being skipped. */
+    ci: boolean;
+  };
+}

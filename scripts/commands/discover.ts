@@ -1,0 +1,52 @@
+// `fleetfed discover [--json]`: lists the clusters the configured sources find. Writes nothing.
+
+import { discover } from "../io/discovery.ts";
+import { loadInputs } from "../io/inputs.ts";
+import type { Context } from "./context.ts";
+
+export async function discoverCommand(ctx: Context, opts: { json: boolean }): Promise<number> {
+  const { settings } = await ctx.report.step("reading fleet.yaml and clusters/", () =>
+    loadInputs(ctx.root, ctx.config),
+  );
+  const result = await ctx.report.step("discovering clusters", () => discover(ctx.root, settings));
+  for (const w of result.warnings) ctx.report.warn(w);
+  ctx.report.info(
+    `${result.from}: ${result.zones} zones, ${result.records} records, ${result.clusters.length} clusters`,
+  );
+  if (opts.json) {
+    ctx.out(`${JSON.stringify({ clusters: result.clusters }, null, 2)}\n`);
+    return 0;
+  }
+  const rows = result.clusters.map((c) => [
+    c.cluster,
+    `${c.scheme}://${c.endpoint}`,
+    `${c.source.zoneName} (${c.source.zoneId})`,
+    describeRecord(c.source),
+  ]);
+  ctx.out(table(["cluster", "endpoint", "zone", "record"], rows));
+  return 0;
+}
+
+function describeRecord(s: {
+  type: string;
+  alias?: boolean;
+  setIdentifier?: string;
+  recordSets?: number;
+}): string {
+  return [
+    s.alias ? `${s.type} alias` : s.type,
+    s.setIdentifier !== undefined ? `set ${s.setIdentifier} of ${s.recordSets}` : "",
+  ]
+    .filter(Boolean)
+    .join(", ");
+}
+
+export function table(header: readonly string[], rows: readonly (readonly string[])[]): string {
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? "").length)));
+  const line = (cells: readonly string[]) =>
+    cells
+      .map((c, i) => c.padEnd(widths[i] ?? 0))
+      .join("  ")
+      .trimEnd();
+  return `${[line(header), ...rows.map(line)].join("\n")}\n`;
+}

@@ -1,0 +1,40 @@
+// `fleetfed render [--check]`: inputs → manifests/. With --check, names the stale files and exits 1.
+
+import { join } from "node:path";
+import { diffTrees } from "../core/change.ts";
+import { buildFleet } from "../core/fleet.ts";
+import { readTree, writeTree } from "../io/files.ts";
+import { loadInputs, MANIFESTS_DIR } from "../io/inputs.ts";
+import type { Context } from "./context.ts";
+
+export async function renderCommand(ctx: Context, opts: { check: boolean }): Promise<number> {
+  const inputs = await ctx.report.step("reading inputs", () => loadInputs(ctx.root, ctx.config));
+  const fleet = await ctx.report.step("rendering", () =>
+    buildFleet(inputs.settings, inputs.snapshot, inputs.clusterFiles),
+  );
+  const dir = join(inputs.root, MANIFESTS_DIR);
+  const files = diffTrees(await readTree(dir), fleet.tree);
+  const stale = [...files.added, ...files.changed, ...files.removed];
+  const { plan } = fleet;
+  const shape = `${fleet.inventory.clusters.length} clusters on ${plan.leaves.length} leaf federator(s)${plan.global ? " + global" : ""}`;
+  if (opts.check) {
+    if (stale.length === 0) {
+      ctx.out(`${MANIFESTS_DIR}/ is up to date (${shape})\n`);
+      return 0;
+    }
+    ctx.report.info(
+      `${MANIFESTS_DIR}/ differs from a fresh render; run fleetfed render and commit the result:`,
+    );
+    for (const p of files.added) ctx.report.info(`  missing   ${MANIFESTS_DIR}/${p}`);
+    for (const p of files.changed) ctx.report.info(`  stale     ${MANIFESTS_DIR}/${p}`);
+    for (const p of files.removed) ctx.report.info(`  unwanted  ${MANIFESTS_DIR}/${p}`);
+    return 1;
+  }
+  if (stale.length > 0) await writeTree(dir, fleet.tree);
+  ctx.out(
+    stale.length === 0
+      ? `${MANIFESTS_DIR}/ unchanged (${shape})\n`
+      : `rendered ${MANIFESTS_DIR}/: ${files.added.length} added, ${files.changed.length} changed, ${files.removed.length} removed (${shape})\n`,
+  );
+  return 0;
+}

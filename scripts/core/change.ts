@@ -1,0 +1,112 @@
+// Two fleets → what changed, in the terms a reviewer cares about: clusters added, removed and changed,
+// leaves affected, counts before and after, files touched, and the warnings that need a human.
+
+import type { Fleet } from "./fleet.ts";
+import type { Cluster } from "./inventory.ts";
+import { compare } from "./order.ts";
+import type { Tree } from "./render.ts";
+import type { Settings } from "./settings.ts";
+
+export interface PlacedCluster {
+  cluster: Cluster;
+  leaf: string;
+}
+
+export interface ClusterDelta {
+  id: string;
+  before: PlacedCluster;
+  after: PlacedCluster;
+  /** Names of the fields that differ, e.g. ["labels", "leaf"]. */
+  fields: string[];
+}
+
+export interface FleetCounts {
+  clusters: number;
+  leaves: number;
+  global: boolean;
+}
+
+export interface FleetChange {
+  added: PlacedCluster[];
+  removed: PlacedCluster[];
+  changed: ClusterDelta[];
+  leavesAffected: string[];
+  before: FleetCounts;
+  after: FleetCounts;
+  files: { added: string[]; removed: string[]; changed: string[] };
+  warnings: string[];
+}
+
+function placed(fleet: Fleet): Map<string, PlacedCluster> {
+  const map = new Map<string, PlacedCluster>();
+  for (const leaf of fleet.plan.leaves)
+    for (const c of leaf.clusters) map.set(c.id, { cluster: c, leaf: leaf.name });
+  return map;
+}
+
+function counts(fleet: Fleet): FleetCounts {
+  const clusters = fleet.plan.leaves.reduce((n, l) => n + l.clusters.length, 0);
+  return { clusters, leaves: fleet.plan.leaves.length, global: fleet.plan.global };
+}
+
+export function diffTrees(before: Tree, after: Tree): FleetChange["files"] {
+  const added = [...after.keys()].filter((p) => !before.has(p));
+  const removed = [...before.keys()].filter((p) => !after.has(p));
+  const changed = [...after.keys()].filter((p) => before.has(p) && before.get(p) !== after.get(p));
+  return { added: added.sort(compare), removed: removed.sort(compare), changed: changed.sort(compare) };
+}
+
+function changedFields(a: PlacedCluster, b: PlacedCluster): string[] {
+  const x = a.cluster;
+  const y = b.cluster;
+  const fields: string[] = [];
+  if (x.endpoint !== y.endpoint) fields.push("endpoint");
+  if (x.scheme !== y.scheme) fields.push("scheme");
+  if (JSON.stringify(x.labels) !== JSON.stringify(y.labels)) fields.push("labels");
+  if (x.scrapeInterval.ms !== y.scrapeInterval.ms) fields.push("scrapeInterval");
+  if (x.scrapeTimeout.ms !== y.scrapeTimeout.ms) fields.push("scrapeTimeout");
+  if (JSON.stringify(x.match) !== JSON.stringify(y.match)) fields.push("match");
+  if (a.leaf !== b.leaf) fields.push("leaf");
+  return fields;
+}
+
+export function describeChange(settings: Settings, before: Fleet, after: Fleet, onDisk: Tree): FleetChange {
+  const a = placed(before);
+  const b = placed(after);
+  const added = [...b.values()].filter((p) => !a.has(p.cluster.id));
+  const removed = [...a.values()].filter((p) => !b.has(p.cluster.id));
+  const changed: ClusterDelta[] = [];
+  for (const [id, now] of b) {
+    const was = a.get(id);
+    if (!was) continue;
+    const fields = changedFields(was, now);
+    if (fields.length > 0) changed.push({ id, before: was, after: now, fields });
+  }
+  const files = diffTrees(onDisk, after.tree);
+  const leavesAffected = new Set<string>();
+  for (const path of [...files.added, ...files.removed, ...files.changed]) {
+    const m = /^federation\/([^/]+)\//.exec(path);
+    if (m?.[1]) leavesAffected.add(m[1]);
+  }
+  const warnings: string[] = [];
+  if (removed.length > settings.safety.maxRemovals) {
+    warnings.push(
+      `${removed.length} clusters would be removed, more than safety.maxRemovals (${settings.safety.maxRemovals}); review the removals before merging`,
+    );
+  }
+  return {
+    added,
+    removed,
+    changed,
+    leavesAffected: [...leavesAffected].sort(compare),
+    before: counts(before),
+    after: counts(after),
+    files,
+    warnings,
+  };
+}
+
+export function isEmptyChange(change: FleetChange): boolean {
+  const f = change.files;
+  return f.added.length + f.removed.length + f.changed.length === 0;
+}

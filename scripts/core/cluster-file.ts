@@ -1,0 +1,101 @@
+// clusters/<cluster>.yaml → ClusterFile: the human-owned facts about one cluster.
+
+import { type Duration, parseDuration } from "./duration.ts";
+import { type Problem, throwIfAny } from "./errors.ts";
+import { validateAgainstSchema } from "./schema.ts";
+import { FEDERATOR_LABEL, type Scheme } from "./settings.ts";
+import { parseYaml, type YamlSource } from "./yaml.ts";
+
+export interface ClusterFile {
+  cluster: string;
+  /** Path of the file relative to the root, for messages. */
+  file: string;
+  endpoint?: string;
+  scheme?: Scheme;
+  labels: Readonly<Record<string, string>>;
+  scrapeInterval?: Duration;
+  scrapeTimeout?: Duration;
+  match?: readonly string[];
+  enabled: boolean;
+  leaf?: string;
+}
+
+interface RawClusterFile {
+  cluster: string;
+  endpoint?: string;
+  scheme?: Scheme;
+  labels?: Record<string, string>;
+  scrapeInterval?: string;
+  scrapeTimeout?: string;
+  match?: string[];
+  enabled: boolean;
+  leaf?: string;
+}
+
+/**
+ * Parses one cluster file. `expectedId` is the file name without its extension; `clusterLabel` is
+ * reserved because fleetfed sets it on every target itself.
+ */
+export function parseClusterFile(
+  text: string,
+  file: string,
+  expectedId: string,
+  clusterLabel: string,
+): ClusterFile {
+  const { source, problems } = parseYaml(text, file);
+  throwIfAny(problems);
+  const src = source as YamlSource;
+  throwIfAny(validateAgainstSchema(src, "cluster"));
+  const raw = src.value as RawClusterFile;
+  const issues: Problem[] = [];
+  const at = (path: string[], message: string, hint?: string, key = false) =>
+    issues.push({ file, ...src.locate(path, { key }), field: path.join("."), message, hint });
+
+  if (raw.cluster !== expectedId) {
+    at(
+      ["cluster"],
+      `"${raw.cluster}" differs from the file name "${expectedId}"`,
+      `rename the file to ${raw.cluster}.yaml or set cluster: ${expectedId}`,
+    );
+  }
+  for (const name of Object.keys(raw.labels ?? {})) {
+    if (name === clusterLabel || name === FEDERATOR_LABEL || name.startsWith("__")) {
+      at(
+        ["labels", name],
+        `label "${name}" is reserved`,
+        `fleetfed sets ${clusterLabel} and ${FEDERATOR_LABEL} itself, and names starting with __ are internal to Prometheus; remove it`,
+        true,
+      );
+    }
+  }
+  if (raw.endpoint !== undefined) {
+    const port = Number(raw.endpoint.slice(raw.endpoint.lastIndexOf(":") + 1));
+    if (port < 1 || port > 65535)
+      at(["endpoint"], `port ${port} is out of range`, "use a port from 1 to 65535");
+  }
+  const interval =
+    raw.scrapeInterval === undefined ? undefined : (parseDuration(raw.scrapeInterval) as Duration);
+  const timeout =
+    raw.scrapeTimeout === undefined ? undefined : (parseDuration(raw.scrapeTimeout) as Duration);
+  if (interval?.ms === 0) at(["scrapeInterval"], "must be longer than 0s");
+  if (interval && timeout && timeout.ms > interval.ms) {
+    at(
+      ["scrapeTimeout"],
+      `${timeout.text} is longer than scrapeInterval ${interval.text}`,
+      "make scrapeTimeout no longer than scrapeInterval",
+    );
+  }
+  throwIfAny(issues);
+  return {
+    cluster: raw.cluster,
+    file,
+    ...(raw.endpoint !== undefined && { endpoint: raw.endpoint }),
+    ...(raw.scheme !== undefined && { scheme: raw.scheme }),
+    labels: raw.labels ?? {},
+    ...(interval && { scrapeInterval: interval }),
+    ...(timeout && { scrapeTimeout: timeout }),
+    ...(raw.match && { match: raw.match }),
+    enabled: raw.enabled,
+    ...(raw.leaf !== undefined && { leaf: raw.leaf }),
+  };
+}

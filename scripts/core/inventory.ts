@@ -1,0 +1,97 @@
+// Snapshot + clusters/*.yaml + settings → Inventory: every cluster to federate, with its effective
+// endpoint, labels and scrape settings. Manual clusters, overrides and `enabled: false` are applied here.
+
+import type { ClusterFile } from "./cluster-file.ts";
+import { type Duration, durationFromMs } from "./duration.ts";
+import { type Problem, throwIfAny } from "./errors.ts";
+import { compare, sortedBy } from "./order.ts";
+import type { Scheme, Settings } from "./settings.ts";
+import type { DiscoveredCluster } from "./snapshot.ts";
+
+export interface Cluster {
+  id: string;
+  endpoint: string;
+  scheme: Scheme;
+  /** User labels, sorted by name; never the cluster or federator label. */
+  labels: readonly (readonly [string, string])[];
+  scrapeInterval: Duration;
+  scrapeTimeout: Duration;
+  match: readonly string[];
+  origin: "route53" | "manual";
+  /** Leaf the cluster file pins it to, if any. */
+  pin?: string;
+}
+
+export interface Inventory {
+  /** Clusters to federate, sorted by id. */
+  clusters: readonly Cluster[];
+  /** Clusters kept out with `enabled: false`, sorted. */
+  disabled: readonly string[];
+}
+
+/**
+ * `lenient` drops clusters that have no endpoint instead of failing: the fleet as it was before a sync,
+ * when a new cluster file names a cluster only the new discovery knows.
+ */
+export function buildInventory(
+  settings: Settings,
+  discovered: readonly DiscoveredCluster[],
+  files: readonly ClusterFile[],
+  opts: { lenient?: boolean } = {},
+): Inventory {
+  const problems: Problem[] = [];
+  const byId = new Map(files.map((f) => [f.cluster, f]));
+  const ids = new Set([...discovered.map((d) => d.cluster), ...byId.keys()]);
+  const found = new Map(discovered.map((d) => [d.cluster, d]));
+  const clusters: Cluster[] = [];
+  const disabled: string[] = [];
+  const fed = settings.federation;
+
+  for (const id of [...ids].sort(compare)) {
+    const file = byId.get(id);
+    const d = found.get(id);
+    if (file && !file.enabled) {
+      disabled.push(id);
+      continue;
+    }
+    const endpoint = file?.endpoint ?? d?.endpoint;
+    if (endpoint === undefined) {
+      if (opts.lenient) continue;
+      problems.push({
+        file: file?.file,
+        line: 1,
+        field: "endpoint",
+        message: `cluster "${id}" is not in Route 53, so it needs an endpoint`,
+        hint: "add endpoint: <host>:<port> of its Prometheus, or enabled: false to keep the file without federating it",
+      });
+      continue;
+    }
+    const scrapeInterval = file?.scrapeInterval ?? fed.scrapeInterval;
+    // A longer interval keeps the default timeout; a shorter one caps it, so the override alone stays valid.
+    const scrapeTimeout =
+      file?.scrapeTimeout ??
+      (fed.scrapeTimeout.ms <= scrapeInterval.ms ? fed.scrapeTimeout : durationFromMs(scrapeInterval.ms));
+    if (scrapeTimeout.ms > scrapeInterval.ms) {
+      problems.push({
+        file: file?.file,
+        field: "scrapeTimeout",
+        message: `${scrapeTimeout.text} is longer than the scrape interval ${scrapeInterval.text}`,
+        hint: "set scrapeTimeout no longer than scrapeInterval",
+      });
+      continue;
+    }
+    clusters.push({
+      id,
+      endpoint,
+      scheme: file?.scheme ?? d?.scheme ?? settings.discovery.route53?.scheme ?? "http",
+      labels: sortedBy(Object.entries(file?.labels ?? {}), ([k]) => k),
+      scrapeInterval,
+      scrapeTimeout,
+      match: file?.match ?? fed.match,
+      origin: d ? "route53" : "manual",
+      ...(file?.leaf !== undefined && { pin: file.leaf }),
+    });
+  }
+  throwIfAny(problems);
+  return { clusters, disabled };
+}

@@ -1,0 +1,115 @@
+// Inventory + the previous placement → FederationPlan: which leaf federator scrapes which cluster, and
+// whether a global federator sits above the leaves.
+//
+// Placement is sticky: a cluster stays on the leaf the snapshot records for it, so adding or removing
+// one cluster changes one leaf's files. New clusters go to the emptiest leaf with room (ties: lowest
+// name) and a new leaf opens only when every leaf is full. No leaf ever holds more than shardSize.
+
+import { type Problem, throwIfAny } from "./errors.ts";
+import type { Cluster, Inventory } from "./inventory.ts";
+import { compare } from "./order.ts";
+import type { Placement } from "./snapshot.ts";
+
+export interface Leaf {
+  name: string;
+  /** Sorted by id. */
+  clusters: readonly Cluster[];
+}
+
+export interface FederationPlan {
+  /** Sorted by name; at least one. */
+  leaves: readonly Leaf[];
+  /** True when there is more than one leaf: a global federator scrapes them. */
+  global: boolean;
+  /** Name of the federator at the top of the tree, which Grafana reads. */
+  top: string;
+  placement: Placement;
+  shardSize: number;
+}
+
+export const GLOBAL = "global";
+
+export function leafName(index: number): string {
+  return `leaf-${String(index).padStart(3, "0")}`;
+}
+
+const byLeafName = (a: string, b: string) => Number(a.slice(5)) - Number(b.slice(5)) || compare(a, b);
+
+export function planFederation(inventory: Inventory, previous: Placement, shardSize: number): FederationPlan {
+  const present = new Map(inventory.clusters.map((c) => [c.id, c]));
+  const leaves = new Map<string, string[]>();
+  const placed = new Set<string>();
+
+  for (const [leaf, ids] of [...previous].sort(([a], [b]) => byLeafName(a, b))) {
+    const kept = ids.filter((id) => present.has(id) && !placed.has(id) && present.get(id)?.pin === undefined);
+    for (const id of kept) placed.add(id);
+    leaves.set(leaf, [...kept].sort(compare));
+  }
+
+  const problems: Problem[] = [];
+  for (const c of inventory.clusters) {
+    if (c.pin === undefined) continue;
+    const list = leaves.get(c.pin) ?? [];
+    list.push(c.id);
+    list.sort(compare);
+    leaves.set(c.pin, list);
+    placed.add(c.id);
+  }
+
+  for (const [leaf, ids] of leaves) {
+    if (ids.length <= shardSize) continue;
+    const pinned = ids.filter((id) => present.get(id)?.pin === leaf);
+    if (pinned.length > shardSize) {
+      problems.push({
+        field: "leaf",
+        message: `${pinned.length} clusters are pinned to ${leaf}, more than federation.shardSize (${shardSize}): ${pinned.join(", ")}`,
+        hint: "pin fewer clusters to this leaf or raise federation.shardSize",
+      });
+      continue;
+    }
+    // shardSize was lowered: keep the pinned clusters and the first others, re-place the rest.
+    const keep = [...pinned, ...ids.filter((id) => !pinned.includes(id)).slice(0, shardSize - pinned.length)];
+    for (const id of ids) if (!keep.includes(id)) placed.delete(id);
+    leaves.set(leaf, keep.sort(compare));
+  }
+  throwIfAny(problems);
+
+  for (const c of inventory.clusters) {
+    if (placed.has(c.id)) continue;
+    let target: string | undefined;
+    for (const [leaf, ids] of leaves) {
+      if (ids.length >= shardSize) continue;
+      const best = target === undefined ? undefined : (leaves.get(target) as string[]);
+      if (
+        best === undefined ||
+        ids.length < best.length ||
+        (ids.length === best.length && byLeafName(leaf, target as string) < 0)
+      ) {
+        target = leaf;
+      }
+    }
+    if (target === undefined) {
+      let i = 0;
+      while (leaves.has(leafName(i))) i++;
+      target = leafName(i);
+      leaves.set(target, []);
+    }
+    (leaves.get(target) as string[]).push(c.id);
+    placed.add(c.id);
+  }
+
+  const nonEmpty = [...leaves].filter(([, ids]) => ids.length > 0).sort(([a], [b]) => byLeafName(a, b));
+  const result: Leaf[] = nonEmpty.map(([name, ids]) => ({
+    name,
+    clusters: [...ids].sort(compare).map((id) => present.get(id) as Cluster),
+  }));
+  if (result.length === 0) result.push({ name: leafName(0), clusters: [] });
+  const global = result.length > 1;
+  return {
+    leaves: result,
+    global,
+    top: global ? GLOBAL : (result[0] as Leaf).name,
+    placement: new Map(result.map((l) => [l.name, l.clusters.map((c) => c.id)])),
+    shardSize,
+  };
+}

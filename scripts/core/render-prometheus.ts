@@ -1,0 +1,148 @@
+// FederationPlan → the plain prometheus.yml of each federator: the single source of its configuration,
+// checked by promtool and run unmodified by the end-to-end test.
+
+import type { Cluster } from "./inventory.ts";
+import { compare } from "./order.ts";
+import { type FederationPlan, GLOBAL, type Leaf } from "./plan.ts";
+import { FEDERATOR_LABEL, type Settings } from "./settings.ts";
+import { toYaml } from "./yaml.ts";
+
+/** Job names: the leaf tier's start with this, so the global can federate the leaves' own target health. */
+export const CLUSTER_JOB = "fleetfed-clusters";
+export const LEAF_JOB = "fleetfed-leaves";
+export const FEDERATOR_PORT = 9090;
+
+export function federatorService(name: string): string {
+  return `fleetfed-${name}`;
+}
+
+export function federatorAddress(name: string, settings: Settings): string {
+  return `${federatorService(name)}.${settings.federation.namespace}.svc:${FEDERATOR_PORT}`;
+}
+
+function globalSection(settings: Settings, name: string) {
+  const f = settings.federation;
+  return {
+    scrape_interval: f.scrapeInterval.text,
+    scrape_timeout: f.scrapeTimeout.text,
+    evaluation_interval: f.scrapeInterval.text,
+    external_labels: { [FEDERATOR_LABEL]: name },
+  };
+}
+
+function defaultScheme(settings: Settings): string {
+  return settings.discovery.route53?.scheme ?? "http";
+}
+
+/** A cluster scraped exactly as the defaults say shares the tier's main job; any override gets its own. */
+function usesDefaults(c: Cluster, settings: Settings): boolean {
+  const f = settings.federation;
+  return (
+    c.scheme === defaultScheme(settings) &&
+    c.scrapeInterval.ms === f.scrapeInterval.ms &&
+    c.scrapeTimeout.ms === f.scrapeTimeout.ms &&
+    c.match.length === f.match.length &&
+    c.match.every((m, i) => m === f.match[i])
+  );
+}
+
+function clusterTarget(c: Cluster, settings: Settings) {
+  return {
+    targets: [c.endpoint],
+    labels: Object.fromEntries([[settings.clusterLabel, c.id], ...c.labels]),
+  };
+}
+
+function federateJob(
+  jobName: string,
+  scheme: string,
+  match: readonly string[],
+  interval: string,
+  timeout: string,
+  sampleLimit: number,
+  bodySizeLimit: string,
+  targets: object[],
+) {
+  return {
+    job_name: jobName,
+    honor_labels: true,
+    metrics_path: "/federate",
+    scheme,
+    params: { "match[]": [...match] },
+    scrape_interval: interval,
+    scrape_timeout: timeout,
+    ...(sampleLimit > 0 && { sample_limit: sampleLimit }),
+    body_size_limit: bodySizeLimit,
+    static_configs: targets,
+  };
+}
+
+export function renderLeafConfig(leaf: Leaf, settings: Settings): string {
+  const f = settings.federation;
+  const shared = leaf.clusters.filter((c) => usesDefaults(c, settings));
+  const own = leaf.clusters.filter((c) => !usesDefaults(c, settings));
+  const jobs = [
+    ...(shared.length > 0
+      ? [
+          federateJob(
+            CLUSTER_JOB,
+            defaultScheme(settings),
+            f.match,
+            f.scrapeInterval.text,
+            f.scrapeTimeout.text,
+            f.sampleLimit,
+            f.bodySizeLimit,
+            shared.map((c) => clusterTarget(c, settings)),
+          ),
+        ]
+      : []),
+    ...own.map((c) =>
+      federateJob(
+        `${CLUSTER_JOB}-${c.id}`,
+        c.scheme,
+        c.match,
+        c.scrapeInterval.text,
+        c.scrapeTimeout.text,
+        f.sampleLimit,
+        f.bodySizeLimit,
+        [clusterTarget(c, settings)],
+      ),
+    ),
+  ];
+  return toYaml(
+    { global: globalSection(settings, leaf.name), scrape_configs: jobs },
+    { comments: [`Leaf federator ${leaf.name}: scrapes /federate on ${leaf.clusters.length} cluster(s).`] },
+  );
+}
+
+/** Every selector any cluster is federated with, plus the leaves' own health series for those targets. */
+export function globalMatch(plan: FederationPlan): string[] {
+  const all = new Set<string>();
+  for (const leaf of plan.leaves) for (const c of leaf.clusters) for (const m of c.match) all.add(m);
+  all.add(`{job=~"${CLUSTER_JOB}.*"}`);
+  return [...all].sort(compare);
+}
+
+export function renderGlobalConfig(plan: FederationPlan, settings: Settings): string {
+  const f = settings.federation;
+  // Limits sized for a full leaf, so that adding a cluster to a leaf never changes the global's file.
+  const sampleLimit = f.sampleLimit > 0 ? (f.sampleLimit + 100) * plan.shardSize : 0;
+  const [, size, unit] = /^(\d+)(\w+)$/.exec(f.bodySizeLimit) as RegExpExecArray;
+  const job = federateJob(
+    LEAF_JOB,
+    "http",
+    globalMatch(plan),
+    f.scrapeInterval.text,
+    f.scrapeTimeout.text,
+    sampleLimit,
+    `${Number(size) * plan.shardSize}${unit}`,
+    plan.leaves.map((leaf) => ({
+      targets: [federatorAddress(leaf.name, settings)],
+      labels: { [FEDERATOR_LABEL]: leaf.name },
+    })),
+  );
+  return toYaml(
+    { global: globalSection(settings, GLOBAL), scrape_configs: [job] },
+    { comments: [`Global federator: scrapes /federate on ${plan.leaves.length} leaf federators.`] },
+  );
+}

@@ -1,0 +1,106 @@
+// Validates parsed YAML against the JSON Schemas published in scripts/schema/ (the same files editors
+// use through the yaml-language-server modeline), so the schema and the checks cannot drift apart.
+// Defaults come from the schema too: validation fills them in.
+
+import { Ajv2020, type ErrorObject } from "ajv/dist/2020.js";
+import clusterSchema from "../schema/cluster.schema.json" with { type: "json" };
+import fleetSchema from "../schema/fleet.schema.json" with { type: "json" };
+import snapshotSchema from "../schema/snapshot.schema.json" with { type: "json" };
+import type { Problem } from "./errors.ts";
+import type { YamlSource } from "./yaml.ts";
+
+const ajv = new Ajv2020({ allErrors: true, useDefaults: true, verbose: true, strict: true });
+const validators = {
+  fleet: ajv.compile(fleetSchema),
+  cluster: ajv.compile(clusterSchema),
+  snapshot: ajv.compile(snapshotSchema),
+};
+
+export type SchemaName = keyof typeof validators;
+
+/** Checks `source.value` in place (filling defaults) and returns one problem per violation. */
+export function validateAgainstSchema(source: YamlSource, schema: SchemaName): Problem[] {
+  const validate = validators[schema];
+  if (source.value === null || typeof source.value !== "object" || Array.isArray(source.value)) {
+    return [{ file: source.file, line: 1, column: 1, message: "must be a YAML mapping (key: value lines)" }];
+  }
+  if (validate(source.value)) return [];
+  const seen = new Set<string>();
+  const problems: Problem[] = [];
+  for (const err of validate.errors ?? []) {
+    const problem = describe(err, source);
+    if (!problem) continue;
+    const key = `${problem.line}:${problem.field}:${problem.message}`;
+    if (seen.has(key)) continue;
+    seen.add(key);
+    problems.push(problem);
+  }
+  return problems;
+}
+
+function pointerToPath(pointer: string): (string | number)[] {
+  if (pointer === "") return [];
+  return pointer
+    .slice(1)
+    .split("/")
+    .map((s) => s.replaceAll("~1", "/").replaceAll("~0", "~"))
+    .map((s) => (/^\d+$/.test(s) ? Number(s) : s));
+}
+
+function describe(err: ErrorObject, source: YamlSource): Problem | undefined {
+  const path = pointerToPath(err.instancePath);
+  const parent = err.parentSchema as
+    | { description?: string; properties?: Record<string, unknown> }
+    | undefined;
+  const at = (p: (string | number)[], key = false) => ({
+    file: source.file,
+    ...source.locate(p, { key }),
+    field: p.join(".") || undefined,
+  });
+  const propertyName = (err as ErrorObject & { propertyName?: string }).propertyName;
+  switch (err.keyword) {
+    case "additionalProperties": {
+      const extra = String((err.params as { additionalProperty: string }).additionalProperty);
+      const allowed = Object.keys(parent?.properties ?? {});
+      return {
+        ...at([...path, extra], true),
+        message: `unknown key "${extra}"`,
+        hint: allowed.length > 0 ? `allowed keys here: ${allowed.join(", ")}` : "remove it",
+      };
+    }
+    case "required": {
+      const missing = String((err.params as { missingProperty: string }).missingProperty);
+      return { ...at(path), field: [...path, missing].join("."), message: `"${missing}" is required` };
+    }
+    case "propertyNames":
+      return undefined; // reported by the nested keyword, which carries the property name
+    case "type":
+      return {
+        ...at(path),
+        message: `must be ${article(String((err.params as { type: string }).type))}`,
+        hint: parent?.description,
+      };
+    case "enum":
+      return {
+        ...at(path),
+        message: `must be one of ${((err.params as { allowedValues: unknown[] }).allowedValues ?? []).map((v) => JSON.stringify(v)).join(", ")}`,
+      };
+    case "uniqueItems":
+      return { ...at(path), message: "has duplicate entries", hint: "list each value once" };
+    default: {
+      if (propertyName !== undefined) {
+        return {
+          ...at([...path, propertyName], true),
+          message: `"${propertyName}" is not a valid name`,
+          hint: "use a Prometheus label name: letters, digits and '_', not starting with a digit",
+        };
+      }
+      const value = JSON.stringify(err.data);
+      return { ...at(path), message: `${value} ${err.message ?? "is invalid"}`, hint: parent?.description };
+    }
+  }
+}
+
+function article(type: string): string {
+  return type === "array" || type === "object" || type === "integer" ? `an ${type}` : `a ${type}`;
+}

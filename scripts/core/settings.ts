@@ -1,0 +1,135 @@
+// fleet.yaml → Settings: parsed once, defaults filled from the schema, cross-field rules checked here.
+
+import { type Duration, parseDuration } from "./duration.ts";
+import { type Problem, throwIfAny } from "./errors.ts";
+import { validateAgainstSchema } from "./schema.ts";
+import { parseYaml, type YamlSource } from "./yaml.ts";
+
+export type Scheme = "http" | "https";
+
+export interface Route53Settings {
+  /** Zone ids (without `/hostedzone/`) or normalised names; empty means every private zone. */
+  hostedZones: readonly string[];
+  recordPattern: RegExp;
+  port: number;
+  scheme: Scheme;
+  /** Folder of `aws route53 list-resource-record-sets` exports, relative to the root; replaces the API. */
+  exports?: string;
+}
+
+export interface FederationSettings {
+  scrapeInterval: Duration;
+  scrapeTimeout: Duration;
+  match: readonly string[];
+  shardSize: number;
+  sampleLimit: number;
+  bodySizeLimit: string;
+  namespace: string;
+  image: string;
+  retention: Duration;
+  storage: string;
+}
+
+export interface Settings {
+  clusterLabel: string;
+  discovery: { route53?: Route53Settings };
+  federation: FederationSettings;
+  pullRequest: { base: string; branch: string; labels: readonly string[] };
+  safety: { maxRemovals: number };
+}
+
+/** Label names fleetfed sets itself; users may not set them through `labels:`. */
+export const FEDERATOR_LABEL = "federator";
+
+interface RawSettings {
+  clusterLabel: string;
+  discovery: { route53?: Omit<Route53Settings, "recordPattern"> & { recordPattern: string } };
+  federation: Omit<FederationSettings, "scrapeInterval" | "scrapeTimeout" | "retention"> & {
+    scrapeInterval: string;
+    scrapeTimeout: string;
+    retention: string;
+  };
+  pullRequest: Settings["pullRequest"];
+  safety: Settings["safety"];
+}
+
+export function parseSettings(text: string, file: string): Settings {
+  const { source, problems } = parseYaml(text, file);
+  throwIfAny(problems);
+  const src: YamlSource = { ...(source as YamlSource), value: (source as YamlSource).value ?? {} };
+  throwIfAny(validateAgainstSchema(src, "fleet"));
+  const raw = src.value as RawSettings;
+  const issues: Problem[] = [];
+  const at = (path: string[], message: string, hint?: string) =>
+    issues.push({ file, ...src.locate(path), field: path.join("."), message, hint });
+
+  if (raw.clusterLabel.startsWith("__") || raw.clusterLabel === FEDERATOR_LABEL) {
+    at(["clusterLabel"], `"${raw.clusterLabel}" is reserved`, "choose another label name, e.g. cluster");
+  }
+  const f = raw.federation;
+  const interval = parseDuration(f.scrapeInterval) as Duration;
+  const timeout = parseDuration(f.scrapeTimeout) as Duration;
+  if (interval.ms === 0) at(["federation", "scrapeInterval"], "must be longer than 0s");
+  if (timeout.ms > interval.ms) {
+    at(
+      ["federation", "scrapeTimeout"],
+      `${timeout.text} is longer than scrapeInterval ${interval.text}`,
+      "make scrapeTimeout no longer than scrapeInterval",
+    );
+  }
+
+  let route53: Route53Settings | undefined;
+  if (raw.discovery.route53) {
+    const r = raw.discovery.route53;
+    const recordPattern = compileRecordPattern(r.recordPattern, (message, hint) =>
+      at(["discovery", "route53", "recordPattern"], message, hint),
+    );
+    route53 = {
+      hostedZones: r.hostedZones.map(normaliseZoneRef),
+      recordPattern: recordPattern ?? /$^/,
+      port: r.port,
+      scheme: r.scheme,
+      ...(r.exports ? { exports: r.exports } : {}),
+    };
+  }
+  throwIfAny(issues);
+  return {
+    clusterLabel: raw.clusterLabel,
+    discovery: route53 ? { route53 } : {},
+    federation: {
+      ...f,
+      scrapeInterval: interval,
+      scrapeTimeout: timeout,
+      retention: parseDuration(f.retention) as Duration,
+    },
+    pullRequest: raw.pullRequest,
+    safety: raw.safety,
+  };
+}
+
+function compileRecordPattern(
+  pattern: string,
+  report: (message: string, hint: string) => void,
+): RegExp | undefined {
+  let re: RegExp;
+  try {
+    re = new RegExp(pattern);
+  } catch (e) {
+    report(`is not a valid regular expression: ${(e as Error).message}`, "fix the regular expression");
+    return undefined;
+  }
+  if (!/\(\?<cluster>/.test(pattern)) {
+    report(
+      "has no named group (?<cluster>…)",
+      "capture the cluster id with a named group, e.g. ^prometheus\\.(?<cluster>[a-z0-9-]+)\\.",
+    );
+    return undefined;
+  }
+  return re;
+}
+
+/** Zone references are matched against ids without `/hostedzone/` and names without the trailing dot. */
+export function normaliseZoneRef(ref: string): string {
+  const id = ref.replace(/^\/?hostedzone\//, "");
+  return /^Z[A-Z0-9]+$/.test(id) ? id : id.toLowerCase().replace(/\.$/, "");
+}

@@ -1,0 +1,122 @@
+// The discovery snapshot (fleet.snapshot.yaml): machine-owned and committed, so every change discovery
+// sees is reviewed in a pull request. It also records which leaf each cluster is on, which is what
+// keeps clusters where they are as the fleet changes.
+
+import { type Problem, throwIfAny } from "./errors.ts";
+import { compare } from "./order.ts";
+import { validateAgainstSchema } from "./schema.ts";
+import type { Scheme } from "./settings.ts";
+import { parseYaml, toYaml, type YamlSource } from "./yaml.ts";
+
+export const SNAPSHOT_FILE = "fleet.snapshot.yaml";
+
+export type RecordType = "A" | "AAAA" | "CNAME";
+
+export interface Route53Source {
+  kind: "route53";
+  zoneId: string;
+  zoneName: string;
+  /** Normalised record name (decoded, lowercase, no trailing dot). */
+  record: string;
+  type: RecordType;
+  alias?: boolean;
+  /** The set chosen when several record sets share the name (weighted, failover, latency…). */
+  setIdentifier?: string;
+  /** How many record sets share the name, when more than one. */
+  recordSets?: number;
+}
+
+export interface DiscoveredCluster {
+  cluster: string;
+  endpoint: string;
+  scheme: Scheme;
+  source: Route53Source;
+}
+
+/** Leaf name → ids of the clusters on it. */
+export type Placement = ReadonlyMap<string, readonly string[]>;
+
+export interface Snapshot {
+  clusters: readonly DiscoveredCluster[];
+  placement: Placement;
+}
+
+export const EMPTY_SNAPSHOT: Snapshot = { clusters: [], placement: new Map() };
+
+export function parseSnapshot(text: string, file: string): Snapshot {
+  const { source, problems } = parseYaml(text, file);
+  throwIfAny(problems);
+  const src = source as YamlSource;
+  throwIfAny(validateAgainstSchema(src, "snapshot"));
+  const raw = src.value as { clusters: DiscoveredCluster[]; placement: Record<string, string[]> };
+  const issues: Problem[] = [];
+  const hint = `the snapshot is written by fleetfed sync; restore it with git checkout -- ${file}`;
+  const seen = new Set<string>();
+  raw.clusters.forEach((c, i) => {
+    if (seen.has(c.cluster)) {
+      issues.push({
+        file,
+        ...src.locate(["clusters", i]),
+        field: `clusters.${i}.cluster`,
+        message: `cluster "${c.cluster}" appears twice`,
+        hint,
+      });
+    }
+    seen.add(c.cluster);
+  });
+  const placed = new Map<string, string>();
+  for (const [leaf, ids] of Object.entries(raw.placement)) {
+    for (const id of ids) {
+      const other = placed.get(id);
+      if (other) {
+        issues.push({
+          file,
+          ...src.locate(["placement", leaf]),
+          field: `placement.${leaf}`,
+          message: `cluster "${id}" is on both ${other} and ${leaf}`,
+          hint,
+        });
+      }
+      placed.set(id, leaf);
+    }
+  }
+  throwIfAny(issues);
+  return {
+    clusters: raw.clusters,
+    placement: new Map(Object.entries(raw.placement).map(([leaf, ids]) => [leaf, [...ids]])),
+  };
+}
+
+export function serialiseSnapshot(snapshot: Snapshot): string {
+  const clusters = [...snapshot.clusters]
+    .sort((a, b) => compare(a.cluster, b.cluster))
+    .map((c) => ({
+      cluster: c.cluster,
+      endpoint: c.endpoint,
+      scheme: c.scheme,
+      source: {
+        kind: c.source.kind,
+        zoneId: c.source.zoneId,
+        zoneName: c.source.zoneName,
+        record: c.source.record,
+        type: c.source.type,
+        ...(c.source.alias && { alias: true }),
+        ...(c.source.setIdentifier !== undefined && { setIdentifier: c.source.setIdentifier }),
+        ...(c.source.recordSets !== undefined && { recordSets: c.source.recordSets }),
+      },
+    }));
+  const placement = Object.fromEntries(
+    [...snapshot.placement.entries()]
+      .sort(([a], [b]) => compare(a, b))
+      .map(([leaf, ids]) => [leaf, [...ids].sort(compare)]),
+  );
+  return toYaml(
+    { clusters, placement },
+    {
+      comments: [
+        "Discovery snapshot: what Route 53 held at the last sync, and which leaf federator each cluster is on.",
+        "yaml-language-server: $schema=./scripts/schema/snapshot.schema.json",
+      ],
+    },
+  );
+}
