@@ -1,0 +1,112 @@
+// Leaf placement: sticky, bounded by shardSize, and a change to one cluster touches one leaf.
+
+import { describe, expect, it } from "vitest";
+import { diffTrees } from "../scripts/core/change.ts";
+import { parseClusterFile } from "../scripts/core/cluster-file.ts";
+import { buildFleet } from "../scripts/core/fleet.ts";
+import { parseSettings } from "../scripts/core/settings.ts";
+import type { DiscoveredCluster, Snapshot } from "../scripts/core/snapshot.ts";
+
+const settings = (shardSize: number) => parseSettings(`discovery:\n  route53: {}\nfederation:\n  shardSize: ${shardSize}\n`, "fleet.yaml");
+
+export function discovered(n: number, prefix = "c"): DiscoveredCluster[] {
+  return Array.from({ length: n }, (_, i) => {
+    const id = `${prefix}${String(i).padStart(5, "0")}`;
+    return {
+      cluster: id,
+      endpoint: `prometheus.${id}.internal.example.com:80`,
+      scheme: "http",
+      source: { kind: "route53", zoneId: "Z1", zoneName: "internal.example.com", record: `prometheus.${id}.internal.example.com`, type: "A" },
+    } as DiscoveredCluster;
+  });
+}
+
+/** The fleet after a sync: placement recorded in the snapshot, as sync writes it. */
+function synced(s: ReturnType<typeof settings>, clusters: DiscoveredCluster[], previous?: Snapshot) {
+  const fleet = buildFleet(s, { clusters, placement: previous?.placement ?? new Map() }, []);
+  return { fleet, snapshot: { clusters, placement: fleet.plan.placement } as Snapshot };
+}
+
+const leavesOf = (paths: string[]) => new Set(paths.map((p) => p.split("/")[1]));
+
+describe("placement", () => {
+  it("fills leaves in id order and never exceeds shardSize", () => {
+    const { fleet } = synced(settings(50), discovered(1000));
+    expect(fleet.plan.leaves).toHaveLength(20);
+    expect(Math.max(...fleet.plan.leaves.map((l) => l.clusters.length))).toBe(50);
+    expect(fleet.plan.global).toBe(true);
+  });
+
+  it("keeps a cluster on its leaf when another cluster is added, and touches one leaf's files", () => {
+    const s = settings(50);
+    const before = synced(s, discovered(1000).filter((_, i) => i !== 417));
+    const after = synced(s, discovered(1000), before.snapshot);
+    const files = diffTrees(before.fleet.tree, after.fleet.tree);
+    const touched = [...files.added, ...files.changed, ...files.removed];
+    // The cluster joins the only leaf with room; every other file stays byte-identical.
+    expect(touched).toEqual(["federation/leaf-019/prometheus.yml"]);
+    for (const leaf of before.fleet.plan.leaves) {
+      for (const c of leaf.clusters) expect(after.fleet.plan.placement.get(leaf.name)).toContain(c.id);
+    }
+  });
+
+  it("touches one leaf's files when a cluster is removed", () => {
+    const s = settings(50);
+    const before = synced(s, discovered(1000));
+    const after = synced(s, discovered(1000).filter((c) => c.cluster !== "c00123"), before.snapshot);
+    const files = diffTrees(before.fleet.tree, after.fleet.tree);
+    expect([...files.added, ...files.changed, ...files.removed]).toEqual(["federation/leaf-002/prometheus.yml"]);
+  });
+
+  it("adds a leaf and changes the global only when every leaf is full", () => {
+    const s = settings(50);
+    const before = synced(s, discovered(1000));
+    const after = synced(s, discovered(1001), before.snapshot);
+    const files = diffTrees(before.fleet.tree, after.fleet.tree);
+    expect(leavesOf(files.added)).toEqual(new Set(["leaf-020"]));
+    expect(files.changed).toEqual(["federation/global/prometheus.yml", "federation/kustomization.yaml"]);
+    expect(files.removed).toEqual([]);
+  });
+
+  it("fills the emptiest leaf first when clusters arrive", () => {
+    const s = settings(3);
+    const first = synced(s, discovered(6));
+    const fewer = synced(s, discovered(6).filter((c) => c.cluster !== "c00001" && c.cluster !== "c00004" && c.cluster !== "c00005"), first.snapshot);
+    expect([...fewer.fleet.plan.placement]).toEqual([
+      ["leaf-000", ["c00000", "c00002"]],
+      ["leaf-001", ["c00003"]],
+    ]);
+    const more = synced(s, [...discovered(6), ...discovered(1, "d")], fewer.snapshot);
+    // c00001 → leaf-001 (1 cluster), c00004 → leaf-000 (tie at 2, lowest name), c00005 → leaf-001, d00000 → new leaf.
+    expect(more.fleet.plan.placement.get("leaf-000")).toEqual(["c00000", "c00002", "c00004"]);
+    expect(more.fleet.plan.placement.get("leaf-001")).toEqual(["c00001", "c00003", "c00005"]);
+    expect(more.fleet.plan.placement.get("leaf-002")).toEqual(["d00000"]);
+  });
+
+  it("re-places the overflow when shardSize is lowered", () => {
+    const before = synced(settings(4), discovered(8));
+    const after = synced(settings(3), discovered(8), before.snapshot);
+    expect(Math.max(...after.fleet.plan.leaves.map((l) => l.clusters.length))).toBe(3);
+    expect(after.fleet.plan.placement.get("leaf-000")).toEqual(["c00000", "c00001", "c00002"]);
+    expect(after.fleet.plan.leaves).toHaveLength(3);
+  });
+
+  it("honours a pin to a leaf, and refuses more pins than a leaf holds", () => {
+    const s = settings(2);
+    const pin = (id: string, leaf: string) => parseClusterFile(`cluster: ${id}\nleaf: ${leaf}\n`, `clusters/${id}.yaml`, id, "cluster");
+    const fleet = buildFleet(s, { clusters: discovered(4), placement: new Map() }, [pin("c00003", "leaf-007")]);
+    expect(fleet.plan.placement.get("leaf-007")).toContain("c00003");
+    const later = buildFleet(s, { clusters: discovered(9), placement: fleet.plan.placement }, [pin("c00003", "leaf-007")]);
+    expect(later.plan.placement.get("leaf-007")).toContain("c00003");
+    expect(Math.max(...later.plan.leaves.map((l) => l.clusters.length))).toBe(2);
+    expect(() =>
+      buildFleet(s, { clusters: discovered(4), placement: new Map() }, ["c00000", "c00001", "c00002"].map((id) => pin(id, "leaf-001"))),
+    ).toThrow(/3 clusters are pinned to leaf-001, more than federation.shardSize \(2\)/);
+  });
+
+  it("keeps one empty leaf when the fleet has no clusters", () => {
+    const { fleet } = synced(settings(5), []);
+    expect(fleet.plan.leaves.map((l) => l.name)).toEqual(["leaf-000"]);
+    expect(fleet.tree.get("federation/leaf-000/prometheus.yml")).toMatch(/scrape_configs: \[\]/);
+  });
+});

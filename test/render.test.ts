@@ -1,0 +1,152 @@
+// Golden trees, determinism, and the real tools (promtool, kubectl kustomize) on what render produces.
+
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { $, which } from "zx";
+import { type ClusterFile, parseClusterFile } from "../scripts/core/cluster-file.ts";
+import { buildFleet } from "../scripts/core/fleet.ts";
+import { parseSettings } from "../scripts/core/settings.ts";
+import { parseSnapshot, type Snapshot } from "../scripts/core/snapshot.ts";
+import { readTree } from "../scripts/io/files.ts";
+import { loadInputs } from "../scripts/io/inputs.ts";
+import { makeRepo, PROJECT_ROOT, runCli } from "./support/repo.ts";
+
+const GOLDEN = join(import.meta.dirname, "golden");
+const CASES = ["flat", "tree", "overrides", "labels"];
+const CI = process.env.CI === "true";
+
+/** Outside CI a missing binary skips the test with the reason; under CI=true it fails. */
+async function tool(name: string): Promise<string | undefined> {
+  const path = (await which(name, { nothrow: true })) ?? undefined;
+  if (!path && CI) throw new Error(`${name} is not on PATH and CI=true requires it`);
+  return path;
+}
+const promtool = await tool("promtool");
+const kubectl = await tool("kubectl");
+
+describe("golden trees", () => {
+  // Each case is a small fleet repository; its committed manifests/ is the golden output, reviewed like
+  // code. Regenerate one with: npm run fleetfed -- render --root test/golden/<case>
+  it.each(CASES)("renders %s exactly as its committed manifests/", async (name) => {
+    const root = join(GOLDEN, name);
+    const inputs = await loadInputs(root);
+    const fleet = buildFleet(inputs.settings, inputs.snapshot, inputs.clusterFiles);
+    const golden = await readTree(join(root, "manifests"));
+    expect([...fleet.tree.keys()]).toEqual([...golden.keys()]);
+    for (const [path, content] of fleet.tree) expect(content, path).toBe(golden.get(path));
+  });
+
+  it("puts a global tier above the leaves only when there is more than one leaf", async () => {
+    const flat = await loadInputs(join(GOLDEN, "flat"));
+    const tree = await loadInputs(join(GOLDEN, "tree"));
+    expect(buildFleet(flat.settings, flat.snapshot, flat.clusterFiles).plan.global).toBe(false);
+    const plan = buildFleet(tree.settings, tree.snapshot, tree.clusterFiles).plan;
+    expect(plan.global).toBe(true);
+    expect(plan.leaves.map((l) => [l.name, l.clusters.map((c) => c.id)])).toEqual([
+      ["leaf-000", ["c01", "c02", "c03"]],
+      ["leaf-001", ["c04", "c05", "c06"]],
+      ["leaf-002", ["c07"]],
+    ]);
+  });
+
+  it("passes render --check on every golden case and the bundled example", async () => {
+    for (const root of [...CASES.map((c) => join(GOLDEN, c)), PROJECT_ROOT]) {
+      const r = await runCli(["render", "--check", "--root", root]);
+      expect(r.code, `${root}: ${r.stderr}`).toBe(0);
+    }
+  });
+});
+
+describe("determinism", () => {
+  const root = join(GOLDEN, "overrides");
+
+  it("renders byte-identical output twice", async () => {
+    const inputs = await loadInputs(root);
+    const a = buildFleet(inputs.settings, inputs.snapshot, inputs.clusterFiles).tree;
+    const b = buildFleet(inputs.settings, inputs.snapshot, inputs.clusterFiles).tree;
+    expect([...b]).toEqual([...a]);
+  });
+
+  it("renders byte-identical output from inputs in any order", async () => {
+    const inputs = await loadInputs(root);
+    const reference = buildFleet(inputs.settings, inputs.snapshot, inputs.clusterFiles).tree;
+    const tree = await loadInputs(join(GOLDEN, "tree"));
+    const treeRef = buildFleet(tree.settings, tree.snapshot, tree.clusterFiles).tree;
+    for (let seed = 1; seed <= 20; seed++) {
+      const shuffledFiles: ClusterFile[] = shuffle(inputs.clusterFiles, seed);
+      const shuffledSnapshot: Snapshot = {
+        clusters: shuffle(inputs.snapshot.clusters, seed),
+        placement: new Map(shuffle([...inputs.snapshot.placement], seed)),
+      };
+      expect([...buildFleet(inputs.settings, shuffledSnapshot, shuffledFiles).tree]).toEqual([...reference]);
+      const treeSnapshot: Snapshot = {
+        clusters: shuffle(tree.snapshot.clusters, seed),
+        placement: new Map(shuffle([...tree.snapshot.placement], seed).map(([k, v]) => [k, shuffle(v, seed)])),
+      };
+      expect([...buildFleet(tree.settings, treeSnapshot, tree.clusterFiles).tree]).toEqual([...treeRef]);
+    }
+  });
+
+  it("does not depend on the locale's collation", () => {
+    const settings = parseSettings("discovery:\n  route53: {}\n", "fleet.yaml");
+    const ids = ["b-2", "a10", "a9", "a-1", "z", "0a"];
+    const snapshot = parseSnapshot(
+      `clusters:\n${ids.map((id) => `  - {cluster: ${id}, endpoint: "h-${id}:80", scheme: http, source: {kind: route53, zoneId: Z, zoneName: z, record: r-${id}, type: A}}`).join("\n")}\nplacement: {}\n`,
+      "fleet.snapshot.yaml",
+    );
+    const files = [parseClusterFile("cluster: a9\nlabels: {b: '1', a: '2', B: '3'}\n", "clusters/a9.yaml", "a9", "cluster")];
+    const fleet = buildFleet(settings, snapshot, files);
+    expect(fleet.inventory.clusters.map((c) => c.id)).toEqual(["0a", "a-1", "a10", "a9", "b-2", "z"]);
+    expect(fleet.inventory.clusters[3]?.labels.map(([k]) => k)).toEqual(["B", "a", "b"]);
+  });
+});
+
+describe("the real tools accept the rendered tree", () => {
+  it.skipIf(!promtool)("promtool check config accepts every rendered prometheus.yml", async () => {
+    const files: string[] = [];
+    for (const root of [...CASES.map((c) => join(GOLDEN, c)), PROJECT_ROOT]) {
+      for (const path of (await readTree(join(root, "manifests"))).keys()) {
+        if (path.endsWith("prometheus.yml")) files.push(join(root, "manifests", path));
+      }
+    }
+    expect(files.length).toBeGreaterThanOrEqual(10);
+    const r = await $({ nothrow: true, quiet: true })`${promtool} check config ${files}`;
+    expect(r.exitCode, r.stdout + r.stderr).toBe(0);
+    expect(r.stdout.match(/SUCCESS/g)?.length).toBe(files.length);
+  });
+
+  it.skipIf(!kubectl)("kubectl kustomize builds manifests/ and every folder with a kustomization.yaml", async () => {
+    for (const root of [...CASES.map((c) => join(GOLDEN, c)), PROJECT_ROOT]) {
+      const dirs = [...(await readTree(join(root, "manifests"))).keys()]
+        .filter((p) => p.endsWith("kustomization.yaml"))
+        .map((p) => join(root, "manifests", p.slice(0, -"kustomization.yaml".length)));
+      for (const dir of dirs) {
+        const r = await $({ nothrow: true, quiet: true })`${kubectl} kustomize ${dir}`;
+        expect(r.exitCode, `${dir}: ${r.stderr}`).toBe(0);
+      }
+      const all = await $({ quiet: true })`${kubectl} kustomize ${join(root, "manifests")}`;
+      // The generated ConfigMap carries the federator's prometheus.yml, and the StatefulSet mounts it by its hashed name.
+      const configMaps = [...all.stdout.matchAll(/name: (fleetfed-[a-z0-9-]+-[a-z0-9]{10})\n/g)].map((m) => m[1]);
+      expect(configMaps.length).toBeGreaterThan(0);
+      for (const name of configMaps) expect(all.stdout).toMatch(new RegExp(`configMap:\\s+name: ${name}\\n`));
+    }
+  });
+
+  it.skipIf(!promtool)("fleetfed check runs promtool under CI=true and passes on a tree fleet", async () => {
+    const root = await makeRepo({}, join(GOLDEN, "tree"));
+    const r = await runCli(["check", "--root", root], { env: { CI: "true" } });
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/4 configs pass promtool/);
+  });
+});
+
+function shuffle<T>(items: readonly T[], seed: number): T[] {
+  const out = [...items];
+  let s = seed;
+  for (let i = out.length - 1; i > 0; i--) {
+    s = (s * 1103515245 + 12345) % 2 ** 31;
+    const j = s % (i + 1);
+    [out[i], out[j]] = [out[j] as T, out[i] as T];
+  }
+  return out;
+}
