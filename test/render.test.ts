@@ -1,5 +1,6 @@
 // Golden trees, determinism, and the real tools (promtool, kubectl kustomize) on what render produces.
 
+import { readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { $, which } from "zx";
@@ -132,11 +133,22 @@ describe("the real tools accept the rendered tree", () => {
     }
   });
 
-  it.skipIf(!promtool)("fleetfed check runs promtool under CI=true and passes on a tree fleet", async () => {
-    const root = await makeRepo({}, join(GOLDEN, "tree"));
-    const r = await runCli(["check", "--root", root], { env: { CI: "true" } });
+  it.skipIf(!promtool)("fleetfed check runs promtool under CI=true and passes on the bundled example", async () => {
+    const r = await runCli(["check", "--root", PROJECT_ROOT], { env: { CI: "true" } });
     expect(r.code, r.stderr).toBe(0);
-    expect(r.stdout).toMatch(/4 configs pass promtool/);
+    expect(r.stdout).toMatch(/ok: 8 clusters, 2 leaf federator\(s\) \+ global, 12 files fresh, 3 configs pass promtool/);
+  });
+
+  it.skipIf(!promtool)("fleetfed check fails and names the file when manifests/ was edited by hand", async () => {
+    const root = await makeRepo({}, join(GOLDEN, "tree"));
+    const path = join(root, "manifests/federation/leaf-001/prometheus.yml");
+    await writeFile(path, (await readFile(path, "utf8")).replace("sample_limit: 50000", "sample_limit: 5"));
+    const r = await runCli(["check", "--root", root], { env: { CI: "true" } });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/error: manifests\/federation\/leaf-001\/prometheus.yml: differs from a fresh render \(manifests\/ is generated: run fleetfed render/);
+    const stale = await runCli(["render", "--check", "--root", root]);
+    expect(stale.code).toBe(1);
+    expect(stale.stderr).toMatch(/stale {5}manifests\/federation\/leaf-001\/prometheus.yml/);
   });
 });
 

@@ -20,7 +20,11 @@ afterAll(async () => {
 export async function makeRepo(files: Record<string, string> = {}, copyFrom?: string): Promise<string> {
   const dir = await mkdtemp(join(tmpdir(), "fleetfed-test-"));
   made.push(dir);
-  if (copyFrom) await cp(copyFrom, dir, { recursive: true });
+  if (copyFrom) {
+    // Only the fleet's own files: never node_modules or .git of the project checkout.
+    const skip = new Set(["node_modules", ".git", "test", "scripts"]);
+    await cp(copyFrom, dir, { recursive: true, filter: (src) => !skip.has(src.slice(copyFrom.length + 1).split("/")[0] ?? "") });
+  }
   await writeFiles(dir, files);
   return dir;
 }

@@ -1,0 +1,135 @@
+// End to end with real Prometheus: five "cluster" servers, the rendered leaf and global federator configs
+// run unmodified except for the leaves' addresses, and every cluster's series arrive at the top.
+
+import { mkdtemp, readFile, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { which } from "zx";
+import { makeRepo, runCli } from "../support/repo.ts";
+import { freePort, query, type RunningPrometheus, startPrometheus, stopAll, waitFor } from "../support/prometheus.ts";
+
+const CI = process.env.CI === "true";
+const prometheus = (await which("prometheus", { nothrow: true })) ?? undefined;
+if (!prometheus && CI) throw new Error("prometheus is not on PATH and CI=true requires it (apt-get install prometheus)");
+
+const CLUSTERS = ["c1", "c2", "c3", "c4", "c5"];
+
+describe.skipIf(!prometheus)("federation through real Prometheus servers", () => {
+  const servers: RunningPrometheus[] = [];
+  let work: string;
+  let global: RunningPrometheus;
+
+  beforeAll(async () => {
+    work = await mkdtemp(join(tmpdir(), "fleetfed-e2e-"));
+    const ports = new Map<string, number>();
+    // The clusters: each scrapes itself (job="prometheus") and records a job: aggregate, as real clusters would.
+    await Promise.all(
+      CLUSTERS.map(async (id) => {
+        const port = await freePort();
+        ports.set(id, port);
+        const config = `global: {scrape_interval: 1s, evaluation_interval: 1s}
+rule_files: [rules.yml]
+scrape_configs:
+  - job_name: prometheus
+    static_configs: [{targets: ['127.0.0.1:${port}']}]
+  - job_name: node
+    static_configs: [{targets: ['127.0.0.1:${port}']}]
+`;
+        const rules = `groups:
+  - name: aggregates
+    interval: 1s
+    rules:
+      - record: job:up:sum
+        expr: sum by (job) (up)
+      - record: job:scrape_samples_scraped:sum
+        expr: sum by (job) (scrape_samples_scraped)
+`;
+        servers.push(await startPrometheus(work, `cluster-${id}`, port, config, { "rules.yml": rules }));
+      }),
+    );
+
+    const repo = await makeRepo({
+      "fleet.yaml": "federation:\n  scrapeInterval: 1s\n  scrapeTimeout: 1s\n  shardSize: 2\n",
+      ...Object.fromEntries(
+        CLUSTERS.map((id, i) => [
+          `clusters/${id}.yaml`,
+          `cluster: ${id}\nendpoint: 127.0.0.1:${ports.get(id)}\nlabels: {env: e2e, region: r${i + 1}}\n`,
+        ]),
+      ),
+    });
+    const r = await runCli(["render", "--root", repo]);
+    expect(r.code, r.stderr).toBe(0);
+
+    const manifests = join(repo, "manifests", "federation");
+    const leafPorts = new Map<string, number>();
+    for (const leaf of ["leaf-000", "leaf-001", "leaf-002"]) {
+      const port = await freePort();
+      leafPorts.set(leaf, port);
+      const config = await readFile(join(manifests, leaf, "prometheus.yml"), "utf8");
+      servers.push(await startPrometheus(work, leaf, port, config));
+    }
+    let globalConfig = await readFile(join(manifests, "global", "prometheus.yml"), "utf8");
+    // The only edit: in-cluster Service addresses become the local leaves' addresses.
+    for (const [leaf, port] of leafPorts) {
+      const address = `fleetfed-${leaf}.monitoring.svc:9090`;
+      expect(globalConfig).toContain(address);
+      globalConfig = globalConfig.replaceAll(address, `127.0.0.1:${port}`);
+    }
+    global = await startPrometheus(work, "global", await freePort(), globalConfig);
+    servers.push(global);
+  }, 120_000);
+
+  afterAll(async () => {
+    await stopAll(servers);
+    if (work) await rm(work, { recursive: true, force: true });
+  });
+
+  it("delivers every cluster's job: series to the global with its cluster and user labels", async () => {
+    await waitFor("job:up:sum from every cluster at the global", 60_000, async () => {
+      const got = await query(global.url, 'job:up:sum{job="prometheus"}');
+      return new Set(got.map((s) => s.metric.cluster)).size === CLUSTERS.length;
+    });
+    const series = await query(global.url, 'job:up:sum{job="prometheus"}');
+    const byCluster = new Map(series.map((s) => [s.metric.cluster, s.metric]));
+    CLUSTERS.forEach((id, i) => {
+      const m = byCluster.get(id);
+      expect(m, id).toMatchObject({ cluster: id, env: "e2e", region: `r${i + 1}` });
+      expect(m?.federator).toMatch(/^leaf-00[0-2]$/);
+    });
+    // shardSize 2: c1,c2 on leaf-000, c3,c4 on leaf-001, c5 on leaf-002.
+    expect(byCluster.get("c1")?.federator).toBe("leaf-000");
+    expect(byCluster.get("c4")?.federator).toBe("leaf-001");
+    expect(byCluster.get("c5")?.federator).toBe("leaf-002");
+  });
+
+  it('delivers every cluster\'s {job="prometheus"} series and nothing the match[] leaves out', async () => {
+    await waitFor('{job="prometheus"} from every cluster', 60_000, async () => {
+      const got = await query(global.url, 'prometheus_build_info{job="prometheus"}');
+      return new Set(got.map((s) => s.metric.cluster)).size === CLUSTERS.length;
+    });
+    const up = await query(global.url, 'up{job="prometheus"}');
+    expect(up.map((s) => s.metric.cluster).sort()).toEqual(CLUSTERS);
+    for (const s of up) expect(s.metric.env).toBe("e2e");
+    // job="node" series exist on every cluster but match[] does not select them: federation must not carry them.
+    expect(await query(global.url, 'up{job="node"}')).toEqual([]);
+  });
+
+  it("has every federation target up, at both tiers", async () => {
+    await waitFor("leaf health series at the global", 60_000, async () => {
+      return (await query(global.url, 'up{job=~"fleetfed-clusters.*"}')).length === CLUSTERS.length;
+    });
+    const clusterTargets = await query(global.url, 'up{job=~"fleetfed-clusters.*"}');
+    expect(clusterTargets.map((s) => [s.metric.cluster, s.value[1]]).sort()).toEqual(CLUSTERS.map((c) => [c, "1"]));
+    const leafTargets = await query(global.url, 'up{job="fleetfed-leaves"}');
+    expect(leafTargets.map((s) => [s.metric.federator, s.value[1]]).sort()).toEqual([
+      ["leaf-000", "1"],
+      ["leaf-001", "1"],
+      ["leaf-002", "1"],
+    ]);
+    for (const s of servers) {
+      const targets = await fetch(`${s.url}/api/v1/targets`).then((r) => r.json() as Promise<{ data: { activeTargets: { health: string; lastError: string }[] } }>);
+      for (const t of targets.data.activeTargets) expect(t.health, `${s.name}: ${t.lastError}`).toBe("up");
+    }
+  });
+});

@@ -1,0 +1,103 @@
+// Real Prometheus servers on 127.0.0.1 for end-to-end tests. Each runs under `timeout`, so a crashed test
+// run cannot leave one behind; afterAll stops them sooner.
+
+import { type ChildProcess, spawn } from "node:child_process";
+import { createWriteStream } from "node:fs";
+import { mkdir, writeFile } from "node:fs/promises";
+import { createServer } from "node:net";
+import { join } from "node:path";
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once("error", reject);
+    server.listen(0, "127.0.0.1", () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+export interface RunningPrometheus {
+  name: string;
+  port: number;
+  url: string;
+  process: ChildProcess;
+  log: string;
+}
+
+/** Starts `prometheus` with `config` (and optional extra files beside it) in `dir/name`; resolves once ready. */
+export async function startPrometheus(
+  dir: string,
+  name: string,
+  port: number,
+  config: string,
+  extraFiles: Record<string, string> = {},
+): Promise<RunningPrometheus> {
+  const home = join(dir, name);
+  await mkdir(join(home, "data"), { recursive: true });
+  await writeFile(join(home, "prometheus.yml"), config);
+  for (const [file, content] of Object.entries(extraFiles)) await writeFile(join(home, file), content);
+  const log = join(home, "prometheus.log");
+  const child = spawn(
+    "timeout",
+    [
+      "600",
+      "prometheus",
+      `--config.file=${join(home, "prometheus.yml")}`,
+      `--storage.tsdb.path=${join(home, "data")}`,
+      `--web.listen-address=127.0.0.1:${port}`,
+      "--log.level=warn",
+    ],
+    { stdio: ["ignore", "ignore", "pipe"] },
+  );
+  child.stderr?.pipe(createWriteStream(log));
+  const url = `http://127.0.0.1:${port}`;
+  await waitFor(`${name} ready`, 30_000, async () => {
+    if (child.exitCode !== null) throw new Error(`${name} exited with ${child.exitCode}; see ${log}`);
+    const r = await fetch(`${url}/-/ready`).catch(() => undefined);
+    return r?.ok === true;
+  });
+  return { name, port, url, process: child, log };
+}
+
+export async function stopAll(servers: readonly RunningPrometheus[]): Promise<void> {
+  await Promise.all(
+    servers.map(
+      (s) =>
+        new Promise<void>((resolve) => {
+          if (s.process.exitCode !== null) return resolve();
+          s.process.once("exit", () => resolve());
+          s.process.kill("SIGTERM");
+        }),
+    ),
+  );
+}
+
+/** Polls `check` until it returns true, at most `ms` milliseconds. */
+export async function waitFor(what: string, ms: number, check: () => Promise<boolean>): Promise<void> {
+  const deadline = Date.now() + ms;
+  let last: unknown;
+  while (Date.now() < deadline) {
+    try {
+      if (await check()) return;
+    } catch (e) {
+      last = e;
+      if (String(e).includes("exited")) throw e;
+    }
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  throw new Error(`timed out after ${ms} ms waiting for ${what}${last ? `: ${String(last)}` : ""}`);
+}
+
+export interface Sample {
+  metric: Record<string, string>;
+  value: [number, string];
+}
+
+export async function query(url: string, promql: string): Promise<Sample[]> {
+  const r = await fetch(`${url}/api/v1/query?query=${encodeURIComponent(promql)}`);
+  const body = (await r.json()) as { status: string; data?: { result: Sample[] }; error?: string };
+  if (body.status !== "success") throw new Error(`${promql}: ${body.error}`);
+  return body.data?.result ?? [];
+}
