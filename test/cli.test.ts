@@ -9,10 +9,21 @@ describe("fleetfed discover", () => {
   it("prints the §4.1 JSON document sorted by cluster", async () => {
     const r = await runCli(["discover", "--json"]);
     expect(r.code, r.stderr).toBe(0);
-    const doc = JSON.parse(r.stdout) as { clusters: { cluster: string; endpoint: string; scheme: string; source: object }[] };
+    const doc = JSON.parse(r.stdout) as {
+      clusters: { cluster: string; endpoint: string; scheme: string; source: object }[];
+    };
     const ids = doc.clusters.map((c) => c.cluster);
     expect(ids).toEqual([...ids].sort());
-    expect(ids).toEqual(["analytics-eu", "checkout-prod", "ci-runners", "payments-eu", "payments-prod", "sandbox-3", "search-prod", "staging"]);
+    expect(ids).toEqual([
+      "analytics-eu",
+      "checkout-prod",
+      "ci-runners",
+      "payments-eu",
+      "payments-prod",
+      "sandbox-3",
+      "search-prod",
+      "staging",
+    ]);
     expect(doc.clusters[1]).toEqual({
       cluster: "checkout-prod",
       endpoint: "prometheus.checkout-prod.internal.example.com:80",
@@ -44,8 +55,11 @@ describe("fleetfed sync --local and plan", () => {
     });
     const first = await runCli(["sync", "--local", "--root", root]);
     expect(first.code, first.stderr).toBe(0);
-    expect(first.stdout).toMatch(/fleet: 0 clusters on 1 leaf federator\(s\) → 3 clusters on 2 leaf federator\(s\) \+ global/);
-    expect(await readFile(join(root, "fleet.snapshot.yaml"), "utf8")).toMatch(/placement:\n {2}leaf-000:\n {4}- a\n {4}- b\n {2}leaf-001:\n {4}- c\n/);
+    expect(first.stdout).toMatch(
+      /fleet: 0 clusters on 1 leaf federator\(s\) → 3 clusters on 2 leaf federator\(s\) \+ global/,
+    );
+    const snapshot = JSON.parse(await readFile(join(root, "fleet.snapshot.json"), "utf8"));
+    expect(snapshot.placement).toEqual({ "leaf-000": ["a", "b"], "leaf-001": ["c"] });
     expect((await runCli(["render", "--check", "--root", root])).code).toBe(0);
 
     const second = await runCli(["sync", "--local", "--root", root]);
@@ -58,7 +72,10 @@ describe("fleetfed sync --local and plan", () => {
       "exports/Z1.json": JSON.stringify({
         ResourceRecordSets: [
           { Name: "internal.example.com.", Type: "SOA" },
-          ...["a", "b", "c", "d"].map((id) => ({ Name: `prometheus.${id}.internal.example.com.`, Type: "A" })),
+          ...["a", "b", "c", "d"].map((id) => ({
+            Name: `prometheus.${id}.internal.example.com.`,
+            Type: "A",
+          })),
         ],
       }),
     });
@@ -75,14 +92,20 @@ describe("fleetfed sync --local and plan", () => {
   it("refuses a discovery that finds nothing where the snapshot has clusters, and changes nothing", async () => {
     const root = await makeRepo({}, PROJECT_ROOT);
     await writeFiles(root, {
-      "examples/route53/Z0EXAMPLEPRIVATE1.json": JSON.stringify({ ResourceRecordSets: [{ Name: "internal.example.com.", Type: "SOA" }] }),
-      "examples/route53/Z0EXAMPLEPRIVATE2.json": JSON.stringify({ ResourceRecordSets: [{ Name: "eu.internal.example.com.", Type: "SOA" }] }),
+      "examples/route53/Z0EXAMPLEPRIVATE1.json": JSON.stringify({
+        ResourceRecordSets: [{ Name: "internal.example.com.", Type: "SOA" }],
+      }),
+      "examples/route53/Z0EXAMPLEPRIVATE2.json": JSON.stringify({
+        ResourceRecordSets: [{ Name: "eu.internal.example.com.", Type: "SOA" }],
+      }),
     });
     const before = await digestTree(root);
     for (const args of [["sync", "--local"], ["plan"], ["sync", "--dry-run"]]) {
       const r = await runCli([...args, "--root", root]);
       expect(r.code).toBe(1);
-      expect(r.stderr).toMatch(/error: discovery found no clusters in Route 53 exports in examples\/route53 \(2 zones, 2 records\), but the snapshot has 8; refusing to remove them all/);
+      expect(r.stderr).toMatch(
+        /error: discovery found no clusters in Route 53 exports in examples\/route53 \(2 zones, 2 records\), but the snapshot has 8; refusing to remove them all/,
+      );
     }
     expect(await digestTree(root)).toBe(before);
   });
@@ -90,8 +113,13 @@ describe("fleetfed sync --local and plan", () => {
   it("warns when more clusters would be removed than safety.maxRemovals", async () => {
     const root = await makeRepo({}, PROJECT_ROOT);
     await writeFiles(root, {
-      "fleet.yaml": (await readFile(join(PROJECT_ROOT, "fleet.yaml"), "utf8")).replace("maxRemovals: 5", "maxRemovals: 0"),
-      "examples/route53/Z0EXAMPLEPRIVATE2.json": JSON.stringify({ ResourceRecordSets: [{ Name: "eu.internal.example.com.", Type: "SOA" }] }),
+      "fleet.yaml": (await readFile(join(PROJECT_ROOT, "fleet.yaml"), "utf8")).replace(
+        "maxRemovals: 5",
+        "maxRemovals: 0",
+      ),
+      "examples/route53/Z0EXAMPLEPRIVATE2.json": JSON.stringify({
+        ResourceRecordSets: [{ Name: "eu.internal.example.com.", Type: "SOA" }],
+      }),
     });
     const r = await runCli(["plan", "--root", root]);
     expect(r.code).toBe(0);
@@ -114,7 +142,9 @@ describe("usage", () => {
   it("prints help on stdout with exit 0", async () => {
     const r = await runCli(["--help"]);
     expect(r.code).toBe(0);
-    expect(r.stdout).toMatch(/exit codes: 0 success, 1 failed check or refused change, 2 bad usage or invalid input/);
+    expect(r.stdout).toMatch(
+      /exit codes: 0 success, 1 failed check or refused change, 2 bad usage or invalid input/,
+    );
   });
 
   it("says that publishing is not built yet rather than pretending", async () => {

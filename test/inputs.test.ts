@@ -2,11 +2,11 @@
 
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
-import { digestTree, makeRepo, runCli, snapshotYaml, writeFiles } from "./support/repo.ts";
+import { digestTree, makeRepo, runCli, snapshotJson, writeFiles } from "./support/repo.ts";
 
 const VALID = {
   "fleet.yaml": "discovery:\n  route53:\n    hostedZones: []\nfederation:\n  shardSize: 2\n",
-  "fleet.snapshot.yaml": snapshotYaml(["alpha", "bravo", "charlie"]),
+  "fleet.snapshot.json": snapshotJson(["alpha", "bravo", "charlie"]),
   "clusters/alpha.yaml": "cluster: alpha\nlabels: {env: prod}\n",
 };
 
@@ -123,6 +123,18 @@ const CASES: Case[] = [
     says: /recordPattern: is not a valid regular expression/,
   },
   {
+    name: "a snapshot that is not valid JSON",
+    files: { "fleet.snapshot.json": '{\n  "clusters": [\n    {"cluster": "alpha",}\n  ]\n' },
+    where: "fleet.snapshot.json:",
+    says: /invalid/,
+  },
+  {
+    name: "a snapshot with a wrong field",
+    files: { "fleet.snapshot.json": snapshotJson(["alpha"]).replace('"scheme":"http"', '"scheme":"gopher"') },
+    where: "fleet.snapshot.json:3:",
+    says: /clusters\.0\.scheme: must be one of "http", "https"/,
+  },
+  {
     name: "invalid YAML",
     files: { "clusters/alpha.yaml": "cluster: alpha\nlabels: {env: prod\n" },
     where: "clusters/alpha.yaml:",
@@ -136,8 +148,8 @@ const CASES: Case[] = [
   },
   {
     name: "a snapshot naming a cluster twice",
-    files: { "fleet.snapshot.yaml": snapshotYaml(["alpha", "alpha"]) },
-    where: "fleet.snapshot.yaml:6:5",
+    files: { "fleet.snapshot.json": snapshotJson(["alpha", "alpha"]) },
+    where: "fleet.snapshot.json:4:5",
     says: /cluster "alpha" appears twice/,
   },
 ];
@@ -159,7 +171,10 @@ describe("bad input", () => {
       expect(r.code, r.stderr).toBe(2);
       expect(r.stdout).toBe("");
       const errors = r.stderr.split("\n").filter((l) => l.startsWith("error: "));
-      expect(errors.some((l) => l.startsWith(`error: ${c.where}`) && c.says.test(l)), r.stderr).toBe(true);
+      expect(
+        errors.some((l) => l.startsWith(`error: ${c.where}`) && c.says.test(l)),
+        r.stderr,
+      ).toBe(true);
       expect(r.stderr).not.toMatch(/\n\s+at /); // no stack trace for an expected error
     }
     expect(await digestTree(join(root, "manifests"))).toBe(before);
@@ -167,7 +182,10 @@ describe("bad input", () => {
 
   it("reports every bad cluster file in one run", async () => {
     const root = await makeRepo({}, template);
-    await writeFiles(root, { "clusters/alpha.yaml": "cluster: alpa\n", "clusters/bravo.yaml": "cluster: bravo\nenabled: maybe\n" });
+    await writeFiles(root, {
+      "clusters/alpha.yaml": "cluster: alpa\n",
+      "clusters/bravo.yaml": "cluster: bravo\nenabled: maybe\n",
+    });
     const r = await runCli(["render", "--root", root]);
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/clusters\/alpha.yaml:1:10: cluster:/);
@@ -186,6 +204,8 @@ describe("bad input", () => {
     await writeFiles(root, { "fleet.yaml": "federation:\n  shardSize: 0\n" });
     const r = await runCli(["check", "--root", root], { env: { GITHUB_ACTIONS: "true" } });
     expect(r.code).toBe(2);
-    expect(r.stderr).toMatch(/^::error file=fleet.yaml,line=2,col=14::federation\.shardSize: 0 must be >= 1/m);
+    expect(r.stderr).toMatch(
+      /^::error file=fleet.yaml,line=2,col=14::federation\.shardSize: 0 must be >= 1/m,
+    );
   });
 });

@@ -7,16 +7,23 @@ import { buildFleet } from "../scripts/core/fleet.ts";
 import { parseSettings } from "../scripts/core/settings.ts";
 import type { DiscoveredCluster, Snapshot } from "../scripts/core/snapshot.ts";
 
-const settings = (shardSize: number) => parseSettings(`discovery:\n  route53: {}\nfederation:\n  shardSize: ${shardSize}\n`, "fleet.yaml");
+const settings = (shardSize: number) =>
+  parseSettings(`discovery:\n  route53: {}\nfederation:\n  shardSize: ${shardSize}\n`, "fleet.yaml");
 
-export function discovered(n: number, prefix = "c"): DiscoveredCluster[] {
+function discovered(n: number, prefix = "c"): DiscoveredCluster[] {
   return Array.from({ length: n }, (_, i) => {
     const id = `${prefix}${String(i).padStart(5, "0")}`;
     return {
       cluster: id,
       endpoint: `prometheus.${id}.internal.example.com:80`,
       scheme: "http",
-      source: { kind: "route53", zoneId: "Z1", zoneName: "internal.example.com", record: `prometheus.${id}.internal.example.com`, type: "A" },
+      source: {
+        kind: "route53",
+        zoneId: "Z1",
+        zoneName: "internal.example.com",
+        record: `prometheus.${id}.internal.example.com`,
+        type: "A",
+      },
     } as DiscoveredCluster;
   });
 }
@@ -39,7 +46,10 @@ describe("placement", () => {
 
   it("keeps a cluster on its leaf when another cluster is added, and touches one leaf's files", () => {
     const s = settings(50);
-    const before = synced(s, discovered(1000).filter((_, i) => i !== 417));
+    const before = synced(
+      s,
+      discovered(1000).filter((_, i) => i !== 417),
+    );
     const after = synced(s, discovered(1000), before.snapshot);
     const files = diffTrees(before.fleet.tree, after.fleet.tree);
     const touched = [...files.added, ...files.changed, ...files.removed];
@@ -53,9 +63,15 @@ describe("placement", () => {
   it("touches one leaf's files when a cluster is removed", () => {
     const s = settings(50);
     const before = synced(s, discovered(1000));
-    const after = synced(s, discovered(1000).filter((c) => c.cluster !== "c00123"), before.snapshot);
+    const after = synced(
+      s,
+      discovered(1000).filter((c) => c.cluster !== "c00123"),
+      before.snapshot,
+    );
     const files = diffTrees(before.fleet.tree, after.fleet.tree);
-    expect([...files.added, ...files.changed, ...files.removed]).toEqual(["federation/leaf-002/prometheus.yml"]);
+    expect([...files.added, ...files.changed, ...files.removed]).toEqual([
+      "federation/leaf-002/prometheus.yml",
+    ]);
   });
 
   it("adds a leaf and changes the global only when every leaf is full", () => {
@@ -71,7 +87,11 @@ describe("placement", () => {
   it("fills the emptiest leaf first when clusters arrive", () => {
     const s = settings(3);
     const first = synced(s, discovered(6));
-    const fewer = synced(s, discovered(6).filter((c) => c.cluster !== "c00001" && c.cluster !== "c00004" && c.cluster !== "c00005"), first.snapshot);
+    const fewer = synced(
+      s,
+      discovered(6).filter((c) => c.cluster !== "c00001" && c.cluster !== "c00004" && c.cluster !== "c00005"),
+      first.snapshot,
+    );
     expect([...fewer.fleet.plan.placement]).toEqual([
       ["leaf-000", ["c00000", "c00002"]],
       ["leaf-001", ["c00003"]],
@@ -93,14 +113,23 @@ describe("placement", () => {
 
   it("honours a pin to a leaf, and refuses more pins than a leaf holds", () => {
     const s = settings(2);
-    const pin = (id: string, leaf: string) => parseClusterFile(`cluster: ${id}\nleaf: ${leaf}\n`, `clusters/${id}.yaml`, id, "cluster");
-    const fleet = buildFleet(s, { clusters: discovered(4), placement: new Map() }, [pin("c00003", "leaf-007")]);
+    const pin = (id: string, leaf: string) =>
+      parseClusterFile(`cluster: ${id}\nleaf: ${leaf}\n`, `clusters/${id}.yaml`, id, "cluster");
+    const fleet = buildFleet(s, { clusters: discovered(4), placement: new Map() }, [
+      pin("c00003", "leaf-007"),
+    ]);
     expect(fleet.plan.placement.get("leaf-007")).toContain("c00003");
-    const later = buildFleet(s, { clusters: discovered(9), placement: fleet.plan.placement }, [pin("c00003", "leaf-007")]);
+    const later = buildFleet(s, { clusters: discovered(9), placement: fleet.plan.placement }, [
+      pin("c00003", "leaf-007"),
+    ]);
     expect(later.plan.placement.get("leaf-007")).toContain("c00003");
     expect(Math.max(...later.plan.leaves.map((l) => l.clusters.length))).toBe(2);
     expect(() =>
-      buildFleet(s, { clusters: discovered(4), placement: new Map() }, ["c00000", "c00001", "c00002"].map((id) => pin(id, "leaf-001"))),
+      buildFleet(
+        s,
+        { clusters: discovered(4), placement: new Map() },
+        ["c00000", "c00001", "c00002"].map((id) => pin(id, "leaf-001")),
+      ),
     ).toThrow(/3 clusters are pinned to leaf-001, more than federation.shardSize \(2\)/);
   });
 

@@ -82,7 +82,9 @@ describe("determinism", () => {
       expect([...buildFleet(inputs.settings, shuffledSnapshot, shuffledFiles).tree]).toEqual([...reference]);
       const treeSnapshot: Snapshot = {
         clusters: shuffle(tree.snapshot.clusters, seed),
-        placement: new Map(shuffle([...tree.snapshot.placement], seed).map(([k, v]) => [k, shuffle(v, seed)])),
+        placement: new Map(
+          shuffle([...tree.snapshot.placement], seed).map(([k, v]) => [k, shuffle(v, seed)]),
+        ),
       };
       expect([...buildFleet(tree.settings, treeSnapshot, tree.clusterFiles).tree]).toEqual([...treeRef]);
     }
@@ -92,10 +94,25 @@ describe("determinism", () => {
     const settings = parseSettings("discovery:\n  route53: {}\n", "fleet.yaml");
     const ids = ["b-2", "a10", "a9", "a-1", "z", "0a"];
     const snapshot = parseSnapshot(
-      `clusters:\n${ids.map((id) => `  - {cluster: ${id}, endpoint: "h-${id}:80", scheme: http, source: {kind: route53, zoneId: Z, zoneName: z, record: r-${id}, type: A}}`).join("\n")}\nplacement: {}\n`,
-      "fleet.snapshot.yaml",
+      JSON.stringify({
+        clusters: ids.map((id) => ({
+          cluster: id,
+          endpoint: `h-${id}:80`,
+          scheme: "http",
+          source: { kind: "route53", zoneId: "Z", zoneName: "z", record: `r-${id}`, type: "A" },
+        })),
+        placement: {},
+      }),
+      "fleet.snapshot.json",
     );
-    const files = [parseClusterFile("cluster: a9\nlabels: {b: '1', a: '2', B: '3'}\n", "clusters/a9.yaml", "a9", "cluster")];
+    const files = [
+      parseClusterFile(
+        "cluster: a9\nlabels: {b: '1', a: '2', B: '3'}\n",
+        "clusters/a9.yaml",
+        "a9",
+        "cluster",
+      ),
+    ];
     const fleet = buildFleet(settings, snapshot, files);
     expect(fleet.inventory.clusters.map((c) => c.id)).toEqual(["0a", "a-1", "a10", "a9", "b-2", "z"]);
     expect(fleet.inventory.clusters[3]?.labels.map(([k]) => k)).toEqual(["B", "a", "b"]);
@@ -116,40 +133,56 @@ describe("the real tools accept the rendered tree", () => {
     expect(r.stdout.match(/SUCCESS/g)?.length).toBe(files.length);
   });
 
-  it.skipIf(!kubectl)("kubectl kustomize builds manifests/ and every folder with a kustomization.yaml", async () => {
-    for (const root of [...CASES.map((c) => join(GOLDEN, c)), PROJECT_ROOT]) {
-      const dirs = [...(await readTree(join(root, "manifests"))).keys()]
-        .filter((p) => p.endsWith("kustomization.yaml"))
-        .map((p) => join(root, "manifests", p.slice(0, -"kustomization.yaml".length)));
-      for (const dir of dirs) {
-        const r = await $({ nothrow: true, quiet: true })`${kubectl} kustomize ${dir}`;
-        expect(r.exitCode, `${dir}: ${r.stderr}`).toBe(0);
+  it.skipIf(!kubectl)(
+    "kubectl kustomize builds manifests/ and every folder with a kustomization.yaml",
+    async () => {
+      for (const root of [...CASES.map((c) => join(GOLDEN, c)), PROJECT_ROOT]) {
+        const dirs = [...(await readTree(join(root, "manifests"))).keys()]
+          .filter((p) => p.endsWith("kustomization.yaml"))
+          .map((p) => join(root, "manifests", p.slice(0, -"kustomization.yaml".length)));
+        for (const dir of dirs) {
+          const r = await $({ nothrow: true, quiet: true })`${kubectl} kustomize ${dir}`;
+          expect(r.exitCode, `${dir}: ${r.stderr}`).toBe(0);
+        }
+        const all = await $({ quiet: true })`${kubectl} kustomize ${join(root, "manifests")}`;
+        // The generated ConfigMap carries the federator's prometheus.yml, and the StatefulSet mounts it by its hashed name.
+        const configMaps = [...all.stdout.matchAll(/name: (fleetfed-[a-z0-9-]+-[a-z0-9]{10})\n/g)].map(
+          (m) => m[1],
+        );
+        expect(configMaps.length).toBeGreaterThan(0);
+        for (const name of configMaps)
+          expect(all.stdout).toMatch(new RegExp(`configMap:\\s+name: ${name}\\n`));
       }
-      const all = await $({ quiet: true })`${kubectl} kustomize ${join(root, "manifests")}`;
-      // The generated ConfigMap carries the federator's prometheus.yml, and the StatefulSet mounts it by its hashed name.
-      const configMaps = [...all.stdout.matchAll(/name: (fleetfed-[a-z0-9-]+-[a-z0-9]{10})\n/g)].map((m) => m[1]);
-      expect(configMaps.length).toBeGreaterThan(0);
-      for (const name of configMaps) expect(all.stdout).toMatch(new RegExp(`configMap:\\s+name: ${name}\\n`));
-    }
-  });
+    },
+  );
 
-  it.skipIf(!promtool)("fleetfed check runs promtool under CI=true and passes on the bundled example", async () => {
-    const r = await runCli(["check", "--root", PROJECT_ROOT], { env: { CI: "true" } });
-    expect(r.code, r.stderr).toBe(0);
-    expect(r.stdout).toMatch(/ok: 8 clusters, 2 leaf federator\(s\) \+ global, 12 files fresh, 3 configs pass promtool/);
-  });
+  it.skipIf(!promtool)(
+    "fleetfed check runs promtool under CI=true and passes on the bundled example",
+    async () => {
+      const r = await runCli(["check", "--root", PROJECT_ROOT], { env: { CI: "true" } });
+      expect(r.code, r.stderr).toBe(0);
+      expect(r.stdout).toMatch(
+        /ok: 8 clusters, 2 leaf federator\(s\) \+ global, 12 files fresh, 3 configs pass promtool/,
+      );
+    },
+  );
 
-  it.skipIf(!promtool)("fleetfed check fails and names the file when manifests/ was edited by hand", async () => {
-    const root = await makeRepo({}, join(GOLDEN, "tree"));
-    const path = join(root, "manifests/federation/leaf-001/prometheus.yml");
-    await writeFile(path, (await readFile(path, "utf8")).replace("sample_limit: 50000", "sample_limit: 5"));
-    const r = await runCli(["check", "--root", root], { env: { CI: "true" } });
-    expect(r.code).toBe(1);
-    expect(r.stderr).toMatch(/error: manifests\/federation\/leaf-001\/prometheus.yml: differs from a fresh render \(manifests\/ is generated: run fleetfed render/);
-    const stale = await runCli(["render", "--check", "--root", root]);
-    expect(stale.code).toBe(1);
-    expect(stale.stderr).toMatch(/stale {5}manifests\/federation\/leaf-001\/prometheus.yml/);
-  });
+  it.skipIf(!promtool)(
+    "fleetfed check fails and names the file when manifests/ was edited by hand",
+    async () => {
+      const root = await makeRepo({}, join(GOLDEN, "tree"));
+      const path = join(root, "manifests/federation/leaf-001/prometheus.yml");
+      await writeFile(path, (await readFile(path, "utf8")).replace("sample_limit: 50000", "sample_limit: 5"));
+      const r = await runCli(["check", "--root", root], { env: { CI: "true" } });
+      expect(r.code).toBe(1);
+      expect(r.stderr).toMatch(
+        /error: manifests\/federation\/leaf-001\/prometheus.yml: differs from a fresh render \(manifests\/ is generated: run fleetfed render/,
+      );
+      const stale = await runCli(["render", "--check", "--root", root]);
+      expect(stale.code).toBe(1);
+      expect(stale.stderr).toMatch(/stale {5}manifests\/federation\/leaf-001\/prometheus.yml/);
+    },
+  );
 });
 
 function shuffle<T>(items: readonly T[], seed: number): T[] {

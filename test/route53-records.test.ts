@@ -2,13 +2,16 @@
 
 import { describe, expect, it } from "vitest";
 import { clustersFromZones, normaliseRecordName, selectZones } from "../scripts/core/route53-records.ts";
-import { parseSettings } from "../scripts/core/settings.ts";
+import { parseSettings, type Route53Settings } from "../scripts/core/settings.ts";
 
-const r53 = parseSettings("discovery:\n  route53: {port: 9090}\n", "fleet.yaml").discovery.route53!;
+const r53 = parseSettings("discovery:\n  route53: {port: 9090}\n", "fleet.yaml").discovery
+  .route53 as Route53Settings;
 
 describe("Route 53 records", () => {
   it("decodes octal escapes, lowercases and strips the trailing dot", () => {
-    expect(normaliseRecordName("\\052.Prometheus.Internal.Example.COM.")).toBe("*.prometheus.internal.example.com");
+    expect(normaliseRecordName("\\052.Prometheus.Internal.Example.COM.")).toBe(
+      "*.prometheus.internal.example.com",
+    );
     expect(normaliseRecordName("prometheus.a\\055b.example.com.")).toBe("prometheus.a-b.example.com");
   });
 
@@ -19,8 +22,16 @@ describe("Route 53 records", () => {
           id: "Z1",
           name: "internal.example.com",
           records: [
-            { Name: "prometheus.a.internal.example.com.", Type: "A", ResourceRecords: [{ Value: "10.0.0.1" }] },
-            { Name: "prometheus.b.internal.example.com.", Type: "AAAA", ResourceRecords: [{ Value: "fd00::1" }] },
+            {
+              Name: "prometheus.a.internal.example.com.",
+              Type: "A",
+              ResourceRecords: [{ Value: "10.0.0.1" }],
+            },
+            {
+              Name: "prometheus.b.internal.example.com.",
+              Type: "AAAA",
+              ResourceRecords: [{ Value: "fd00::1" }],
+            },
             { Name: "Prometheus.C.internal.example.com.", Type: "CNAME", ResourceRecords: [{ Value: "x" }] },
             { Name: "prometheus.d.internal.example.com.", Type: "A", AliasTarget: { DNSName: "lb." } },
             { Name: "\\052.prometheus.internal.example.com.", Type: "A" },
@@ -32,7 +43,9 @@ describe("Route 53 records", () => {
       ],
       r53,
     );
-    expect(found.clusters.map((c) => [c.cluster, c.endpoint, c.source.type, c.source.alias ?? false])).toEqual([
+    expect(
+      found.clusters.map((c) => [c.cluster, c.endpoint, c.source.type, c.source.alias ?? false]),
+    ).toEqual([
       ["a", "prometheus.a.internal.example.com:9090", "A", false],
       ["b", "prometheus.b.internal.example.com:9090", "AAAA", false],
       ["c", "prometheus.c.internal.example.com:9090", "CNAME", false],
@@ -57,7 +70,11 @@ describe("Route 53 records", () => {
     const found = clustersFromZones(
       [
         { id: "ZPUB", name: "example.com", records: [{ Name: "prometheus.a.example.com.", Type: "A" }] },
-        { id: "ZPRIV", name: "internal.example.com", records: [{ Name: "prometheus.a.internal.example.com.", Type: "A" }] },
+        {
+          id: "ZPRIV",
+          name: "internal.example.com",
+          records: [{ Name: "prometheus.a.internal.example.com.", Type: "A" }],
+        },
       ],
       r53,
     );
@@ -72,6 +89,8 @@ describe("Route 53 records", () => {
     ];
     expect(selectZones(zones, []).zones.map((z) => z.id)).toEqual(["Z1"]);
     expect(selectZones(zones, ["Z2", "internal.example.com"]).zones.map((z) => z.id)).toEqual(["Z1", "Z2"]);
-    expect(selectZones(zones, ["missing.example.com"]).problems[0]?.message).toMatch(/no hosted zone "missing.example.com"/);
+    expect(selectZones(zones, ["missing.example.com"]).problems[0]?.message).toMatch(
+      /no hosted zone "missing.example.com"/,
+    );
   });
 });

@@ -36,7 +36,7 @@ export async function propose(ctx: Context): Promise<Proposal> {
   return {
     inputs,
     snapshot: next.snapshot,
-    snapshotChanged: serialiseSnapshot(next.snapshot) !== serialiseSnapshot(inputs.snapshot),
+    snapshotChanged: serialiseSnapshot(next.snapshot) !== inputs.snapshotText,
     fleet: next.fleet,
     change,
   };

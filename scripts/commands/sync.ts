@@ -32,10 +32,16 @@ export async function syncCommand(ctx: Context, opts: { dryRun: boolean; local: 
     );
     return 0;
   }
-  if (p.snapshotChanged)
+  const filesChanged = f.added.length + f.changed.length + f.removed.length > 0;
+  const wrote: string[] = [];
+  if (p.snapshotChanged) {
     await writeFileAtomic(join(p.inputs.root, SNAPSHOT_FILE), serialiseSnapshot(p.snapshot));
-  if (f.added.length + f.changed.length + f.removed.length > 0)
+    wrote.push(SNAPSHOT_FILE);
+  }
+  if (filesChanged) {
     await writeTree(join(p.inputs.root, MANIFESTS_DIR), p.fleet.tree);
-  ctx.out(`${changed ? `wrote ${SNAPSHOT_FILE} and ${MANIFESTS_DIR}/` : "unchanged"}\n${formatProposal(p)}`);
+    wrote.push(`${MANIFESTS_DIR}/`);
+  }
+  ctx.out(`${wrote.length > 0 ? `wrote ${wrote.join(" and ")}` : "unchanged"}\n${formatProposal(p)}`);
   return 0;
 }

@@ -23,7 +23,7 @@ export function refuseEmptyDiscovery(previous: Snapshot, result: DiscoveryResult
   throw new FleetfedError(
     {
       message: `discovery found no clusters in ${result.from} (${result.zones} zones, ${result.records} records), but the snapshot has ${previous.clusters.length}; refusing to remove them all`,
-      hint: "check discovery.route53.hostedZones, the role's route53:List* permissions and recordPattern; if the fleet really is gone, delete fleet.snapshot.yaml in a reviewed pull request",
+      hint: "check discovery.route53.hostedZones, the role's route53:List* permissions and recordPattern; if the fleet really is gone, delete fleet.snapshot.json in a reviewed pull request",
     },
     EXIT_REFUSED,
   );

@@ -18,6 +18,8 @@ export interface Inputs {
   settings: Settings;
   clusterFiles: ClusterFile[];
   snapshot: Snapshot;
+  /** The snapshot file as committed, to tell whether a sync must rewrite it. */
+  snapshotText?: string;
 }
 
 /** Paths in messages are relative to the root, as they appear in the repository and in annotations. */
@@ -81,5 +83,5 @@ export async function loadInputs(rootArg: string, configArg?: string): Promise<I
     collect(problems, () => (snapshot = parseSnapshot(snapshotText, SNAPSHOT_FILE)));
 
   throwIfAny(problems);
-  return { root, settings, clusterFiles, snapshot };
+  return { root, settings, clusterFiles, snapshot, ...(snapshotText !== undefined && { snapshotText }) };
 }

@@ -6,12 +6,20 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { which } from "zx";
+import {
+  freePort,
+  query,
+  type RunningPrometheus,
+  startPrometheus,
+  stopAll,
+  waitFor,
+} from "../support/prometheus.ts";
 import { makeRepo, runCli } from "../support/repo.ts";
-import { freePort, query, type RunningPrometheus, startPrometheus, stopAll, waitFor } from "../support/prometheus.ts";
 
 const CI = process.env.CI === "true";
 const prometheus = (await which("prometheus", { nothrow: true })) ?? undefined;
-if (!prometheus && CI) throw new Error("prometheus is not on PATH and CI=true requires it (apt-get install prometheus)");
+if (!prometheus && CI)
+  throw new Error("prometheus is not on PATH and CI=true requires it (apt-get install prometheus)");
 
 const CLUSTERS = ["c1", "c2", "c3", "c4", "c5"];
 
@@ -120,7 +128,9 @@ scrape_configs:
       return (await query(global.url, 'up{job=~"fleetfed-clusters.*"}')).length === CLUSTERS.length;
     });
     const clusterTargets = await query(global.url, 'up{job=~"fleetfed-clusters.*"}');
-    expect(clusterTargets.map((s) => [s.metric.cluster, s.value[1]]).sort()).toEqual(CLUSTERS.map((c) => [c, "1"]));
+    expect(clusterTargets.map((s) => [s.metric.cluster, s.value[1]]).sort()).toEqual(
+      CLUSTERS.map((c) => [c, "1"]),
+    );
     const leafTargets = await query(global.url, 'up{job="fleetfed-leaves"}');
     expect(leafTargets.map((s) => [s.metric.federator, s.value[1]]).sort()).toEqual([
       ["leaf-000", "1"],
@@ -128,7 +138,9 @@ scrape_configs:
       ["leaf-002", "1"],
     ]);
     for (const s of servers) {
-      const targets = await fetch(`${s.url}/api/v1/targets`).then((r) => r.json() as Promise<{ data: { activeTargets: { health: string; lastError: string }[] } }>);
+      const targets = await fetch(`${s.url}/api/v1/targets`).then(
+        (r) => r.json() as Promise<{ data: { activeTargets: { health: string; lastError: string }[] } }>,
+      );
       for (const t of targets.data.activeTargets) expect(t.health, `${s.name}: ${t.lastError}`).toBe("up");
     }
   });

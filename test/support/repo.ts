@@ -6,8 +6,8 @@ import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { Writable } from "node:stream";
 import { afterAll } from "vitest";
-import { readTree } from "../../scripts/io/files.ts";
 import { main } from "../../scripts/fleetfed.ts";
+import { readTree } from "../../scripts/io/files.ts";
 
 export const PROJECT_ROOT = join(import.meta.dirname, "..", "..");
 
@@ -23,7 +23,10 @@ export async function makeRepo(files: Record<string, string> = {}, copyFrom?: st
   if (copyFrom) {
     // Only the fleet's own files: never node_modules or .git of the project checkout.
     const skip = new Set(["node_modules", ".git", "test", "scripts"]);
-    await cp(copyFrom, dir, { recursive: true, filter: (src) => !skip.has(src.slice(copyFrom.length + 1).split("/")[0] ?? "") });
+    await cp(copyFrom, dir, {
+      recursive: true,
+      filter: (src) => !skip.has(src.slice(copyFrom.length + 1).split("/")[0] ?? ""),
+    });
   }
   await writeFiles(dir, files);
   return dir;
@@ -42,7 +45,10 @@ export interface CliResult {
   stderr: string;
 }
 
-export async function runCli(args: string[], opts: { cwd?: string; env?: Record<string, string> } = {}): Promise<CliResult> {
+export async function runCli(
+  args: string[],
+  opts: { cwd?: string; env?: Record<string, string> } = {},
+): Promise<CliResult> {
   let stdout = "";
   let stderr = "";
   const sink = (append: (s: string) => void) =>
@@ -70,15 +76,21 @@ export async function digestTree(dir: string): Promise<string> {
   return h.digest("hex");
 }
 
-/** A snapshot file listing `ids` as A records in one zone. */
-export function snapshotYaml(ids: readonly string[], zone = "internal.example.com"): string {
-  const clusters = ids
-    .map(
-      (id) => `  - cluster: ${id}
-    endpoint: prometheus.${id}.${zone}:80
-    scheme: http
-    source: {kind: route53, zoneId: Z0TEST, zoneName: ${zone}, record: prometheus.${id}.${zone}, type: A}`,
-    )
-    .join("\n");
-  return `clusters:${ids.length ? `\n${clusters}` : " []"}\nplacement: {}\n`;
+/** A snapshot file listing `ids` as A records in one zone, one cluster per line. */
+export function snapshotJson(ids: readonly string[], zone = "internal.example.com"): string {
+  const clusters = ids.map((id) =>
+    JSON.stringify({
+      cluster: id,
+      endpoint: `prometheus.${id}.${zone}:80`,
+      scheme: "http",
+      source: {
+        kind: "route53",
+        zoneId: "Z0TEST",
+        zoneName: zone,
+        record: `prometheus.${id}.${zone}`,
+        type: "A",
+      },
+    }),
+  );
+  return `{\n  "clusters": [\n${clusters.map((c) => `    ${c}`).join(",\n")}\n  ],\n  "placement": {}\n}\n`;
 }
