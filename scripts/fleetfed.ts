@@ -58,7 +58,10 @@ export async function main(io: Io): Promise<number> {
     ...(values.config !== undefined && { config: values.config }),
     out: (text) => io.stdout.write(text),
     report: createReporter(io.stderr, io.stderrIsTTY),
-    env: { ci: io.env.CI === "true" },
+    env: {
+      ci: io.env.CI === "true",
+      awsRegion: io.env.AWS_REGION ?? io.env.AWS_DEFAULT_REGION ?? "us-east-1",
+    },
   };
   const allowed: Record<string, readonly string[]> = {
     discover: ["json"],

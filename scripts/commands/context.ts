@@ -15,5 +15,7 @@ export interface Context {
   env: {
     /** CI=true: checks that need a missing binary fail instead of being skipped. */
     ci: boolean;
+    /** Region for AWS clients (AWS_REGION, AWS_DEFAULT_REGION, else us-east-1: Route 53 is global). */
+    awsRegion: string;
   };
 }

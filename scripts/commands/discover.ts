@@ -8,7 +8,9 @@ export async function discoverCommand(ctx: Context, opts: { json: boolean }): Pr
   const { settings } = await ctx.report.step("reading fleet.yaml and clusters/", () =>
     loadInputs(ctx.root, ctx.config),
   );
-  const result = await ctx.report.step("discovering clusters", () => discover(ctx.root, settings));
+  const result = await ctx.report.step("discovering clusters", () =>
+    discover(ctx.root, settings, { awsRegion: ctx.env.awsRegion, report: ctx.report }),
+  );
   for (const w of result.warnings) ctx.report.warn(w);
   ctx.report.info(
     `${result.from}: ${result.zones} zones, ${result.records} records, ${result.clusters.length} clusters`,

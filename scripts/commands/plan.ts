@@ -22,7 +22,9 @@ export interface Proposal {
 
 export async function propose(ctx: Context): Promise<Proposal> {
   const inputs = await ctx.report.step("reading inputs", () => loadInputs(ctx.root, ctx.config));
-  const found = await ctx.report.step("discovering clusters", () => discover(inputs.root, inputs.settings));
+  const found = await ctx.report.step("discovering clusters", () =>
+    discover(inputs.root, inputs.settings, { awsRegion: ctx.env.awsRegion, report: ctx.report }),
+  );
   for (const w of found.warnings) ctx.report.warn(w);
   ctx.report.info(
     `${found.from}: ${found.zones} zones, ${found.records} records, ${found.clusters.length} clusters`,

@@ -15,6 +15,8 @@ export interface Route53Settings {
   scheme: Scheme;
   /** Folder of `aws route53 list-resource-record-sets` exports, relative to the root; replaces the API. */
   exports?: string;
+  requestsPerSecond: number;
+  maxAttempts: number;
 }
 
 export interface FederationSettings {
@@ -89,6 +91,8 @@ export function parseSettings(text: string, file: string): Settings {
       recordPattern: recordPattern ?? /$^/,
       port: r.port,
       scheme: r.scheme,
+      requestsPerSecond: r.requestsPerSecond,
+      maxAttempts: r.maxAttempts,
       ...(r.exports ? { exports: r.exports } : {}),
     };
   }

@@ -3,6 +3,8 @@
 export interface Reporter {
   info(line: string): void;
   warn(line: string): void;
+  /** A live status line on a TTY (replaced by the next); nothing otherwise, where the final summary is enough. */
+  progress(line: string): void;
   /** Runs `fn`, showing `label` while it runs and how long it took. */
   step<T>(label: string, fn: () => Promise<T> | T): Promise<T>;
 }
@@ -12,6 +14,9 @@ export function createReporter(stream: NodeJS.WriteStream | NodeJS.WritableStrea
   return {
     info: (line) => write(`${line}\n`),
     warn: (line) => write(`warning: ${line}\n`),
+    progress: (line) => {
+      if (isTTY) write(`\r\x1b[2K… ${line}`);
+    },
     async step(label, fn) {
       const start = performance.now();
       if (isTTY) write(`… ${label}`);
@@ -35,6 +40,7 @@ export function silentReporter(): Reporter & { lines: string[] } {
     lines,
     info: (l) => lines.push(l),
     warn: (l) => lines.push(`warning: ${l}`),
+    progress: () => {},
     step: async (_label, fn) => fn(),
   };
 }

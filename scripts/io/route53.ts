@@ -1,0 +1,186 @@
+// Live discovery from the Route 53 API: every page of every selected zone, through one shared client that
+// paces itself under Route 53's account-wide limit and retries throttling and 5xx with jittered backoff.
+// A listing that cannot be completed throws: a partial list never reaches the snapshot.
+
+import {
+  type HostedZone,
+  ListHostedZonesCommand,
+  ListResourceRecordSetsCommand,
+  type ListResourceRecordSetsCommandOutput,
+  type ResourceRecordSet,
+  Route53Client,
+} from "@aws-sdk/client-route-53";
+import type { DiscoveryResult } from "../core/discovery.ts";
+import { EXIT_REFUSED, FleetfedError } from "../core/errors.ts";
+import { compare } from "../core/order.ts";
+import {
+  clustersFromZones,
+  type HostedZoneRecords,
+  normaliseRecordName,
+  selectZones,
+} from "../core/route53-records.ts";
+import type { Route53Settings } from "../core/settings.ts";
+
+export interface Route53Progress {
+  zones: number;
+  zonesListed: number;
+  records: number;
+  requests: number;
+  throttles: number;
+}
+
+export interface Route53Options {
+  /** AWS region for the client; Route 53 is global, so any region works. */
+  region: string;
+  onProgress?: (p: Readonly<Route53Progress>) => void;
+  /** Zones listed at once; the pacer, not this, bounds the request rate. */
+  concurrency?: number;
+}
+
+/** Spaces calls at least 1/rate seconds apart, across every caller sharing it. */
+export function createPacer(requestsPerSecond: number): () => Promise<void> {
+  const interval = 1000 / requestsPerSecond;
+  let next = 0;
+  return async () => {
+    const now = performance.now();
+    const at = Math.max(now, next);
+    next = at + interval;
+    if (at > now) await new Promise((resolve) => setTimeout(resolve, at - now));
+  };
+}
+
+function isThrottle(e: unknown): boolean {
+  const err = e as { name?: string; $metadata?: { httpStatusCode?: number } };
+  return (
+    ["Throttling", "ThrottlingException", "PriorRequestNotComplete"].includes(err.name ?? "") ||
+    err.$metadata?.httpStatusCode === 429
+  );
+}
+
+export function createRoute53Client(
+  settings: Route53Settings,
+  opts: Route53Options,
+  progress: Route53Progress,
+): Route53Client {
+  // The SDK's standard retry strategy classifies Throttling, PriorRequestNotComplete, 429 and 5xx as
+  // retryable and backs off with full jitter; we only give it more attempts than its default of 3.
+  const client = new Route53Client({ region: opts.region, maxAttempts: settings.maxAttempts });
+  const pace = createPacer(settings.requestsPerSecond);
+  // In finalizeRequest at low priority, this runs inside the retry loop: every attempt is paced and counted.
+  client.middlewareStack.add(
+    (next) => async (args) => {
+      await pace();
+      progress.requests++;
+      try {
+        return await next(args);
+      } catch (e) {
+        if (isThrottle(e)) progress.throttles++;
+        throw e;
+      } finally {
+        opts.onProgress?.(progress);
+      }
+    },
+    { step: "finalizeRequest", priority: "low", name: "fleetfedPacer" },
+  );
+  return client;
+}
+
+export async function discoverRoute53(
+  settings: Route53Settings,
+  opts: Route53Options,
+): Promise<DiscoveryResult & { progress: Route53Progress }> {
+  const progress: Route53Progress = { zones: 0, zonesListed: 0, records: 0, requests: 0, throttles: 0 };
+  const client = createRoute53Client(settings, opts, progress);
+  try {
+    const zones = await listZones(client);
+    const selected = selectZones(zones, settings.hostedZones);
+    if (selected.problems.length > 0) throw new FleetfedError(selected.problems);
+    progress.zones = selected.zones.length;
+    const listed: HostedZoneRecords[] = new Array(selected.zones.length);
+    let cursor = 0;
+    const worker = async () => {
+      while (cursor < selected.zones.length) {
+        const i = cursor++;
+        const zone = selected.zones[i] as (typeof selected.zones)[number];
+        listed[i] = { id: zone.id, name: zone.name, records: await listRecords(client, zone.id, progress) };
+        progress.zonesListed++;
+        opts.onProgress?.(progress);
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(opts.concurrency ?? 4, selected.zones.length) }, worker));
+    const findings = clustersFromZones(listed, settings);
+    if (findings.problems.length > 0) throw new FleetfedError(findings.problems);
+    return {
+      clusters: findings.clusters,
+      warnings: findings.warnings,
+      from: "Route 53",
+      zones: selected.zones.length,
+      records: progress.records,
+      progress,
+    };
+  } catch (e) {
+    if (e instanceof FleetfedError) throw e;
+    throw new FleetfedError(
+      {
+        message: `Route 53 listing failed after ${progress.requests} requests (${progress.throttles} throttled), so nothing was changed: ${(e as Error).name}: ${(e as Error).message}`,
+        hint: "check credentials and the route53:ListHostedZones / route53:ListResourceRecordSets permissions, or retry later if Route 53 was throttling",
+      },
+      EXIT_REFUSED,
+    );
+  } finally {
+    client.destroy();
+  }
+}
+
+async function listZones(client: Route53Client): Promise<{ id: string; name: string; private: boolean }[]> {
+  const zones: HostedZone[] = [];
+  let marker: string | undefined;
+  do {
+    const page = await client.send(
+      new ListHostedZonesCommand({ MaxItems: 100, ...(marker && { Marker: marker }) }),
+    );
+    zones.push(...(page.HostedZones ?? []));
+    marker = page.IsTruncated ? page.NextMarker : undefined;
+    if (page.IsTruncated && !marker) throw new Error("ListHostedZones said IsTruncated without a NextMarker");
+  } while (marker);
+  return zones
+    .map((z) => ({
+      id: (z.Id ?? "").replace(/^\/hostedzone\//, ""),
+      name: normaliseRecordName(z.Name ?? ""),
+      // A zone without Config is public, as Route 53 reports it.
+      private: z.Config?.PrivateZone === true,
+    }))
+    .sort((a, b) => compare(a.id, b.id));
+}
+
+/** Every record set of a zone. The three Next* values go back exactly as received; short pages are normal. */
+async function listRecords(
+  client: Route53Client,
+  zoneId: string,
+  progress: Route53Progress,
+): Promise<ResourceRecordSet[]> {
+  const records: ResourceRecordSet[] = [];
+  let start:
+    | Pick<ListResourceRecordSetsCommandOutput, "NextRecordName" | "NextRecordType" | "NextRecordIdentifier">
+    | undefined;
+  for (;;) {
+    const page = await client.send(
+      new ListResourceRecordSetsCommand({
+        HostedZoneId: zoneId,
+        MaxItems: 300,
+        ...(start?.NextRecordName !== undefined && { StartRecordName: start.NextRecordName }),
+        ...(start?.NextRecordType !== undefined && { StartRecordType: start.NextRecordType }),
+        ...(start?.NextRecordIdentifier !== undefined && {
+          StartRecordIdentifier: start.NextRecordIdentifier,
+        }),
+      }),
+    );
+    const got = page.ResourceRecordSets ?? [];
+    records.push(...got);
+    progress.records += got.length;
+    if (!page.IsTruncated) return records;
+    if (page.NextRecordName === undefined)
+      throw new Error(`ListResourceRecordSets for ${zoneId} said IsTruncated without NextRecordName`);
+    start = page;
+  }
+}
