@@ -260,6 +260,9 @@ describe("a run that cannot list everything changes nothing", () => {
     const plan = await runCli(["plan", "--root", root]);
     expect(plan.code).toBe(0);
     expect(plan.stdout).toMatch(/warning: 2 clusters would be removed, more than safety.maxRemovals \(1\)/);
+    expect(plan.stderr).toMatch(
+      /against fleet.snapshot.json:\nfound +1\nadded +0\nremoved +2 {2}bravo, charlie\nchanged +1 {2}alpha\n/,
+    );
     const dry = await runCli(["sync", "--dry-run", "--root", root]);
     expect(dry.stdout).toMatch(
       /\[!WARNING\]\n> 2 clusters would be removed, more than safety.maxRemovals \(1\)/,

@@ -1,11 +1,13 @@
 // `fleetfed discover [--json]`: lists the clusters the configured sources find. Writes nothing.
 
+import { formatDiscoverySummary, summariseDiscovery } from "../core/discovery.ts";
+import { SNAPSHOT_FILE } from "../core/snapshot.ts";
 import { discover } from "../io/discovery.ts";
 import { loadInputs } from "../io/inputs.ts";
 import type { Context } from "./context.ts";
 
 export async function discoverCommand(ctx: Context, opts: { json: boolean }): Promise<number> {
-  const { settings } = await ctx.report.step("reading fleet.yaml and clusters/", () =>
+  const { settings, snapshot } = await ctx.report.step("reading fleet.yaml and clusters/", () =>
     loadInputs(ctx.root, ctx.config),
   );
   const result = await ctx.report.step("discovering clusters", () =>
@@ -14,6 +16,9 @@ export async function discoverCommand(ctx: Context, opts: { json: boolean }): Pr
   for (const w of result.warnings) ctx.report.warn(w);
   ctx.report.info(
     `${result.from}: ${result.zones} zones, ${result.records} records, ${result.clusters.length} clusters`,
+  );
+  ctx.report.info(
+    `against ${SNAPSHOT_FILE}:\n${formatDiscoverySummary(summariseDiscovery(snapshot, result))}`,
   );
   if (opts.json) {
     ctx.out(`${JSON.stringify({ clusters: result.clusters }, null, 2)}\n`);

@@ -3,7 +3,7 @@
 
 import { join } from "node:path";
 import { describeChange, type FleetChange } from "../core/change.ts";
-import { refuseEmptyDiscovery } from "../core/discovery.ts";
+import { formatDiscoverySummary, refuseEmptyDiscovery, summariseDiscovery } from "../core/discovery.ts";
 import { buildFleet, type Fleet, nextSnapshot } from "../core/fleet.ts";
 import { SNAPSHOT_FILE, type Snapshot, serialiseSnapshot } from "../core/snapshot.ts";
 import { discover } from "../io/discovery.ts";
@@ -28,6 +28,9 @@ export async function propose(ctx: Context): Promise<Proposal> {
   for (const w of found.warnings) ctx.report.warn(w);
   ctx.report.info(
     `${found.from}: ${found.zones} zones, ${found.records} records, ${found.clusters.length} clusters`,
+  );
+  ctx.report.info(
+    `against ${SNAPSHOT_FILE}:\n${formatDiscoverySummary(summariseDiscovery(inputs.snapshot, found))}`,
   );
   refuseEmptyDiscovery(inputs.snapshot, found);
   const before = buildFleet(inputs.settings, inputs.snapshot, inputs.clusterFiles, { lenient: true });

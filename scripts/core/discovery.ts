@@ -1,6 +1,7 @@
 // What a discovery source returns, and the rule that stops a bad listing from reaching the PR.
 
 import { EXIT_REFUSED, FleetfedError } from "./errors.ts";
+import { compare } from "./order.ts";
 import type { DiscoveredCluster, Snapshot } from "./snapshot.ts";
 
 export interface DiscoveryResult {
@@ -27,4 +28,40 @@ export function refuseEmptyDiscovery(previous: Snapshot, result: DiscoveryResult
     },
     EXIT_REFUSED,
   );
+}
+
+export interface DiscoverySummary {
+  found: number;
+  added: string[];
+  removed: string[];
+  /** Endpoint, scheme or record changed since the snapshot. */
+  changed: string[];
+}
+
+/** What discovery found now against what the snapshot recorded. */
+export function summariseDiscovery(previous: Snapshot, result: DiscoveryResult): DiscoverySummary {
+  const before = new Map(previous.clusters.map((c) => [c.cluster, c]));
+  const now = new Map(result.clusters.map((c) => [c.cluster, c]));
+  const same = (a: DiscoveredCluster, b: DiscoveredCluster) => JSON.stringify(a) === JSON.stringify(b);
+  return {
+    found: result.clusters.length,
+    added: [...now.keys()].filter((id) => !before.has(id)),
+    removed: [...before.keys()].filter((id) => !now.has(id)).sort(compare),
+    changed: [...now]
+      .filter(([id, c]) => before.has(id) && !same(before.get(id) as DiscoveredCluster, c))
+      .map(([id]) => id),
+  };
+}
+
+export function formatDiscoverySummary(s: DiscoverySummary): string {
+  const list = (ids: string[]) =>
+    ids.length === 0
+      ? ""
+      : `  ${ids.slice(0, 10).join(", ")}${ids.length > 10 ? `, … ${ids.length - 10} more` : ""}`;
+  return [
+    `found    ${String(s.found).padStart(6)}`,
+    `added    ${String(s.added.length).padStart(6)}${list(s.added)}`,
+    `removed  ${String(s.removed.length).padStart(6)}${list(s.removed)}`,
+    `changed  ${String(s.changed.length).padStart(6)}${list(s.changed)}`,
+  ].join("\n");
 }
