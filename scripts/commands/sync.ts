@@ -4,12 +4,12 @@
 
 import { join } from "node:path";
 import { EXIT_INVALID, FleetfedError } from "../core/errors.ts";
-import { pullRequestBody, pullRequestTitle } from "../core/pull-request.ts";
+import { renderPullRequest } from "../core/pull-request.ts";
 import { SNAPSHOT_FILE, serialiseSnapshot } from "../core/snapshot.ts";
 import { writeFileAtomic, writeTree } from "../io/files.ts";
 import { MANIFESTS_DIR } from "../io/inputs.ts";
 import type { Context } from "./context.ts";
-import { formatProposal, propose } from "./plan.ts";
+import { formatProposal, type Proposal, propose } from "./plan.ts";
 
 export async function syncCommand(ctx: Context, opts: { dryRun: boolean; local: boolean }): Promise<number> {
   if (!opts.dryRun && !opts.local) {
@@ -27,7 +27,7 @@ export async function syncCommand(ctx: Context, opts: { dryRun: boolean; local: 
   if (opts.dryRun) {
     ctx.out(
       changed
-        ? `# ${pullRequestTitle(p.change)}\n\n${pullRequestBody(p.change)}`
+        ? formatPreview(p)
         : `unchanged: discovery and clusters/ match ${MANIFESTS_DIR}/ (${p.change.after.clusters} clusters); no pull request\n`,
     );
     return 0;
@@ -44,4 +44,17 @@ export async function syncCommand(ctx: Context, opts: { dryRun: boolean; local: 
   }
   ctx.out(`${wrote.length > 0 ? `wrote ${wrote.join(" and ")}` : "unchanged"}\n${formatProposal(p)}`);
   return 0;
+}
+
+function formatPreview(p: Proposal): string {
+  const s = p.inputs.settings;
+  const pr = renderPullRequest({
+    change: p.change,
+    plan: p.fleet.plan,
+    snapshotChanged: p.snapshotChanged,
+    labels: s.pullRequest.labels,
+    maxRemovals: s.safety.maxRemovals,
+    branch: s.pullRequest.branch,
+  });
+  return `# ${pr.title}\n\n${pr.draft ? "(draft) " : ""}labels: ${pr.labels.join(", ")}\n\n${pr.body}`;
 }

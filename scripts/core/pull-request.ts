@@ -1,6 +1,67 @@
-// FleetChange → the pull request's title and body. Pure, so what a reviewer reads is snapshot-tested.
+// FleetChange → the pull request: title, body and labels. Pure, so what a reviewer reads is
+// snapshot-tested. The body leads with what needs a human (warnings, removals), then what changes and
+// where, then how to stop the bot; hidden metadata at the end lets the next run tell whether anything
+// it would write differs from what is there.
 
+import { createHash } from "node:crypto";
 import type { FleetChange, PlacedCluster } from "./change.ts";
+import type { FederationPlan } from "./plan.ts";
+import { SNAPSHOT_FILE } from "./snapshot.ts";
+
+/** GitHub rejects bodies over 65,536 characters; stay clear of it with room for the metadata. */
+export const BODY_LIMIT = 65_536;
+export const STOP_LABEL = "fleetfed:stop";
+export const NEEDS_REVIEW_LABEL = "fleetfed:needs-review";
+const MERMAID_MAX_CLUSTERS = 30;
+const META_PREFIX = "<!-- fleetfed:meta ";
+
+export interface PullRequestInput {
+  change: FleetChange;
+  plan: FederationPlan;
+  snapshotChanged: boolean;
+  labels: readonly string[];
+  maxRemovals: number;
+  branch: string;
+}
+
+export interface PullRequestContent {
+  title: string;
+  body: string;
+  labels: string[];
+  draft: boolean;
+  /** Digest of title, body and labels: the PR is only edited when it differs from the one recorded in the body. */
+  hash: string;
+}
+
+export function renderPullRequest(input: PullRequestInput): PullRequestContent {
+  const { change } = input;
+  const needsReview = change.removed.length > input.maxRemovals;
+  const labels = [...new Set([...input.labels, ...(needsReview ? [NEEDS_REVIEW_LABEL] : [])])].sort();
+  const title = pullRequestTitle(change);
+  let content = "";
+  for (const rows of [Number.POSITIVE_INFINITY, 500, 100, 20]) {
+    content = bodyContent(input, needsReview, rows);
+    if (content.length < BODY_LIMIT - 2_000) break;
+  }
+  const hash = createHash("sha256")
+    .update(JSON.stringify({ title, content, labels, draft: needsReview }))
+    .digest("hex")
+    .slice(0, 16);
+  const body = `${content}\n${META_PREFIX}${JSON.stringify({ hash, version: 1 })} -->\n`;
+  return { title, body, labels, draft: needsReview, hash };
+}
+
+/** The hash a previous run recorded in a body, if any. */
+export function recordedHash(body: string | null | undefined): string | undefined {
+  const at = body?.lastIndexOf(META_PREFIX) ?? -1;
+  if (!body || at < 0) return undefined;
+  try {
+    return (JSON.parse(body.slice(at + META_PREFIX.length, body.indexOf(" -->", at))) as { hash?: string })
+      .hash;
+  } catch {
+    return undefined;
+  }
+}
 
 export function pullRequestTitle(change: FleetChange): string {
   const parts = [
@@ -15,45 +76,186 @@ function plural(n: number, word: string, words = `${word}s`): string {
   return `${n} ${n === 1 ? word : words}`;
 }
 
-function labels(p: PlacedCluster): string {
-  return p.cluster.labels.map(([k, v]) => `${k}=${v}`).join(", ") || "—";
-}
-
 function shape(c: FleetChange["before"]): string {
   return `${plural(c.clusters, "cluster")} on ${plural(c.leaves, "leaf", "leaves")}${c.global ? " + global" : ""}`;
 }
 
-export function pullRequestBody(change: FleetChange): string {
+/** Table cells come from DNS and people's files: keep them from breaking the table or injecting markup. */
+function cell(text: string): string {
+  return text.replaceAll("|", "\\|").replaceAll("<", "&lt;").replaceAll("\n", " ");
+}
+
+function code(text: string): string {
+  return `\`${text.replaceAll("`", "'")}\``;
+}
+
+function labelsOf(p: PlacedCluster): string {
+  return cell(p.cluster.labels.map(([k, v]) => `${k}=${v}`).join(", ")) || "—";
+}
+
+function bodyContent(input: PullRequestInput, needsReview: boolean, maxRows: number): string {
+  const { change } = input;
   const out: string[] = [];
-  out.push(`Fleet: ${shape(change.before)} → ${shape(change.after)}.`, "");
-  for (const w of change.warnings) out.push(`> [!WARNING]\n> ${w}`, "");
-  const section = (title: string, rows: PlacedCluster[]) => {
-    if (rows.length === 0) return;
-    out.push(`### ${title}`, "", "| cluster | endpoint | leaf | labels |", "|---|---|---|---|");
-    for (const r of rows)
-      out.push(`| \`${r.cluster.id}\` | \`${r.cluster.endpoint}\` | ${r.leaf} | ${labels(r)} |`);
-    out.push("");
-  };
-  section("Removed", change.removed);
-  section("Added", change.added);
-  if (change.changed.length > 0) {
-    out.push("### Changed", "", "| cluster | what changed | leaf |", "|---|---|---|");
-    for (const c of change.changed)
-      out.push(
-        `| \`${c.id}\` | ${c.fields.join(", ")} | ${c.before.leaf === c.after.leaf ? c.after.leaf : `${c.before.leaf} → ${c.after.leaf}`} |`,
-      );
-    out.push("");
-  }
-  if (change.leavesAffected.length > 0)
-    out.push(`Federators affected: ${change.leavesAffected.join(", ")}.`, "");
-  const f = change.files;
+  const summary = [
+    change.added.length > 0 ? `**${change.added.length}** added` : "",
+    change.removed.length > 0 ? `**${change.removed.length}** removed` : "",
+    change.changed.length > 0 ? `**${change.changed.length}** changed` : "",
+  ].filter(Boolean);
   out.push(
-    `Files under \`manifests/\`: ${f.added.length} added, ${f.changed.length} changed, ${f.removed.length} removed.`,
+    `${summary.length > 0 ? `Clusters: ${summary.join(", ")}.` : "No cluster changes; generated files differ."} Fleet: ${shape(change.before)} → ${shape(change.after)}.`,
     "",
   );
-  out.push(
-    "---",
-    "Generated by `fleetfed sync`. Edit `clusters/*.yaml` to change what it federates; never edit `manifests/` by hand.",
+  if (needsReview) {
+    out.push(
+      "> [!CAUTION]",
+      `> This run removes **${change.removed.length}** clusters, more than \`safety.maxRemovals\` (${input.maxRemovals}). It is a draft so that a person checks the removals below before anything stops being monitored. If they are wrong, close this PR and check discovery (zones, permissions, \`recordPattern\`).`,
+      "",
+    );
+  }
+  for (const w of change.warnings) out.push("> [!WARNING]", `> ${w}`, "");
+
+  let truncated = 0;
+  const table = (title: string, header: string, rows: string[]) => {
+    if (rows.length === 0) return;
+    out.push(`### ${title} (${rows.length})`, "", header, header.replace(/[^|]+/g, "---"));
+    out.push(...rows.slice(0, maxRows));
+    if (rows.length > maxRows) {
+      truncated += rows.length - maxRows;
+      out.push("", `… and ${rows.length - maxRows} more, not shown (see the diff of \`${SNAPSHOT_FILE}\`).`);
+    }
+    out.push("");
+  };
+  const placedRows = (rows: PlacedCluster[]) =>
+    rows.map((r) => `| ${code(r.cluster.id)} | ${code(r.cluster.endpoint)} | ${r.leaf} | ${labelsOf(r)} |`);
+  table("Removed", "| cluster | endpoint | leaf | labels |", placedRows(change.removed));
+  table("Added", "| cluster | endpoint | leaf | labels |", placedRows(change.added));
+  table(
+    "Changed",
+    "| cluster | what changed | leaf |",
+    change.changed.map(
+      (c) =>
+        `| ${code(c.id)} | ${c.fields.map((f) => describeField(f, c.before, c.after)).join("; ")} | ${c.before.leaf === c.after.leaf ? c.after.leaf : `${c.before.leaf} → ${c.after.leaf}`} |`,
+    ),
   );
-  return `${out.join("\n")}\n`;
+
+  if (change.leavesAffected.length > 0) {
+    out.push(
+      `**Federators affected:** ${change.leavesAffected.join(", ")} (of ${change.after.leaves + (change.after.global ? 1 : 0)}).`,
+      "",
+    );
+  }
+  out.push(
+    "| | before | after |",
+    "|---|---|---|",
+    `| clusters | ${change.before.clusters} | ${change.after.clusters} |`,
+    `| leaf federators | ${change.before.leaves} | ${change.after.leaves} |`,
+    `| global federator | ${change.before.global ? "yes" : "no"} | ${change.after.global ? "yes" : "no"} |`,
+    "",
+  );
+
+  out.push(...topology(input), "");
+  out.push(...filesSection(input));
+  if (truncated > 0)
+    out.push(
+      `> [!NOTE]\n> ${truncated} table rows were left out to keep this description under GitHub's 65,536-character limit.`,
+      "",
+    );
+  out.push(
+    "<details><summary>How to stop or re-run fleetfed</summary>",
+    "",
+    `- **Pause this PR:** add the label \`${STOP_LABEL}\`; fleetfed leaves it alone until the label is removed.`,
+    `- **Take over:** push a commit to \`${input.branch}\`; fleetfed stops force-pushing it and says so once.`,
+    "- **Discard:** close the PR; fleetfed will not reopen it for the same change.",
+    "- **Re-run now:** run the *fleetfed sync* workflow (Actions → fleetfed sync → Run workflow).",
+    "- **Change what is federated:** edit `clusters/<cluster>.yaml` in an ordinary PR; never edit `manifests/` by hand.",
+    "",
+    "</details>",
+    "",
+    "---",
+    "_Generated by `fleetfed sync` from Route 53 and `clusters/`. Merging applies it through Argo CD or Flux._",
+  );
+  return out.join("\n");
+}
+
+function describeField(field: string, before: PlacedCluster, after: PlacedCluster): string {
+  const a = before.cluster;
+  const b = after.cluster;
+  switch (field) {
+    case "endpoint":
+      return `endpoint ${code(a.endpoint)} → ${code(b.endpoint)}`;
+    case "labels":
+      return `labels ${labelsOf(before)} → ${labelsOf(after)}`;
+    case "scrapeInterval":
+      return `interval ${a.scrapeInterval.text} → ${b.scrapeInterval.text}`;
+    case "scrapeTimeout":
+      return `timeout ${a.scrapeTimeout.text} → ${b.scrapeTimeout.text}`;
+    case "scheme":
+      return `scheme ${a.scheme} → ${b.scheme}`;
+    case "match":
+      return `match ${cell(a.match.join(" "))} → ${cell(b.match.join(" "))}`;
+    case "leaf":
+      return `moved ${before.leaf} → ${after.leaf}`;
+    default:
+      return field;
+  }
+}
+
+function topology(input: PullRequestInput): string[] {
+  const { plan, change } = input;
+  const added = new Set(change.added.map((p) => p.cluster.id));
+  const changed = new Set(change.changed.map((c) => c.id));
+  const total = plan.leaves.reduce((n, l) => n + l.clusters.length, 0);
+  const lines = ["### Topology", "", "```mermaid", "graph TD"];
+  const node = (name: string) => name.replaceAll("-", "_");
+  if (plan.global) lines.push("  global[global federator]");
+  for (const leaf of plan.leaves) {
+    const id = node(leaf.name);
+    const mark = change.leavesAffected.includes(leaf.name) ? ":::touched" : "";
+    lines.push(`  ${id}[${leaf.name}: ${plural(leaf.clusters.length, "cluster")}]${mark}`);
+    if (plan.global) lines.push(`  global --> ${id}`);
+    if (total > MERMAID_MAX_CLUSTERS) continue;
+    for (const c of leaf.clusters) {
+      const cls = added.has(c.id) ? ":::added" : changed.has(c.id) ? ":::changed" : "";
+      lines.push(`  ${id} --> c_${node(c.id)}(${c.id})${cls}`);
+    }
+  }
+  lines.push(
+    "  classDef added fill:#d3f9d8,stroke:#2b8a3e",
+    "  classDef changed fill:#fff3bf,stroke:#e67700",
+    "  classDef touched stroke:#1971c2,stroke-width:3px",
+    "```",
+  );
+  if (total > MERMAID_MAX_CLUSTERS) lines.push("", `_${total} clusters: the diagram shows federators only._`);
+  if (change.removed.length > 0 && total <= MERMAID_MAX_CLUSTERS)
+    lines.push("", `_Removed clusters are not drawn; see the table above._`);
+  return lines;
+}
+
+function filesSection(input: PullRequestInput): string[] {
+  const f = input.change.files;
+  const all = [
+    ...f.added.map((p) => [p, "added"] as const),
+    ...f.changed.map((p) => [p, "changed"] as const),
+    ...f.removed.map((p) => [p, "removed"] as const),
+  ];
+  const kind = (p: string) =>
+    p.endsWith("prometheus.yml")
+      ? "Federator configs (`prometheus.yml`)"
+      : p.endsWith("kustomization.yaml")
+        ? "Kustomize"
+        : "Kubernetes objects";
+  const groups = new Map<string, string[]>();
+  for (const [p, how] of all.sort(([a], [b]) => (a < b ? -1 : 1))) {
+    const k = kind(p);
+    groups.set(k, [...(groups.get(k) ?? []), `- ${how}: \`manifests/${p}\``]);
+  }
+  const out = [`### Files (${all.length + (input.snapshotChanged ? 1 : 0)})`, ""];
+  if (input.snapshotChanged)
+    out.push(`- changed: \`${SNAPSHOT_FILE}\` (discovery snapshot and leaf placement)`, "");
+  for (const [k, lines] of [...groups].sort(([a], [b]) => (a < b ? -1 : 1))) {
+    out.push(`<details><summary>${k}: ${lines.length}</summary>`, "", ...lines.slice(0, 200));
+    if (lines.length > 200) out.push(`- … ${lines.length - 200} more`);
+    out.push("", "</details>", "");
+  }
+  return out;
 }

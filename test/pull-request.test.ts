@@ -1,0 +1,142 @@
+// The pull request a reviewer reads: snapshot-tested as a whole, and its limits pinned.
+
+import { readFile } from "node:fs/promises";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { describeChange } from "../scripts/core/change.ts";
+import { parseClusterFile } from "../scripts/core/cluster-file.ts";
+import { buildFleet } from "../scripts/core/fleet.ts";
+import {
+  BODY_LIMIT,
+  NEEDS_REVIEW_LABEL,
+  recordedHash,
+  renderPullRequest,
+} from "../scripts/core/pull-request.ts";
+import { parseSettings } from "../scripts/core/settings.ts";
+import type { DiscoveredCluster } from "../scripts/core/snapshot.ts";
+import { makeRepo, PROJECT_ROOT, runCli, writeFiles } from "./support/repo.ts";
+
+function discovered(ids: string[]): DiscoveredCluster[] {
+  return ids.map((id) => ({
+    cluster: id,
+    endpoint: `prometheus.${id}.internal.example.com:80`,
+    scheme: "http",
+    source: {
+      kind: "route53",
+      zoneId: "Z1",
+      zoneName: "internal.example.com",
+      record: `prometheus.${id}.internal.example.com`,
+      type: "A",
+    },
+  }));
+}
+
+function scenario(beforeIds: string[], afterIds: string[], maxRemovals = 5) {
+  const settings = parseSettings(
+    `discovery:\n  route53: {}\nfederation:\n  shardSize: 50\nsafety:\n  maxRemovals: ${maxRemovals}\n`,
+    "fleet.yaml",
+  );
+  const before = buildFleet(settings, { clusters: discovered(beforeIds), placement: new Map() }, []);
+  const after = buildFleet(
+    settings,
+    { clusters: discovered(afterIds), placement: before.plan.placement },
+    [],
+  );
+  const change = describeChange(settings, before, after, before.tree);
+  return renderPullRequest({
+    change,
+    plan: after.plan,
+    snapshotChanged: true,
+    labels: ["monitoring"],
+    maxRemovals,
+    branch: "fleetfed/sync",
+  });
+}
+
+const ids = (n: number, p = "c") => Array.from({ length: n }, (_, i) => `${p}${String(i).padStart(5, "0")}`);
+
+describe("the pull request body", () => {
+  it("reads as a reviewer needs it (the example fleet: one cluster registered, one deregistered)", async () => {
+    const root = await makeRepo({}, PROJECT_ROOT);
+    const zone = JSON.parse(
+      await (await import("node:fs/promises")).readFile(
+        join(root, "examples/route53/Z0EXAMPLEPRIVATE1.json"),
+        "utf8",
+      ),
+    );
+    zone.ResourceRecordSets = zone.ResourceRecordSets.filter(
+      (r: { Name: string }) => !r.Name.startsWith("prometheus.staging."),
+    );
+    zone.ResourceRecordSets.push({
+      Name: "prometheus.orders-prod.internal.example.com.",
+      Type: "A",
+      ResourceRecords: [{ Value: "10.4.0.1" }],
+    });
+    await writeFiles(root, {
+      "examples/route53/Z0EXAMPLEPRIVATE1.json": JSON.stringify(zone),
+      "clusters/search-prod.yaml":
+        "cluster: search-prod\nlabels: {env: prod, region: us-east-1, team: discovery}\n",
+    });
+    const r = await runCli(["sync", "--dry-run", "--root", root]);
+    expect(r.code, r.stderr).toBe(0);
+    await expect(r.stdout).toMatchFileSnapshot("./__snapshots__/pull-request-body.md");
+  });
+
+  it("is a draft with the needs-review label, removals first, when removals exceed safety.maxRemovals", () => {
+    const pr = scenario(ids(10), ids(10).slice(0, 3), 5);
+    expect(pr.draft).toBe(true);
+    expect(pr.labels).toEqual(["fleetfed:needs-review", "monitoring"]);
+    expect(pr.labels).toContain(NEEDS_REVIEW_LABEL);
+    const body = pr.body;
+    expect(body.indexOf("[!CAUTION]")).toBeLessThan(body.indexOf("### Removed (7)"));
+    expect(body.indexOf("### Removed")).toBeGreaterThan(0);
+  });
+
+  it("draws clusters in the diagram for small fleets and federators only above 30 clusters", () => {
+    expect(scenario(ids(5), ids(6)).body).toContain("leaf_000 --> c_c00005(c00005):::added");
+    const big = scenario(ids(120), ids(121)).body;
+    expect(big).not.toContain("--> c_");
+    expect(big).toContain("global --> leaf_002");
+    expect(big).toContain("_121 clusters: the diagram shows federators only._");
+  });
+
+  it("stays under GitHub's limit with a note when thousands of clusters change", () => {
+    const pr = scenario([], ids(5000, "a-very-long-cluster-name-to-fill-the-table-"));
+    expect(pr.body.length).toBeLessThan(BODY_LIMIT);
+    expect(pr.body).toMatch(/… and \d+ more, not shown/);
+    expect(pr.body).toMatch(
+      /table rows were left out to keep this description under GitHub's 65,536-character limit/,
+    );
+  });
+
+  it("records a hash that changes only when title, body or labels would", () => {
+    const a = scenario(ids(5), ids(6));
+    const b = scenario(ids(5), ids(6));
+    const c = scenario(ids(5), ids(7));
+    expect(recordedHash(a.body)).toBe(a.hash);
+    expect(b.hash).toBe(a.hash);
+    expect(c.hash).not.toBe(a.hash);
+    expect(recordedHash("no metadata here")).toBeUndefined();
+  });
+
+  it("escapes table cells that come from people's files", () => {
+    const settings = parseSettings("discovery:\n  route53: {}\n", "fleet.yaml");
+    const file = parseClusterFile(
+      "cluster: x\nlabels: {note: 'a | b <script>'}\n",
+      "clusters/x.yaml",
+      "x",
+      "cluster",
+    );
+    const before = buildFleet(settings, { clusters: [], placement: new Map() }, []);
+    const after = buildFleet(settings, { clusters: discovered(["x"]), placement: new Map() }, [file]);
+    const pr = renderPullRequest({
+      change: describeChange(settings, before, after, before.tree),
+      plan: after.plan,
+      snapshotChanged: true,
+      labels: [],
+      maxRemovals: 5,
+      branch: "b",
+    });
+    expect(pr.body).toContain("note=a \\| b &lt;script>");
+  });
+});
