@@ -61,6 +61,13 @@ export async function main(io: Io): Promise<number> {
     env: {
       ci: io.env.CI === "true",
       awsRegion: io.env.AWS_REGION ?? io.env.AWS_DEFAULT_REGION ?? "us-east-1",
+      github: {
+        ...(io.env.GITHUB_TOKEN && { token: io.env.GITHUB_TOKEN }),
+        ...(io.env.GITHUB_REPOSITORY && { repository: io.env.GITHUB_REPOSITORY }),
+        apiUrl: io.env.GITHUB_API_URL ?? "https://api.github.com",
+      },
+      ...(io.env.GITHUB_OUTPUT && { githubOutput: io.env.GITHUB_OUTPUT }),
+      ...(io.env.GITHUB_STEP_SUMMARY && { stepSummary: io.env.GITHUB_STEP_SUMMARY }),
     },
   };
   const allowed: Record<string, readonly string[]> = {

@@ -105,12 +105,6 @@ const CASES: Case[] = [
     says: /endpoint: port 99999 is out of range/,
   },
   {
-    name: "a manual cluster without an endpoint",
-    files: { "clusters/delta.yaml": "cluster: delta\nlabels: {env: dev}\n" },
-    where: "clusters/delta.yaml:1",
-    says: /endpoint: cluster "delta" is not in Route 53, so it needs an endpoint/,
-  },
-  {
     name: "a record pattern without a cluster group",
     files: { "fleet.yaml": "discovery:\n  route53:\n    recordPattern: '^prometheus\\.([a-z0-9-]+)\\.'\n" },
     where: "fleet.yaml:3:20",
@@ -190,6 +184,17 @@ describe("bad input", () => {
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/clusters\/alpha.yaml:1:10: cluster:/);
     expect(r.stderr).toMatch(/clusters\/bravo.yaml:2:10: enabled: must be a boolean/);
+  });
+
+  it("warns, naming file and line, about a cluster file with no endpoint for a cluster Route 53 does not list", async () => {
+    const root = await makeRepo({}, template);
+    await writeFiles(root, { "clusters/delta.yaml": "cluster: delta\nlabels: {env: dev}\n" });
+    const r = await runCli(["render", "--root", root]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toMatch(
+      /warning: clusters\/delta.yaml:1: endpoint: cluster "delta" is not in Route 53 and has no endpoint, so it is not federated \(add endpoint:/,
+    );
+    expect(r.stdout).toMatch(/manifests\/ unchanged \(3 clusters/);
   });
 
   it("names the missing settings file", async () => {

@@ -56,7 +56,7 @@ function scenario(beforeIds: string[], afterIds: string[], maxRemovals = 5) {
 const ids = (n: number, p = "c") => Array.from({ length: n }, (_, i) => `${p}${String(i).padStart(5, "0")}`);
 
 describe("the pull request body", () => {
-  it("reads as a reviewer needs it (the example fleet: one cluster registered, one deregistered)", async () => {
+  it("reads as a reviewer needs it (the example fleet: orders-prod registered, staging deregistered)", async () => {
     const root = await makeRepo({}, PROJECT_ROOT);
     const zone = JSON.parse(
       await (await import("node:fs/promises")).readFile(

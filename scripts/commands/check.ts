@@ -5,7 +5,7 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { diffTrees } from "../core/change.ts";
-import { EXIT_REFUSED, FleetfedError, type Problem } from "../core/errors.ts";
+import { EXIT_REFUSED, FleetfedError, formatProblem, type Problem } from "../core/errors.ts";
 import { buildFleet } from "../core/fleet.ts";
 import { readTree, writeTree } from "../io/files.ts";
 import { loadInputs, MANIFESTS_DIR } from "../io/inputs.ts";
@@ -17,6 +17,7 @@ export async function checkCommand(ctx: Context): Promise<number> {
     loadInputs(ctx.root, ctx.config),
   );
   const fleet = buildFleet(inputs.settings, inputs.snapshot, inputs.clusterFiles);
+  for (const p of fleet.inventory.unresolved) ctx.report.warn(formatProblem(p));
   const dir = join(inputs.root, MANIFESTS_DIR);
   const problems: Problem[] = [];
 

@@ -17,5 +17,10 @@ export interface Context {
     ci: boolean;
     /** Region for AWS clients (AWS_REGION, AWS_DEFAULT_REGION, else us-east-1: Route 53 is global). */
     awsRegion: string;
+    /** GITHUB_TOKEN, GITHUB_REPOSITORY, GITHUB_API_URL: what sync needs to publish. */
+    github: { token?: string; repository?: string; apiUrl: string };
+    /** $GITHUB_OUTPUT and $GITHUB_STEP_SUMMARY inside Actions. */
+    githubOutput?: string;
+    stepSummary?: string;
   };
 }

@@ -20,8 +20,9 @@ export interface Proposal {
   change: FleetChange;
 }
 
-export async function propose(ctx: Context): Promise<Proposal> {
-  const inputs = await ctx.report.step("reading inputs", () => loadInputs(ctx.root, ctx.config));
+/** `root` defaults to the Context's; sync passes a worktree of the base branch instead. */
+export async function propose(ctx: Context, root: string = ctx.root): Promise<Proposal> {
+  const inputs = await ctx.report.step("reading inputs", () => loadInputs(root, ctx.config));
   const found = await ctx.report.step("discovering clusters", () =>
     discover(inputs.root, inputs.settings, { awsRegion: ctx.env.awsRegion, report: ctx.report }),
   );
@@ -33,7 +34,7 @@ export async function propose(ctx: Context): Promise<Proposal> {
     `against ${SNAPSHOT_FILE}:\n${formatDiscoverySummary(summariseDiscovery(inputs.snapshot, found))}`,
   );
   refuseEmptyDiscovery(inputs.snapshot, found);
-  const before = buildFleet(inputs.settings, inputs.snapshot, inputs.clusterFiles, { lenient: true });
+  const before = buildFleet(inputs.settings, inputs.snapshot, inputs.clusterFiles);
   const next = nextSnapshot(inputs.settings, inputs.snapshot, found.clusters, inputs.clusterFiles);
   const onDisk = await readTree(join(inputs.root, MANIFESTS_DIR));
   const change = describeChange(inputs.settings, before, next.fleet, onDisk);

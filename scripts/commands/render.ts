@@ -2,6 +2,7 @@
 
 import { join } from "node:path";
 import { diffTrees } from "../core/change.ts";
+import { formatProblem } from "../core/errors.ts";
 import { buildFleet } from "../core/fleet.ts";
 import { readTree, writeTree } from "../io/files.ts";
 import { loadInputs, MANIFESTS_DIR } from "../io/inputs.ts";
@@ -12,6 +13,7 @@ export async function renderCommand(ctx: Context, opts: { check: boolean }): Pro
   const fleet = await ctx.report.step("rendering", () =>
     buildFleet(inputs.settings, inputs.snapshot, inputs.clusterFiles),
   );
+  for (const p of fleet.inventory.unresolved) ctx.report.warn(formatProblem(p));
   const dir = join(inputs.root, MANIFESTS_DIR);
   const files = diffTrees(await readTree(dir), fleet.tree);
   const stale = [...files.added, ...files.changed, ...files.removed];

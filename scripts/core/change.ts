@@ -1,6 +1,7 @@
 // Two fleets → what changed, in the terms a reviewer cares about: clusters added, removed and changed,
 // leaves affected, counts before and after, files touched, and the warnings that need a human.
 
+import { formatProblem } from "./errors.ts";
 import type { Fleet } from "./fleet.ts";
 import type { Cluster } from "./inventory.ts";
 import { compare } from "./order.ts";
@@ -88,7 +89,7 @@ export function describeChange(settings: Settings, before: Fleet, after: Fleet, 
     const m = /^federation\/([^/]+)\//.exec(path);
     if (m?.[1]) leavesAffected.add(m[1]);
   }
-  const warnings: string[] = [];
+  const warnings: string[] = after.inventory.unresolved.map(formatProblem);
   if (removed.length > settings.safety.maxRemovals) {
     warnings.push(
       `${removed.length} clusters would be removed, more than safety.maxRemovals (${settings.safety.maxRemovals}); review the removals before merging`,

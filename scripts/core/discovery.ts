@@ -19,9 +19,11 @@ export interface DiscoveryResult {
  * missing permission or a broken pattern, not a fleet that vanished; the seed's Lambda wiped every
  * target on exactly this. Refuse, and change nothing.
  */
+export class EmptyDiscoveryError extends FleetfedError {}
+
 export function refuseEmptyDiscovery(previous: Snapshot, result: DiscoveryResult): void {
   if (result.clusters.length > 0 || previous.clusters.length === 0) return;
-  throw new FleetfedError(
+  throw new EmptyDiscoveryError(
     {
       message: `discovery found no clusters in ${result.from} (${result.zones} zones, ${result.records} records), but the snapshot has ${previous.clusters.length}; refusing to remove them all`,
       hint: "check discovery.route53.hostedZones, the role's route53:List* permissions and recordPattern; if the fleet really is gone, delete fleet.snapshot.json in a reviewed pull request",

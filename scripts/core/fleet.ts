@@ -17,9 +17,8 @@ export function buildFleet(
   settings: Settings,
   snapshot: Snapshot,
   clusterFiles: readonly ClusterFile[],
-  opts: { lenient?: boolean } = {},
 ): Fleet {
-  const inventory = buildInventory(settings, snapshot.clusters, clusterFiles, opts);
+  const inventory = buildInventory(settings, snapshot.clusters, clusterFiles);
   const plan = planFederation(inventory, snapshot.placement, settings.federation.shardSize);
   return { inventory, plan, tree: renderManifests(plan, settings) };
 }

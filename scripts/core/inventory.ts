@@ -27,17 +27,19 @@ export interface Inventory {
   clusters: readonly Cluster[];
   /** Clusters kept out with `enabled: false`, sorted. */
   disabled: readonly string[];
+  /** Cluster files that name a cluster discovery does not list and give no endpoint: not federated. */
+  unresolved: readonly Problem[];
 }
 
 /**
- * `lenient` drops clusters that have no endpoint instead of failing: the fleet as it was before a sync,
- * when a new cluster file names a cluster only the new discovery knows.
+ * A cluster file without an endpoint whose cluster discovery does not list is not federated: it is a
+ * cluster Route 53 no longer knows (decommissioned, or not registered yet), and it must not block the
+ * removal. It is reported in `unresolved` so every command can say so.
  */
 export function buildInventory(
   settings: Settings,
   discovered: readonly DiscoveredCluster[],
   files: readonly ClusterFile[],
-  opts: { lenient?: boolean } = {},
 ): Inventory {
   const problems: Problem[] = [];
   const byId = new Map(files.map((f) => [f.cluster, f]));
@@ -45,6 +47,7 @@ export function buildInventory(
   const found = new Map(discovered.map((d) => [d.cluster, d]));
   const clusters: Cluster[] = [];
   const disabled: string[] = [];
+  const unresolved: Problem[] = [];
   const fed = settings.federation;
 
   for (const id of [...ids].sort(compare)) {
@@ -56,13 +59,12 @@ export function buildInventory(
     }
     const endpoint = file?.endpoint ?? d?.endpoint;
     if (endpoint === undefined) {
-      if (opts.lenient) continue;
-      problems.push({
+      unresolved.push({
         file: file?.file,
         line: 1,
         field: "endpoint",
-        message: `cluster "${id}" is not in Route 53, so it needs an endpoint`,
-        hint: "add endpoint: <host>:<port> of its Prometheus, or enabled: false to keep the file without federating it",
+        message: `cluster "${id}" is not in Route 53 and has no endpoint, so it is not federated`,
+        hint: "add endpoint: <host>:<port> of its Prometheus to federate it by hand, or delete the file",
       });
       continue;
     }
@@ -93,5 +95,5 @@ export function buildInventory(
     });
   }
   throwIfAny(problems);
-  return { clusters, disabled };
+  return { clusters, disabled, unresolved };
 }

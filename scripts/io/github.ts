@@ -1,0 +1,158 @@
+// GitHub behind one class: the few REST calls sync makes, on Octokit with the throttling and retry
+// plugins (secondary rate limits and 5xx are waited out, not failed on). GITHUB_API_URL selects
+// GitHub Enterprise Server.
+
+import { retry } from "@octokit/plugin-retry";
+import { throttling } from "@octokit/plugin-throttling";
+import { Octokit } from "@octokit/rest";
+
+const Client = Octokit.plugin(throttling, retry);
+
+export interface PullRequest {
+  number: number;
+  state: "open" | "closed";
+  merged: boolean;
+  title: string;
+  body: string;
+  labels: string[];
+  headSha: string;
+}
+
+export interface Issue {
+  number: number;
+  title: string;
+  body: string;
+}
+
+export interface GitHubOptions {
+  token: string;
+  repository: string;
+  apiUrl: string;
+  log?: (line: string) => void;
+}
+
+export class GitHub {
+  readonly owner: string;
+  readonly repo: string;
+  private readonly octokit: InstanceType<typeof Client>;
+
+  constructor(opts: GitHubOptions) {
+    const [owner, repo] = opts.repository.split("/");
+    this.owner = owner as string;
+    this.repo = repo as string;
+    const log = opts.log ?? (() => {});
+    this.octokit = new Client({
+      auth: opts.token,
+      baseUrl: opts.apiUrl.replace(/\/$/, ""),
+      userAgent: "fleetfed",
+      log: { debug: () => {}, info: () => {}, warn: log, error: log },
+      throttle: {
+        onRateLimit: (after, options, _o, retryCount) => {
+          log(`GitHub rate limit on ${options.method} ${options.url}; retrying in ${after} s`);
+          return retryCount < 2;
+        },
+        onSecondaryRateLimit: (after, options, _o, retryCount) => {
+          log(`GitHub secondary rate limit on ${options.method} ${options.url}; retrying in ${after} s`);
+          return retryCount < 3;
+        },
+      },
+      retry: { retries: 3 },
+    });
+  }
+
+  private get where() {
+    return { owner: this.owner, repo: this.repo };
+  }
+
+  /** Pull requests from `branch` into `base`, newest first. */
+  async pullRequests(branch: string, base: string, state: "open" | "closed"): Promise<PullRequest[]> {
+    const { data } = await this.octokit.rest.pulls.list({
+      ...this.where,
+      head: `${this.owner}:${branch}`,
+      base,
+      state,
+      sort: "created",
+      direction: "desc",
+      per_page: 20,
+    });
+    return data.map((p) => ({
+      number: p.number,
+      state: p.state as "open" | "closed",
+      merged: p.merged_at !== null && p.merged_at !== undefined,
+      title: p.title,
+      body: p.body ?? "",
+      labels: p.labels.map((l) => (typeof l === "string" ? l : (l.name ?? ""))),
+      headSha: p.head.sha,
+    }));
+  }
+
+  async createPullRequest(p: {
+    branch: string;
+    base: string;
+    title: string;
+    body: string;
+    draft: boolean;
+  }): Promise<number> {
+    const { data } = await this.octokit.rest.pulls.create({
+      ...this.where,
+      head: p.branch,
+      base: p.base,
+      title: p.title,
+      body: p.body,
+      draft: p.draft,
+    });
+    return data.number;
+  }
+
+  async updatePullRequest(
+    number: number,
+    p: { title?: string; body?: string; state?: "open" | "closed" },
+  ): Promise<void> {
+    await this.octokit.rest.pulls.update({ ...this.where, pull_number: number, ...p });
+  }
+
+  async addLabels(number: number, labels: readonly string[]): Promise<void> {
+    if (labels.length > 0)
+      await this.octokit.rest.issues.addLabels({ ...this.where, issue_number: number, labels: [...labels] });
+  }
+
+  async comments(number: number): Promise<string[]> {
+    const { data } = await this.octokit.rest.issues.listComments({
+      ...this.where,
+      issue_number: number,
+      per_page: 100,
+    });
+    return data.map((c) => c.body ?? "");
+  }
+
+  async comment(number: number, body: string): Promise<void> {
+    await this.octokit.rest.issues.createComment({ ...this.where, issue_number: number, body });
+  }
+
+  /** Open issues carrying `label`. */
+  async openIssues(label: string): Promise<Issue[]> {
+    const { data } = await this.octokit.rest.issues.listForRepo({
+      ...this.where,
+      state: "open",
+      labels: label,
+      per_page: 100,
+    });
+    return data
+      .filter((i) => !i.pull_request)
+      .map((i) => ({ number: i.number, title: i.title, body: i.body ?? "" }));
+  }
+
+  async createIssue(p: { title: string; body: string; labels: readonly string[] }): Promise<number> {
+    const { data } = await this.octokit.rest.issues.create({
+      ...this.where,
+      title: p.title,
+      body: p.body,
+      labels: [...p.labels],
+    });
+    return data.number;
+  }
+
+  async updateIssue(number: number, body: string): Promise<void> {
+    await this.octokit.rest.issues.update({ ...this.where, issue_number: number, body });
+  }
+}
