@@ -6,26 +6,13 @@ import { parseClusterFile } from "../scripts/core/cluster-file.ts";
 import { buildFleet } from "../scripts/core/fleet.ts";
 import { parseSettings } from "../scripts/core/settings.ts";
 import type { DiscoveredCluster, Snapshot } from "../scripts/core/snapshot.ts";
+import { discoveredCluster, numberedIds } from "./support/fleet.ts";
 
 const settings = (shardSize: number) =>
   parseSettings(`discovery:\n  route53: {}\nfederation:\n  shardSize: ${shardSize}\n`, "fleet.yaml");
 
 function discovered(n: number, prefix = "c"): DiscoveredCluster[] {
-  return Array.from({ length: n }, (_, i) => {
-    const id = `${prefix}${String(i).padStart(5, "0")}`;
-    return {
-      cluster: id,
-      endpoint: `prometheus.${id}.internal.example.com:80`,
-      scheme: "http",
-      source: {
-        kind: "route53",
-        zoneId: "Z1",
-        zoneName: "internal.example.com",
-        record: `prometheus.${id}.internal.example.com`,
-        type: "A",
-      },
-    } as DiscoveredCluster;
-  });
+  return numberedIds(n, prefix).map((id) => discoveredCluster(id));
 }
 
 /** The fleet after a sync: placement recorded in the snapshot, as sync writes it. */

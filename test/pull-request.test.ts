@@ -14,21 +14,11 @@ import {
 } from "../scripts/core/pull-request.ts";
 import { parseSettings } from "../scripts/core/settings.ts";
 import type { DiscoveredCluster } from "../scripts/core/snapshot.ts";
+import { discoveredCluster, numberedIds } from "./support/fleet.ts";
 import { makeRepo, PROJECT_ROOT, runCli, writeFiles } from "./support/repo.ts";
 
 function discovered(ids: string[]): DiscoveredCluster[] {
-  return ids.map((id) => ({
-    cluster: id,
-    endpoint: `prometheus.${id}.internal.example.com:80`,
-    scheme: "http",
-    source: {
-      kind: "route53",
-      zoneId: "Z1",
-      zoneName: "internal.example.com",
-      record: `prometheus.${id}.internal.example.com`,
-      type: "A",
-    },
-  }));
+  return ids.map((id) => discoveredCluster(id));
 }
 
 function scenario(beforeIds: string[], afterIds: string[], maxRemovals = 5) {
@@ -53,7 +43,7 @@ function scenario(beforeIds: string[], afterIds: string[], maxRemovals = 5) {
   });
 }
 
-const ids = (n: number, p = "c") => Array.from({ length: n }, (_, i) => `${p}${String(i).padStart(5, "0")}`);
+const ids = numberedIds;
 
 describe("the pull request body", () => {
   it("reads as a reviewer needs it (the example fleet: orders-prod registered, staging deregistered)", async () => {

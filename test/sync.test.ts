@@ -56,8 +56,12 @@ async function zoneWith(
   zone.ResourceRecordSets = edit(zone.ResourceRecordSets);
   return JSON.stringify(zone, null, 2);
 }
-const addRecord = (id: string) =>
-  zoneWith((r) => [...r, { Name: `prometheus.${id}.internal.example.com.`, Type: "A" }]);
+const withRecords = (...ids: string[]) =>
+  zoneWith((r) => [
+    ...r,
+    ...ids.map((id) => ({ Name: `prometheus.${id}.internal.example.com.`, Type: "A" })),
+  ]);
+const addRecord = (id: string) => withRecords(id);
 
 beforeEach(async () => {
   dir = await mkdtemp(join(tmpdir(), "fleetfed-sync-test-"));
@@ -133,13 +137,7 @@ describe("fleetfed sync", () => {
     expect(fake.requests.filter((r) => r.startsWith("PATCH"))).toEqual([]);
 
     await commitToMain({
-      [ZONE]: await zoneWith((r) => [
-        ...r,
-        ...["billing-eu", "billing-prod"].map((id) => ({
-          Name: `prometheus.${id}.internal.example.com.`,
-          Type: "A",
-        })),
-      ]),
+      [ZONE]: await withRecords("billing-eu", "billing-prod"),
     });
     const updated = await sync();
     expect(updated.stdout).toBe("updated #1\n");
@@ -181,13 +179,7 @@ describe("fleetfed sync", () => {
     git(work, "push", "-q", "origin", "HEAD:refs/heads/fleetfed/sync");
     const human = branchSha();
     await commitToMain({
-      [ZONE]: await zoneWith((r) => [
-        ...r,
-        ...["billing-eu", "billing-prod"].map((id) => ({
-          Name: `prometheus.${id}.internal.example.com.`,
-          Type: "A",
-        })),
-      ]),
+      [ZONE]: await withRecords("billing-eu", "billing-prod"),
     });
     for (let i = 0; i < 2; i++) {
       const r = await sync();
@@ -208,13 +200,7 @@ describe("fleetfed sync", () => {
     expect(r.stdout).toBe("unchanged #1\n");
     expect(fake.pulls).toHaveLength(1);
     await commitToMain({
-      [ZONE]: await zoneWith((rs) => [
-        ...rs,
-        ...["billing-eu", "billing-prod"].map((id) => ({
-          Name: `prometheus.${id}.internal.example.com.`,
-          Type: "A",
-        })),
-      ]),
+      [ZONE]: await withRecords("billing-eu", "billing-prod"),
     });
     expect((await sync()).stdout).toBe("created #2\n");
     expect(fake.pulls[0]?.state).toBe("closed");
@@ -226,13 +212,7 @@ describe("fleetfed sync", () => {
     fake.pulls[0]?.labels.push("fleetfed:stop");
     const before = branchSha();
     await commitToMain({
-      [ZONE]: await zoneWith((rs) => [
-        ...rs,
-        ...["billing-eu", "billing-prod"].map((id) => ({
-          Name: `prometheus.${id}.internal.example.com.`,
-          Type: "A",
-        })),
-      ]),
+      [ZONE]: await withRecords("billing-eu", "billing-prod"),
     });
     expect((await sync()).stdout).toBe("unchanged #1\n");
     expect(branchSha()).toBe(before);
@@ -244,13 +224,7 @@ describe("fleetfed sync", () => {
     await sync();
     fake.pulls[0]?.labels.push("needs-ops");
     await commitToMain({
-      [ZONE]: await zoneWith((rs) => [
-        ...rs,
-        ...["billing-eu", "billing-prod"].map((id) => ({
-          Name: `prometheus.${id}.internal.example.com.`,
-          Type: "A",
-        })),
-      ]),
+      [ZONE]: await withRecords("billing-eu", "billing-prod"),
     });
     await sync();
     expect(fake.pulls[0]?.labels).toEqual(["automated", "monitoring", "needs-ops"]);

@@ -18,19 +18,11 @@ import {
 } from "../../scripts/core/snapshot.ts";
 import { writeTree } from "../../scripts/io/files.ts";
 import { discoverRoute53 } from "../../scripts/io/route53.ts";
+import { discoveredCluster, numberedIds } from "../support/fleet.ts";
 import { type EmulatedZone, startRoute53Emulator } from "../support/route53-emulator.ts";
 
 function discovered(n: number): DiscoveredCluster[] {
-  return Array.from({ length: n }, (_, i) => {
-    const id = `cluster-${String(i).padStart(5, "0")}`;
-    const record = `prometheus.${id}.internal.example.com`;
-    return {
-      cluster: id,
-      endpoint: `${record}:80`,
-      scheme: "http",
-      source: { kind: "route53", zoneId: `Z${i % 50}`, zoneName: "internal.example.com", record, type: "A" },
-    };
-  });
+  return numberedIds(n, "cluster-").map((id, i) => discoveredCluster(id, `Z${i % 50}`));
 }
 
 const settings = parseSettings("discovery:\n  route53: {}\nfederation:\n  shardSize: 50\n", "fleet.yaml");

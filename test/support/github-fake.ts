@@ -4,6 +4,7 @@
 
 import { execFileSync } from "node:child_process";
 import { createServer, type IncomingMessage, type Server } from "node:http";
+import { listenLocal } from "./server.ts";
 
 export interface FakePull {
   number: number;
@@ -210,23 +211,15 @@ export async function startGitHubFake(owner: string, repo: string, bareRepo: str
     }
     send(404, { message: `fake does not implement ${req.method} ${url.pathname}` });
   });
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const stopper = setTimeout(() => server.close(), 600_000);
-  stopper.unref();
-  const { port } = server.address() as { port: number };
+  const { url, close } = await listenLocal(server);
   return {
-    url: `http://127.0.0.1:${port}`,
+    url,
     pulls,
     issues,
     requests,
     secondaryRateLimit: (n) => {
       limited = n;
     },
-    close: () =>
-      new Promise<void>((resolve) => {
-        clearTimeout(stopper);
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
+    close,
   };
 }

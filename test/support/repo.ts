@@ -8,6 +8,7 @@ import { Writable } from "node:stream";
 import { afterAll } from "vitest";
 import { main } from "../../scripts/fleetfed.ts";
 import { readTree } from "../../scripts/io/files.ts";
+import { discoveredCluster } from "./fleet.ts";
 
 export const PROJECT_ROOT = join(import.meta.dirname, "..", "..");
 
@@ -78,19 +79,6 @@ export async function digestTree(dir: string): Promise<string> {
 
 /** A snapshot file listing `ids` as A records in one zone, one cluster per line. */
 export function snapshotJson(ids: readonly string[], zone = "internal.example.com"): string {
-  const clusters = ids.map((id) =>
-    JSON.stringify({
-      cluster: id,
-      endpoint: `prometheus.${id}.${zone}:80`,
-      scheme: "http",
-      source: {
-        kind: "route53",
-        zoneId: "Z0TEST",
-        zoneName: zone,
-        record: `prometheus.${id}.${zone}`,
-        type: "A",
-      },
-    }),
-  );
+  const clusters = ids.map((id) => JSON.stringify(discoveredCluster(id, "Z0TEST", zone)));
   return `{\n  "clusters": [\n${clusters.map((c) => `    ${c}`).join(",\n")}\n  ],\n  "placement": {}\n}\n`;
 }

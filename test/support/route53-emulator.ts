@@ -5,6 +5,7 @@
 
 import { randomUUID } from "node:crypto";
 import { createServer, type Server } from "node:http";
+import { listenLocal } from "./server.ts";
 
 export interface EmulatedRecord {
   Name: string;
@@ -179,12 +180,9 @@ export async function startRoute53Emulator(
     }
     send(400, errorXml("InvalidAction", `emulator does not implement ${req.method} ${url.pathname}`));
   });
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const stopper = setTimeout(() => server.close(), 600_000);
-  stopper.unref();
-  const { port } = server.address() as { port: number };
+  const { url, close } = await listenLocal(server);
   return {
-    url: `http://127.0.0.1:${port}`,
+    url,
     get requests() {
       return state.requests;
     },
@@ -198,11 +196,6 @@ export async function startRoute53Emulator(
       faultsLeft = n;
       faultStatus = status;
     },
-    close: () =>
-      new Promise<void>((resolve) => {
-        clearTimeout(stopper);
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
+    close,
   };
 }

@@ -1,0 +1,22 @@
+// Discovered clusters for tests and benchmarks, shaped as the snapshot stores them.
+
+import type { DiscoveredCluster } from "../../scripts/core/snapshot.ts";
+
+export function discoveredCluster(
+  id: string,
+  zoneId = "Z1",
+  zone = "internal.example.com",
+): DiscoveredCluster {
+  const record = `prometheus.${id}.${zone}`;
+  return {
+    cluster: id,
+    endpoint: `${record}:80`,
+    scheme: "http",
+    source: { kind: "route53", zoneId, zoneName: zone, record, type: "A" },
+  };
+}
+
+/** `prefix00000`, `prefix00001`, …: ids that sort in creation order. */
+export function numberedIds(n: number, prefix = "c"): string[] {
+  return Array.from({ length: n }, (_, i) => `${prefix}${String(i).padStart(5, "0")}`);
+}
