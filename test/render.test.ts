@@ -2,7 +2,13 @@
 
 import { readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
+import { Application } from "@kubernetes-models/argo-cd/argoproj.io/v1alpha1";
+import { Kustomization as FluxKustomization } from "@kubernetes-models/flux-cd/kustomize.toolkit.fluxcd.io/v1";
+import { GitRepository } from "@kubernetes-models/flux-cd/source.toolkit.fluxcd.io/v1";
+import { StatefulSet } from "kubernetes-models/apps/v1";
+import { Namespace, Service } from "kubernetes-models/v1";
 import { describe, expect, it } from "vitest";
+import { parseAllDocuments } from "yaml";
 import { $, which } from "zx";
 import { type ClusterFile, parseClusterFile } from "../scripts/core/cluster-file.ts";
 import { buildFleet } from "../scripts/core/fleet.ts";
@@ -162,7 +168,7 @@ describe("the real tools accept the rendered tree", () => {
       const r = await runCli(["check", "--root", PROJECT_ROOT], { env: { CI: "true" } });
       expect(r.code, r.stderr).toBe(0);
       expect(r.stdout).toMatch(
-        /ok: 8 clusters, 2 leaf federator\(s\) \+ global, 12 files fresh, 3 configs pass promtool/,
+        /ok: 8 clusters, 2 leaf federator\(s\) \+ global, 19 files fresh, 3 configs pass promtool/,
       );
     },
   );
@@ -195,3 +201,40 @@ function shuffle<T>(items: readonly T[], seed: number): T[] {
   }
   return out;
 }
+
+describe("every rendered Kubernetes object", () => {
+  const MODELS: Record<string, new (data: never) => { validate(): void }> = {
+    "v1/Service": Service,
+    "v1/Namespace": Namespace,
+    "apps/v1/StatefulSet": StatefulSet,
+    "argoproj.io/v1alpha1/Application": Application,
+    "kustomize.toolkit.fluxcd.io/v1/Kustomization": FluxKustomization,
+    "source.toolkit.fluxcd.io/v1/GitRepository": GitRepository,
+  };
+
+  it("validates against its API schema, in every golden fleet and the example", async () => {
+    let count = 0;
+    for (const root of [...CASES.map((c) => join(GOLDEN, c)), PROJECT_ROOT]) {
+      for (const [path, content] of await readTree(join(root, "manifests"))) {
+        if (!path.endsWith(".yaml") || path.endsWith("kustomization.yaml")) continue;
+        for (const doc of parseAllDocuments(content)) {
+          const object = doc.toJS() as { apiVersion: string; kind: string };
+          const Model = MODELS[`${object.apiVersion}/${object.kind}`];
+          expect(Model, `${path}: ${object.apiVersion} ${object.kind} has no model`).toBeDefined();
+          expect(
+            () => new (Model as new (d: unknown) => { validate(): void })(object).validate(),
+            path,
+          ).not.toThrow();
+          count++;
+        }
+      }
+    }
+    expect(count).toBeGreaterThan(30);
+  });
+
+  it("would catch an invalid object (the validation can fail)", () => {
+    expect(() =>
+      new StatefulSet({ metadata: { name: "x" }, spec: { serviceName: "x" } } as never).validate(),
+    ).toThrow(/selector/);
+  });
+});

@@ -1,12 +1,30 @@
 // The Kubernetes objects that run each federator: a Service and a StatefulSet whose config volume is the
 // ConfigMap kustomize generates from the federator's prometheus.yml (so the config exists once, and a
-// change to it rolls the pod through the generated name's hash).
+// change to it rolls the pod through the generated name's hash). Every object is built with
+// kubernetes-models and validated against the API schema before it is written.
 
+import { StatefulSet } from "kubernetes-models/apps/v1";
+import { Namespace, Service } from "kubernetes-models/v1";
 import { FEDERATOR_PORT, federatorService } from "./render-prometheus.ts";
 import type { Settings } from "./settings.ts";
 import { toYaml } from "./yaml.ts";
 
 const KUSTOMIZE_API = "kustomize.config.k8s.io/v1beta1";
+export const SYNC_WAVE = "argocd.argoproj.io/sync-wave";
+
+/** Argo CD applies lower waves first: namespace, then config, then the federators that read it. */
+export const WAVES = { namespace: "-1", config: "0", federator: "1" } as const;
+
+interface Model {
+  validate(): void;
+  toJSON(): unknown;
+}
+
+/** Validates a kubernetes-models object and returns the plain value to serialise. */
+export function checked(model: Model): object {
+  model.validate();
+  return model.toJSON() as object;
+}
 
 function labels(name: string, tier: "leaf" | "global") {
   return {
@@ -18,79 +36,101 @@ function labels(name: string, tier: "leaf" | "global") {
   };
 }
 
+export function federatorSelector(name: string) {
+  return { "app.kubernetes.io/instance": federatorService(name), "app.kubernetes.io/name": "prometheus" };
+}
+
+export function federatorServiceObject(name: string, tier: "leaf" | "global"): object {
+  return checked(
+    new Service({
+      metadata: {
+        name: federatorService(name),
+        labels: labels(name, tier),
+        annotations: { [SYNC_WAVE]: WAVES.federator },
+      },
+      spec: {
+        selector: federatorSelector(name),
+        ports: [{ name: "http", port: FEDERATOR_PORT, targetPort: "http" }],
+      },
+    }),
+  );
+}
+
 export function renderFederatorObjects(name: string, tier: "leaf" | "global", settings: Settings): string {
   const f = settings.federation;
   const service = federatorService(name);
   const all = labels(name, tier);
-  const selector = { "app.kubernetes.io/instance": service, "app.kubernetes.io/name": "prometheus" };
-  const svc = {
-    apiVersion: "v1",
-    kind: "Service",
-    metadata: { name: service, labels: all },
-    spec: { selector, ports: [{ name: "http", port: FEDERATOR_PORT, targetPort: "http" }] },
-  };
   const probe = (path: string, delay: number) => ({
     httpGet: { path, port: "http" },
     initialDelaySeconds: delay,
     periodSeconds: 10,
     timeoutSeconds: 5,
   });
-  const sts = {
-    apiVersion: "apps/v1",
-    kind: "StatefulSet",
-    metadata: { name: service, labels: all },
-    spec: {
-      serviceName: service,
-      replicas: 1,
-      selector: { matchLabels: selector },
-      template: {
-        metadata: { labels: all },
-        spec: {
-          securityContext: { runAsNonRoot: true, runAsUser: 65534, runAsGroup: 65534, fsGroup: 65534 },
-          containers: [
-            {
-              name: "prometheus",
-              image: f.image,
-              args: [
-                "--config.file=/etc/prometheus/prometheus.yml",
-                "--storage.tsdb.path=/prometheus",
-                `--storage.tsdb.retention.time=${f.retention.text}`,
-                "--web.enable-lifecycle",
-              ],
-              ports: [{ name: "http", containerPort: FEDERATOR_PORT }],
-              readinessProbe: probe("/-/ready", 10),
-              livenessProbe: probe("/-/healthy", 30),
-              resources: { requests: { cpu: "250m", memory: "1Gi" }, limits: { memory: "4Gi" } },
-              volumeMounts: [
-                { name: "config", mountPath: "/etc/prometheus", readOnly: true },
-                { name: "data", mountPath: "/prometheus" },
-              ],
-            },
-          ],
-          volumes: [{ name: "config", configMap: { name: service } }],
+  const sts = checked(
+    new StatefulSet({
+      metadata: { name: service, labels: all, annotations: { [SYNC_WAVE]: WAVES.federator } },
+      spec: {
+        serviceName: service,
+        replicas: 1,
+        selector: { matchLabels: federatorSelector(name) },
+        template: {
+          metadata: { labels: all },
+          spec: {
+            securityContext: { runAsNonRoot: true, runAsUser: 65534, runAsGroup: 65534, fsGroup: 65534 },
+            containers: [
+              {
+                name: "prometheus",
+                image: f.image,
+                args: [
+                  "--config.file=/etc/prometheus/prometheus.yml",
+                  "--storage.tsdb.path=/prometheus",
+                  `--storage.tsdb.retention.time=${f.retention.text}`,
+                  "--web.enable-lifecycle",
+                ],
+                ports: [{ name: "http", containerPort: FEDERATOR_PORT }],
+                readinessProbe: probe("/-/ready", 10),
+                livenessProbe: probe("/-/healthy", 30),
+                resources: { requests: { cpu: "250m", memory: "1Gi" }, limits: { memory: "4Gi" } },
+                volumeMounts: [
+                  { name: "config", mountPath: "/etc/prometheus", readOnly: true },
+                  { name: "data", mountPath: "/prometheus" },
+                ],
+              },
+            ],
+            volumes: [{ name: "config", configMap: { name: service } }],
+          },
         },
+        volumeClaimTemplates: [
+          {
+            metadata: { name: "data" },
+            spec: { accessModes: ["ReadWriteOnce"], resources: { requests: { storage: f.storage } } },
+          },
+        ],
       },
-      volumeClaimTemplates: [
-        {
-          metadata: { name: "data" },
-          spec: { accessModes: ["ReadWriteOnce"], resources: { requests: { storage: f.storage } } },
-        },
-      ],
-    },
-  };
-  return multiDocument([svc, sts]);
+    }),
+  );
+  return multiDocument([federatorServiceObject(name, tier), sts]);
 }
 
 export function multiDocument(objects: readonly object[]): string {
   return objects.map((o, i) => toYaml(o, { header: i === 0 })).join("---\n");
 }
 
-export function renderFederatorKustomization(name: string): string {
+export function renderFederatorKustomization(
+  name: string,
+  resources: readonly string[] = ["federator.yaml"],
+): string {
   return toYaml({
     apiVersion: KUSTOMIZE_API,
     kind: "Kustomization",
-    resources: ["federator.yaml"],
-    configMapGenerator: [{ name: federatorService(name), files: ["prometheus.yml"] }],
+    resources: [...resources],
+    configMapGenerator: [
+      {
+        name: federatorService(name),
+        files: ["prometheus.yml"],
+        options: { annotations: { [SYNC_WAVE]: WAVES.config } },
+      },
+    ],
   });
 }
 
@@ -102,9 +142,15 @@ export function renderKustomization(
 }
 
 export function renderNamespace(settings: Settings): string {
-  return toYaml({
-    apiVersion: "v1",
-    kind: "Namespace",
-    metadata: { name: settings.federation.namespace, labels: { "app.kubernetes.io/part-of": "fleetfed" } },
-  });
+  return toYaml(
+    checked(
+      new Namespace({
+        metadata: {
+          name: settings.federation.namespace,
+          labels: { "app.kubernetes.io/part-of": "fleetfed" },
+          annotations: { [SYNC_WAVE]: WAVES.namespace },
+        },
+      }),
+    ),
+  );
 }

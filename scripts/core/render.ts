@@ -3,6 +3,7 @@
 
 import { compare } from "./order.ts";
 import { type FederationPlan, GLOBAL } from "./plan.ts";
+import { type Component, renderArgoCd, renderFlux } from "./render-delivery.ts";
 import {
   renderFederatorKustomization,
   renderFederatorObjects,
@@ -38,5 +39,9 @@ export function renderManifests(plan: FederationPlan, settings: Settings): Tree 
   );
   files.set("federation/namespace.yaml", renderNamespace(settings));
   files.set("kustomization.yaml", renderKustomization(["federation"]));
+  const components: Component[] = [{ name: "federation", path: "federation", wave: 0 }];
+  if (settings.delivery.argocd.enabled)
+    for (const [p, c] of renderArgoCd(settings, components)) files.set(p, c);
+  if (settings.delivery.flux.enabled) for (const [p, c] of renderFlux(settings, components)) files.set(p, c);
   return new Map([...files].sort(([a], [b]) => compare(a, b)));
 }

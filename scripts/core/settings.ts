@@ -32,12 +32,20 @@ export interface FederationSettings {
   storage: string;
 }
 
+export interface DeliverySettings {
+  repoURL: string;
+  targetRevision: string;
+  argocd: { enabled: boolean; namespace: string; project: string };
+  flux: { enabled: boolean; namespace: string; interval: string };
+}
+
 export interface Settings {
   clusterLabel: string;
   discovery: { route53?: Route53Settings };
   federation: FederationSettings;
   pullRequest: { base: string; branch: string; labels: readonly string[] };
   safety: { maxRemovals: number };
+  delivery: DeliverySettings;
 }
 
 /** Label names fleetfed sets itself; users may not set them through `labels:`. */
@@ -53,6 +61,7 @@ interface RawSettings {
   };
   pullRequest: Settings["pullRequest"];
   safety: Settings["safety"];
+  delivery: DeliverySettings;
 }
 
 export function parseSettings(text: string, file: string): Settings {
@@ -108,6 +117,7 @@ export function parseSettings(text: string, file: string): Settings {
     },
     pullRequest: raw.pullRequest,
     safety: raw.safety,
+    delivery: raw.delivery,
   };
 }
 
