@@ -5,10 +5,12 @@ import { join } from "node:path";
 import { Application } from "@kubernetes-models/argo-cd/argoproj.io/v1alpha1";
 import { Kustomization as FluxKustomization } from "@kubernetes-models/flux-cd/kustomize.toolkit.fluxcd.io/v1";
 import { GitRepository } from "@kubernetes-models/flux-cd/source.toolkit.fluxcd.io/v1";
+import { Prometheus } from "@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1";
+import { ScrapeConfig } from "@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1alpha1";
 import { StatefulSet } from "kubernetes-models/apps/v1";
 import { Namespace, Service } from "kubernetes-models/v1";
 import { describe, expect, it } from "vitest";
-import { parseAllDocuments } from "yaml";
+import { parse, parseAllDocuments } from "yaml";
 import { $, which } from "zx";
 import { type ClusterFile, parseClusterFile } from "../scripts/core/cluster-file.ts";
 import { buildFleet } from "../scripts/core/fleet.ts";
@@ -19,7 +21,7 @@ import { loadInputs } from "../scripts/io/inputs.ts";
 import { makeRepo, PROJECT_ROOT, runCli } from "./support/repo.ts";
 
 const GOLDEN = join(import.meta.dirname, "golden");
-const CASES = ["flat", "tree", "overrides", "labels"];
+const CASES = ["flat", "tree", "overrides", "labels", "operator"];
 const CI = process.env.CI === "true";
 
 /** Outside CI a missing binary skips the test with the reason; under CI=true it fails. */
@@ -151,6 +153,7 @@ describe("the real tools accept the rendered tree", () => {
           expect(r.exitCode, `${dir}: ${r.stderr}`).toBe(0);
         }
         const all = await $({ quiet: true })`${kubectl} kustomize ${join(root, "manifests")}`;
+        if (!all.stdout.includes("kind: StatefulSet")) continue; // the operator flavour has no ConfigMaps
         // The generated ConfigMap carries the federator's prometheus.yml, and the StatefulSet mounts it by its hashed name.
         const configMaps = [...all.stdout.matchAll(/name: (fleetfed-[a-z0-9-]+-[a-z0-9]{10})\n/g)].map(
           (m) => m[1],
@@ -210,6 +213,8 @@ describe("every rendered Kubernetes object", () => {
     "argoproj.io/v1alpha1/Application": Application,
     "kustomize.toolkit.fluxcd.io/v1/Kustomization": FluxKustomization,
     "source.toolkit.fluxcd.io/v1/GitRepository": GitRepository,
+    "monitoring.coreos.com/v1/Prometheus": Prometheus,
+    "monitoring.coreos.com/v1alpha1/ScrapeConfig": ScrapeConfig,
   };
 
   it("validates against its API schema, in every golden fleet and the example", async () => {
@@ -236,5 +241,50 @@ describe("every rendered Kubernetes object", () => {
     expect(() =>
       new StatefulSet({ metadata: { name: "x" }, spec: { serviceName: "x" } } as never).validate(),
     ).toThrow(/selector/);
+  });
+});
+
+describe("the operator flavour", () => {
+  it("says exactly what each federator's prometheus.yml says", async () => {
+    const tree = await readTree(join(GOLDEN, "operator", "manifests"));
+    const federators = [...tree.keys()]
+      .filter((p) => p.endsWith("/prometheus.yml"))
+      .map((p) => p.split("/")[1] as string);
+    expect(federators).toEqual(["global", "leaf-000", "leaf-001", "leaf-002"]);
+    for (const name of federators) {
+      const plain = parse(tree.get(`federation/${name}/prometheus.yml`) as string);
+      const objects = parseAllDocuments(tree.get(`federation/${name}/prometheus.yaml`) as string).map((d) =>
+        d.toJS(),
+      );
+      const prometheus = objects.find((o) => o.kind === "Prometheus");
+      expect(prometheus.spec).toMatchObject({
+        externalLabels: plain.global.external_labels,
+        scrapeInterval: plain.global.scrape_interval,
+        scrapeTimeout: plain.global.scrape_timeout,
+        evaluationInterval: plain.global.evaluation_interval,
+        prometheusExternalLabelName: "",
+        replicaExternalLabelName: "",
+      });
+      const selected = objects.filter(
+        (o) =>
+          o.kind === "ScrapeConfig" &&
+          o.metadata.labels["fleetfed.io/federator"] ===
+            prometheus.spec.scrapeConfigSelector.matchLabels["fleetfed.io/federator"],
+      );
+      // Translate each ScrapeConfig back into a prometheus.yml job: the two must be the same list.
+      const jobs = selected.map((o) => ({
+        job_name: o.spec.jobName,
+        honor_labels: o.spec.honorLabels,
+        metrics_path: o.spec.metricsPath,
+        scheme: o.spec.scheme.toLowerCase(),
+        params: o.spec.params,
+        scrape_interval: o.spec.scrapeInterval,
+        scrape_timeout: o.spec.scrapeTimeout,
+        ...(o.spec.sampleLimit !== undefined && { sample_limit: o.spec.sampleLimit }),
+        body_size_limit: o.spec.bodySizeLimit,
+        static_configs: o.spec.staticConfigs,
+      }));
+      expect(jobs, name).toEqual(plain.scrape_configs);
+    }
   });
 });

@@ -1,11 +1,10 @@
-// FederationPlan → the plain prometheus.yml of each federator: the single source of its configuration,
-// checked by promtool and run unmodified by the end-to-end test.
+// FederationPlan → each federator's configuration, as the plain prometheus.yml says it: the single source
+// of that federator's config, checked by promtool and run unmodified by the end-to-end test.
 
 import type { Cluster } from "./inventory.ts";
 import { compare } from "./order.ts";
 import { type FederationPlan, GLOBAL, type Leaf } from "./plan.ts";
 import { FEDERATOR_LABEL, type Settings } from "./settings.ts";
-import { toYaml } from "./yaml.ts";
 
 /** Job names: the leaf tier's start with this, so the global can federate the leaves' own target health. */
 export const CLUSTER_JOB = "fleetfed-clusters";
@@ -18,6 +17,25 @@ export function federatorService(name: string): string {
 
 export function federatorAddress(name: string, settings: Settings): string {
   return `${federatorService(name)}.${settings.federation.namespace}.svc:${FEDERATOR_PORT}`;
+}
+
+export interface FederateJob {
+  job_name: string;
+  honor_labels: true;
+  metrics_path: "/federate";
+  scheme: string;
+  params: { "match[]": string[] };
+  scrape_interval: string;
+  scrape_timeout: string;
+  sample_limit?: number;
+  body_size_limit: string;
+  static_configs: { targets: string[]; labels: Record<string, string> }[];
+}
+
+/** A federator's whole configuration, as prometheus.yml says it; the operator objects are built from it too. */
+export interface FederatorConfig {
+  global: ReturnType<typeof globalSection>;
+  scrape_configs: FederateJob[];
 }
 
 function globalSection(settings: Settings, name: string) {
@@ -46,7 +64,7 @@ function usesDefaults(c: Cluster, settings: Settings): boolean {
   );
 }
 
-function clusterTarget(c: Cluster, settings: Settings) {
+function clusterTarget(c: Cluster, settings: Settings): FederateJob["static_configs"][number] {
   return {
     targets: [c.endpoint],
     labels: Object.fromEntries([[settings.clusterLabel, c.id], ...c.labels]),
@@ -61,8 +79,8 @@ function federateJob(
   timeout: string,
   sampleLimit: number,
   bodySizeLimit: string,
-  targets: object[],
-) {
+  targets: FederateJob["static_configs"],
+): FederateJob {
   return {
     job_name: jobName,
     honor_labels: true,
@@ -77,7 +95,7 @@ function federateJob(
   };
 }
 
-export function renderLeafConfig(leaf: Leaf, settings: Settings): string {
+export function leafConfig(leaf: Leaf, settings: Settings): FederatorConfig {
   const f = settings.federation;
   const shared = leaf.clusters.filter((c) => usesDefaults(c, settings));
   const own = leaf.clusters.filter((c) => !usesDefaults(c, settings));
@@ -109,10 +127,7 @@ export function renderLeafConfig(leaf: Leaf, settings: Settings): string {
       ),
     ),
   ];
-  return toYaml(
-    { global: globalSection(settings, leaf.name), scrape_configs: jobs },
-    { comments: [`Leaf federator ${leaf.name}: scrapes /federate on ${leaf.clusters.length} cluster(s).`] },
-  );
+  return { global: globalSection(settings, leaf.name), scrape_configs: jobs };
 }
 
 /** Every selector any cluster is federated with, plus the leaves' own health series for those targets. */
@@ -123,7 +138,7 @@ export function globalMatch(plan: FederationPlan): string[] {
   return [...all].sort(compare);
 }
 
-export function renderGlobalConfig(plan: FederationPlan, settings: Settings): string {
+export function globalConfig(plan: FederationPlan, settings: Settings): FederatorConfig {
   const f = settings.federation;
   // Limits sized for a full leaf, so that adding a cluster to a leaf never changes the global's file.
   const sampleLimit = f.sampleLimit > 0 ? (f.sampleLimit + 100) * plan.shardSize : 0;
@@ -141,8 +156,5 @@ export function renderGlobalConfig(plan: FederationPlan, settings: Settings): st
       labels: { [FEDERATOR_LABEL]: leaf.name },
     })),
   );
-  return toYaml(
-    { global: globalSection(settings, GLOBAL), scrape_configs: [job] },
-    { comments: [`Global federator: scrapes /federate on ${plan.leaves.length} leaf federators.`] },
-  );
+  return { global: globalSection(settings, GLOBAL), scrape_configs: [job] };
 }

@@ -10,8 +10,10 @@ import {
   renderKustomization,
   renderNamespace,
 } from "./render-kubernetes.ts";
-import { renderGlobalConfig, renderLeafConfig } from "./render-prometheus.ts";
+import { renderOperatorObjects } from "./render-operator.ts";
+import { type FederatorConfig, globalConfig, leafConfig } from "./render-prometheus.ts";
 import type { Settings } from "./settings.ts";
+import { toYaml } from "./yaml.ts";
 
 /** Relative path (always `/`-separated) → content. Iteration order is sorted by path. */
 export type Tree = ReadonlyMap<string, string>;
@@ -19,19 +21,25 @@ export type Tree = ReadonlyMap<string, string>;
 export function renderManifests(plan: FederationPlan, settings: Settings): Tree {
   const files = new Map<string, string>();
   const federators: string[] = [];
+  const federator = (name: string, tier: "leaf" | "global", config: FederatorConfig, comment: string) => {
+    const dir = `federation/${name}`;
+    files.set(`${dir}/prometheus.yml`, toYaml(config, { comments: [comment] }));
+    if (settings.federation.flavor === "operator") {
+      files.set(`${dir}/prometheus.yaml`, renderOperatorObjects(name, tier, config, settings));
+      files.set(`${dir}/kustomization.yaml`, renderKustomization(["prometheus.yaml"]));
+    } else {
+      files.set(`${dir}/federator.yaml`, renderFederatorObjects(name, tier, settings));
+      files.set(`${dir}/kustomization.yaml`, renderFederatorKustomization(name));
+    }
+    federators.push(name);
+  };
   for (const leaf of plan.leaves) {
-    const dir = `federation/${leaf.name}`;
-    files.set(`${dir}/prometheus.yml`, renderLeafConfig(leaf, settings));
-    files.set(`${dir}/federator.yaml`, renderFederatorObjects(leaf.name, "leaf", settings));
-    files.set(`${dir}/kustomization.yaml`, renderFederatorKustomization(leaf.name));
-    federators.push(leaf.name);
+    const what = `Leaf federator ${leaf.name}: scrapes /federate on ${leaf.clusters.length} cluster(s).`;
+    federator(leaf.name, "leaf", leafConfig(leaf, settings), what);
   }
   if (plan.global) {
-    const dir = `federation/${GLOBAL}`;
-    files.set(`${dir}/prometheus.yml`, renderGlobalConfig(plan, settings));
-    files.set(`${dir}/federator.yaml`, renderFederatorObjects(GLOBAL, "global", settings));
-    files.set(`${dir}/kustomization.yaml`, renderFederatorKustomization(GLOBAL));
-    federators.push(GLOBAL);
+    const what = `Global federator: scrapes /federate on ${plan.leaves.length} leaf federators.`;
+    federator(GLOBAL, "global", globalConfig(plan, settings), what);
   }
   files.set(
     "federation/kustomization.yaml",

@@ -20,6 +20,7 @@ export interface Route53Settings {
 }
 
 export interface FederationSettings {
+  flavor: "plain" | "operator";
   scrapeInterval: Duration;
   scrapeTimeout: Duration;
   match: readonly string[];

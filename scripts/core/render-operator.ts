@@ -1,0 +1,83 @@
+// The prometheus-operator flavour: each federator is a `Prometheus` that selects its jobs as
+// `ScrapeConfig` objects. Both are built from the same FederatorConfig as the federator's prometheus.yml
+// (still rendered: promtool checks it and the end-to-end test runs it), and a test proves they agree.
+
+import { Prometheus } from "@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1";
+import { ScrapeConfig } from "@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1alpha1";
+import { checked, federatorServiceObject, multiDocument, SYNC_WAVE, WAVES } from "./render-kubernetes.ts";
+import { type FederatorConfig, federatorService } from "./render-prometheus.ts";
+import type { Settings } from "./settings.ts";
+
+/** Label that ties a ScrapeConfig to the Prometheus that loads it. */
+export const FEDERATOR_SELECTOR_LABEL = "fleetfed.io/federator";
+
+export function scrapeConfigName(federator: string, jobName: string): string {
+  return `${federatorService(federator)}-${jobName}`;
+}
+
+export function renderOperatorObjects(
+  name: string,
+  tier: "leaf" | "global",
+  config: FederatorConfig,
+  settings: Settings,
+): string {
+  const f = settings.federation;
+  const service = federatorService(name);
+  const labels = {
+    "app.kubernetes.io/component": `${tier}-federator`,
+    "app.kubernetes.io/managed-by": "fleetfed",
+    "app.kubernetes.io/part-of": "fleetfed",
+  };
+  const prometheus = checked(
+    new Prometheus({
+      metadata: { name: service, labels, annotations: { [SYNC_WAVE]: WAVES.federator } },
+      spec: {
+        replicas: 1,
+        image: f.image,
+        externalLabels: config.global.external_labels,
+        // The operator adds prometheus= and prometheus_replica= external labels by default; federation
+        // series must carry exactly the federator label, as in prometheus.yml.
+        prometheusExternalLabelName: "",
+        replicaExternalLabelName: "",
+        scrapeInterval: config.global.scrape_interval,
+        scrapeTimeout: config.global.scrape_timeout,
+        evaluationInterval: config.global.evaluation_interval,
+        retention: f.retention.text,
+        scrapeConfigSelector: { matchLabels: { [FEDERATOR_SELECTOR_LABEL]: name } },
+        securityContext: { runAsNonRoot: true, runAsUser: 65534, runAsGroup: 65534, fsGroup: 65534 },
+        storage: {
+          // The model's schema requires these two; the operator reads only metadata and spec from the template.
+          volumeClaimTemplate: {
+            apiVersion: "monitoring.coreos.com/v1",
+            kind: "EmbeddedPersistentVolumeClaim",
+            spec: { accessModes: ["ReadWriteOnce"], resources: { requests: { storage: f.storage } } },
+          },
+        },
+      },
+    }),
+  );
+  const scrapeConfigs = config.scrape_configs.map((job) =>
+    checked(
+      new ScrapeConfig({
+        metadata: {
+          name: scrapeConfigName(name, job.job_name),
+          labels: { ...labels, [FEDERATOR_SELECTOR_LABEL]: name },
+          annotations: { [SYNC_WAVE]: WAVES.config },
+        },
+        spec: {
+          jobName: job.job_name,
+          honorLabels: job.honor_labels,
+          metricsPath: job.metrics_path,
+          scheme: job.scheme.toUpperCase() as "HTTP" | "HTTPS",
+          params: job.params,
+          scrapeInterval: job.scrape_interval,
+          scrapeTimeout: job.scrape_timeout,
+          ...(job.sample_limit !== undefined && { sampleLimit: job.sample_limit }),
+          bodySizeLimit: job.body_size_limit,
+          staticConfigs: job.static_configs,
+        },
+      }),
+    ),
+  );
+  return multiDocument([federatorServiceObject(name, tier), prometheus, ...scrapeConfigs]);
+}
