@@ -288,3 +288,48 @@ describe("the operator flavour", () => {
     }
   });
 });
+
+describe("GitOps delivery", () => {
+  it("orders components: Argo CD by sync wave, Flux by dependsOn on the previous one", async () => {
+    const { renderArgoCd, renderFlux } = await import("../scripts/core/render-delivery.ts");
+    const settings = parseSettings("delivery:\n  repoURL: https://git.example.com/fleet.git\n", "fleet.yaml");
+    const components = [
+      { name: "dashboards", path: "dashboards", wave: 1 },
+      { name: "federation", path: "federation", wave: 0 },
+    ];
+    const flux = renderFlux(settings, components);
+    const dashboards = parse(flux.get("flux/dashboards.yaml") as string);
+    expect(dashboards.spec).toMatchObject({
+      path: "./manifests/dashboards",
+      prune: true,
+      wait: true,
+      dependsOn: [{ name: "fleetfed-federation" }],
+    });
+    expect(parse(flux.get("flux/federation.yaml") as string).spec.dependsOn).toBeUndefined();
+    expect(parse(flux.get("flux/kustomization.yaml") as string).resources).toEqual([
+      "source.yaml",
+      "federation.yaml",
+      "dashboards.yaml",
+    ]);
+    const argo = renderArgoCd(settings, components);
+    expect(parse(argo.get("argocd/apps/dashboards.yaml") as string).metadata.annotations).toEqual({
+      "argocd.argoproj.io/sync-wave": "1",
+    });
+    expect(parse(argo.get("argocd/apps/federation.yaml") as string).spec.source).toEqual({
+      repoURL: "https://git.example.com/fleet.git",
+      targetRevision: "main",
+      path: "manifests/federation",
+    });
+  });
+
+  it("renders neither when both are disabled", async () => {
+    const settings = parseSettings(
+      "delivery:\n  argocd: {enabled: false}\n  flux: {enabled: false}\n",
+      "fleet.yaml",
+    );
+    const fleet = buildFleet(settings, { clusters: [], placement: new Map() }, []);
+    expect([...fleet.tree.keys()].filter((p) => p.startsWith("argocd/") || p.startsWith("flux/"))).toEqual(
+      [],
+    );
+  });
+});
