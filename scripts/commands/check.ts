@@ -9,7 +9,7 @@ import { EXIT_REFUSED, FleetfedError, formatProblem, type Problem } from "../cor
 import { buildFleet } from "../core/fleet.ts";
 import { readTree, writeTree } from "../io/files.ts";
 import { loadInputs, MANIFESTS_DIR } from "../io/inputs.ts";
-import { promtoolCheckConfig, requirePromtool } from "../io/promtool.ts";
+import { promtoolCheck, requirePromtool } from "../io/promtool.ts";
 import type { Context } from "./context.ts";
 
 export async function checkCommand(ctx: Context): Promise<number> {
@@ -32,19 +32,24 @@ export async function checkCommand(ctx: Context): Promise<number> {
     problems.push({ file: `${MANIFESTS_DIR}/${p}`, message: "is not produced by a fresh render", hint });
 
   const promtool = await requirePromtool(ctx.env.ci);
-  const configs = [...fleet.tree.keys()]
-    .filter((p) => p.endsWith("/prometheus.yml"))
-    .map((p) => `${MANIFESTS_DIR}/${p}`);
+  const paths = [...fleet.tree.keys()].map((p) => `${MANIFESTS_DIR}/${p}`);
+  const configs = paths.filter((p) => p.endsWith("/prometheus.yml"));
+  const rules = paths.filter((p) => p.endsWith("/alerts.yml") || p.endsWith("/rules.yml"));
   if (promtool) {
     // Run on the committed files when they are fresh, on the rendered ones otherwise: either way the real file.
     const stale = files.added.length + files.changed.length > 0;
     const scratch = stale ? await mkdtemp(join(tmpdir(), "fleetfed-check-")) : undefined;
     try {
       if (scratch) await writeTree(join(scratch, MANIFESTS_DIR), fleet.tree);
-      const found = await ctx.report.step(`promtool check config (${configs.length} files)`, () =>
-        promtoolCheckConfig(promtool, scratch ?? inputs.root, configs),
+      const cwd = scratch ?? inputs.root;
+      problems.push(
+        ...(await ctx.report.step(`promtool check config (${configs.length} files)`, () =>
+          promtoolCheck(promtool, "config", cwd, configs),
+        )),
+        ...(await ctx.report.step(`promtool check rules (${rules.length} files)`, () =>
+          promtoolCheck(promtool, "rules", cwd, rules),
+        )),
       );
-      problems.push(...found);
     } finally {
       if (scratch) await rm(scratch, { recursive: true, force: true });
     }
@@ -55,7 +60,7 @@ export async function checkCommand(ctx: Context): Promise<number> {
   }
   if (problems.length > 0) throw new FleetfedError(problems, EXIT_REFUSED);
   ctx.out(
-    `ok: ${fleet.inventory.clusters.length} clusters, ${fleet.plan.leaves.length} leaf federator(s)${fleet.plan.global ? " + global" : ""}, ${fleet.tree.size} files fresh${promtool ? `, ${configs.length} configs pass promtool` : ""}\n`,
+    `ok: ${fleet.inventory.clusters.length} clusters, ${fleet.plan.leaves.length} leaf federator(s)${fleet.plan.global ? " + global" : ""}, ${fleet.tree.size} files fresh${promtool ? `, ${configs.length} configs and ${rules.length} rule files pass promtool` : ""}\n`,
   );
   return 0;
 }

@@ -116,18 +116,16 @@ export function multiDocument(objects: readonly object[]): string {
   return objects.map((o, i) => toYaml(o, { header: i === 0 })).join("---\n");
 }
 
-export function renderFederatorKustomization(
-  name: string,
-  resources: readonly string[] = ["federator.yaml"],
-): string {
+/** The federator's ConfigMap, generated from its files (prometheus.yml, and alerts.yml on the top one). */
+export function renderFederatorKustomization(name: string, configFiles: readonly string[]): string {
   return toYaml({
     apiVersion: KUSTOMIZE_API,
     kind: "Kustomization",
-    resources: [...resources],
+    resources: ["federator.yaml"],
     configMapGenerator: [
       {
         name: federatorService(name),
-        files: ["prometheus.yml"],
+        files: [...configFiles],
         options: { annotations: { [SYNC_WAVE]: WAVES.config } },
       },
     ],

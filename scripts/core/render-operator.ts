@@ -4,6 +4,8 @@
 
 import { Prometheus } from "@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1";
 import { ScrapeConfig } from "@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1alpha1";
+import { alertsPrometheusRule } from "./alert-rules.ts";
+import type { FederationPlan } from "./plan.ts";
 import { checked, federatorServiceObject, multiDocument, SYNC_WAVE, WAVES } from "./render-kubernetes.ts";
 import { type FederatorConfig, federatorService } from "./render-prometheus.ts";
 import type { Settings } from "./settings.ts";
@@ -19,8 +21,13 @@ export function renderOperatorObjects(
   name: string,
   tier: "leaf" | "global",
   config: FederatorConfig,
+  plan: FederationPlan,
   settings: Settings,
 ): string {
+  const selector = { [FEDERATOR_SELECTOR_LABEL]: name };
+  const alerts = config.rule_files?.length
+    ? [alertsPrometheusRule(`${federatorService(name)}-alerts`, selector, plan, settings)]
+    : [];
   const f = settings.federation;
   const service = federatorService(name);
   const labels = {
@@ -43,7 +50,8 @@ export function renderOperatorObjects(
         scrapeTimeout: config.global.scrape_timeout,
         evaluationInterval: config.global.evaluation_interval,
         retention: f.retention.text,
-        scrapeConfigSelector: { matchLabels: { [FEDERATOR_SELECTOR_LABEL]: name } },
+        scrapeConfigSelector: { matchLabels: selector },
+        ...(alerts.length > 0 && { ruleSelector: { matchLabels: selector } }),
         securityContext: { runAsNonRoot: true, runAsUser: 65534, runAsGroup: 65534, fsGroup: 65534 },
         storage: {
           // The model's schema requires these two; the operator reads only metadata and spec from the template.
@@ -79,5 +87,5 @@ export function renderOperatorObjects(
       }),
     ),
   );
-  return multiDocument([federatorServiceObject(name, tier), prometheus, ...scrapeConfigs]);
+  return multiDocument([federatorServiceObject(name, tier), prometheus, ...scrapeConfigs, ...alerts]);
 }

@@ -35,6 +35,7 @@ export interface FederateJob {
 /** A federator's whole configuration, as prometheus.yml says it; the operator objects are built from it too. */
 export interface FederatorConfig {
   global: ReturnType<typeof globalSection>;
+  rule_files?: string[];
   scrape_configs: FederateJob[];
 }
 

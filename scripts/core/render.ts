@@ -1,8 +1,10 @@
 // FederationPlan → the whole manifests/ tree as a map of relative path → file content. Pure: the one
 // function that writes it is io/files.ts writeTree.
 
+import { ALERTS_FILE, renderAlertsFile } from "./alert-rules.ts";
 import { compare } from "./order.ts";
 import { type FederationPlan, GLOBAL } from "./plan.ts";
+import { renderClusterPrometheusRule, renderClusterRulesFile } from "./recording-rules.ts";
 import { type Component, renderArgoCd, renderFlux } from "./render-delivery.ts";
 import {
   renderFederatorKustomization,
@@ -21,15 +23,24 @@ export type Tree = ReadonlyMap<string, string>;
 export function renderManifests(plan: FederationPlan, settings: Settings): Tree {
   const files = new Map<string, string>();
   const federators: string[] = [];
-  const federator = (name: string, tier: "leaf" | "global", config: FederatorConfig, comment: string) => {
+  const federator = (name: string, tier: "leaf" | "global", base: FederatorConfig, comment: string) => {
     const dir = `federation/${name}`;
+    // The top federator sees every federation target, so it evaluates the alerts on the federation.
+    const top = name === plan.top;
+    const config: FederatorConfig = top
+      ? { global: base.global, rule_files: [ALERTS_FILE], scrape_configs: base.scrape_configs }
+      : base;
     files.set(`${dir}/prometheus.yml`, toYaml(config, { comments: [comment] }));
+    if (top) files.set(`${dir}/${ALERTS_FILE}`, renderAlertsFile(plan, settings));
     if (settings.federation.flavor === "operator") {
-      files.set(`${dir}/prometheus.yaml`, renderOperatorObjects(name, tier, config, settings));
+      files.set(`${dir}/prometheus.yaml`, renderOperatorObjects(name, tier, config, plan, settings));
       files.set(`${dir}/kustomization.yaml`, renderKustomization(["prometheus.yaml"]));
     } else {
       files.set(`${dir}/federator.yaml`, renderFederatorObjects(name, tier, settings));
-      files.set(`${dir}/kustomization.yaml`, renderFederatorKustomization(name));
+      files.set(
+        `${dir}/kustomization.yaml`,
+        renderFederatorKustomization(name, top ? ["prometheus.yml", ALERTS_FILE] : ["prometheus.yml"]),
+      );
     }
     federators.push(name);
   };
@@ -47,6 +58,10 @@ export function renderManifests(plan: FederationPlan, settings: Settings): Tree 
   );
   files.set("federation/namespace.yaml", renderNamespace(settings));
   files.set("kustomization.yaml", renderKustomization(["federation"]));
+  // Applied to every workload cluster (not to the monitoring cluster): its Prometheus records the aggregates.
+  files.set("cluster-rules/rules.yml", renderClusterRulesFile());
+  files.set("cluster-rules/prometheusrule.yaml", renderClusterPrometheusRule());
+  files.set("cluster-rules/kustomization.yaml", renderKustomization(["prometheusrule.yaml"]));
   const components: Component[] = [{ name: "federation", path: "federation", wave: 0 }];
   if (settings.delivery.argocd.enabled)
     for (const [p, c] of renderArgoCd(settings, components)) files.set(p, c);

@@ -1,4 +1,4 @@
-// Runs the real promtool: `check config` on rendered prometheus.yml files.
+// Runs the real promtool: `check config` on rendered prometheus.yml files, `check rules` on rules files.
 
 import { $, which } from "zx";
 import { EXIT_REFUSED, FleetfedError, type Problem } from "../core/errors.ts";
@@ -20,9 +20,13 @@ export async function requirePromtool(ci: boolean): Promise<string | undefined> 
   );
 }
 
-/** Checks each file (paths relative to `cwd`); returns one problem per file promtool rejects. */
-export async function promtoolCheckConfig(
+/**
+ * `promtool check config` or `check rules` on each file (paths relative to `cwd`); returns one problem
+ * per file promtool rejects.
+ */
+export async function promtoolCheck(
   promtool: string,
+  what: "config" | "rules",
   cwd: string,
   files: readonly string[],
 ): Promise<Problem[]> {
@@ -30,7 +34,7 @@ export async function promtoolCheckConfig(
   // One process per batch: promtool takes many files, and 10,000-cluster fleets have hundreds.
   for (let i = 0; i < files.length; i += 100) {
     const batch = files.slice(i, i + 100);
-    const r = await $({ cwd, nothrow: true, quiet: true })`${promtool} check config ${batch}`;
+    const r = await $({ cwd, nothrow: true, quiet: true })`${promtool} check ${what} ${batch}`;
     if (r.exitCode === 0) continue;
     const text = `${r.stdout}\n${r.stderr}`;
     for (const file of batch) {
@@ -40,11 +44,11 @@ export async function promtoolCheckConfig(
       if (failed)
         problems.push({
           file,
-          message: `promtool check config: ${failed[1]}`,
+          message: `promtool check ${what}: ${failed[1]}`,
           hint: "this is a fleetfed bug if the file is generated; please report it",
         });
     }
-    if (problems.length === 0) problems.push({ message: `promtool check config failed: ${text.trim()}` });
+    if (problems.length === 0) problems.push({ message: `promtool check ${what} failed: ${text.trim()}` });
   }
   return problems;
 }

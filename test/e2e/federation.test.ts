@@ -84,7 +84,8 @@ scrape_configs:
       expect(globalConfig).toContain(address);
       globalConfig = globalConfig.replaceAll(address, `127.0.0.1:${port}`);
     }
-    global = await startPrometheus(work, "global", await freePort(), globalConfig);
+    const alerts = await readFile(join(manifests, "global", "alerts.yml"), "utf8");
+    global = await startPrometheus(work, "global", await freePort(), globalConfig, { "alerts.yml": alerts });
     servers.push(global);
   }, 120_000);
 
@@ -121,6 +122,20 @@ scrape_configs:
     for (const s of up) expect(s.metric.env).toBe("e2e");
     // job="node" series exist on every cluster but match[] does not select them: federation must not carry them.
     expect(await query(global.url, 'up{job="node"}')).toEqual([]);
+  });
+
+  it("loads the federation alerts on the global, with none firing", async () => {
+    const body = (await fetch(`${global.url}/api/v1/rules`).then((r) => r.json())) as {
+      data: { groups: { rules: { name: string; state: string }[] }[] };
+    };
+    const rules = body.data.groups.flatMap((g) => g.rules);
+    expect(rules.map((r) => r.name).sort()).toEqual([
+      "FleetfedClusterFederationDown",
+      "FleetfedFederationSamplesNearLimit",
+      "FleetfedFederationScrapeNearTimeout",
+      "FleetfedLeafFederatorDown",
+    ]);
+    expect(rules.filter((r) => r.state === "firing")).toEqual([]);
   });
 
   it("has every federation target up, at both tiers", async () => {

@@ -1,0 +1,96 @@
+// Alerts for the top federator, which sees every federation target: a cluster's federation down, a leaf
+// down, scrapes close to their timeout, samples close to sample_limit.
+
+import { PrometheusRule } from "@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1";
+import type { FederationPlan } from "./plan.ts";
+import { checked } from "./render-kubernetes.ts";
+import { CLUSTER_JOB, LEAF_JOB } from "./render-prometheus.ts";
+import type { Settings } from "./settings.ts";
+import { toYaml } from "./yaml.ts";
+
+export const ALERTS_FILE = "alerts.yml";
+
+export interface AlertRule {
+  alert: string;
+  expr: string;
+  for: string;
+  labels: { severity: string };
+  annotations: { summary: string; description: string };
+}
+
+export function alertRules(plan: FederationPlan, settings: Settings): AlertRule[] {
+  const f = settings.federation;
+  const cl = settings.clusterLabel;
+  const timeout = f.scrapeTimeout.ms / 1000;
+  const rules: AlertRule[] = [
+    {
+      alert: "FleetfedClusterFederationDown",
+      expr: `up{job=~"${CLUSTER_JOB}.*"} == 0`,
+      for: "10m",
+      labels: { severity: "warning" },
+      annotations: {
+        summary: `Cluster {{ $labels.${cl} }} is not being federated`,
+        description: `{{ $labels.federator }} cannot scrape /federate on {{ $labels.instance }} for cluster {{ $labels.${cl} }}: its dashboards show no data. Check the cluster's Prometheus, its Route 53 record and the network path.`,
+      },
+    },
+    {
+      alert: "FleetfedFederationScrapeNearTimeout",
+      expr: `scrape_duration_seconds{job=~"fleetfed-.*"} > ${Number((0.8 * timeout).toFixed(3))}`,
+      for: "15m",
+      labels: { severity: "warning" },
+      annotations: {
+        summary: "Federation scrape of {{ $labels.instance }} is close to its timeout",
+        description: `Scrapes take {{ $value | humanizeDuration }} of a ${f.scrapeTimeout.text} timeout. Federate fewer series (match[]) or raise scrapeTimeout.`,
+      },
+    },
+  ];
+  if (f.sampleLimit > 0) {
+    rules.push({
+      alert: "FleetfedFederationSamplesNearLimit",
+      expr: `scrape_samples_post_metric_relabeling{job=~"${CLUSTER_JOB}.*"} > ${Math.floor(0.8 * f.sampleLimit)}`,
+      for: "15m",
+      labels: { severity: "warning" },
+      annotations: {
+        summary: `Cluster {{ $labels.${cl} }} federates close to sample_limit`,
+        description: `{{ $value }} samples of a limit of ${f.sampleLimit}; above it every scrape of this cluster fails. Narrow its match or raise federation.sampleLimit.`,
+      },
+    });
+  }
+  if (plan.global) {
+    rules.push({
+      alert: "FleetfedLeafFederatorDown",
+      expr: `up{job="${LEAF_JOB}"} == 0`,
+      for: "5m",
+      labels: { severity: "critical" },
+      annotations: {
+        summary: "Leaf federator {{ $labels.federator }} is down",
+        description:
+          "The global federator cannot scrape {{ $labels.federator }}: every cluster on it is missing from the dashboards.",
+      },
+    });
+  }
+  return rules;
+}
+
+const GROUP = "fleetfed-federation";
+
+export function renderAlertsFile(plan: FederationPlan, settings: Settings): string {
+  return toYaml(
+    { groups: [{ name: GROUP, rules: alertRules(plan, settings) }] },
+    { comments: ["Alerts on the federation itself, evaluated by the top federator."] },
+  );
+}
+
+export function alertsPrometheusRule(
+  name: string,
+  selector: Record<string, string>,
+  plan: FederationPlan,
+  settings: Settings,
+): object {
+  return checked(
+    new PrometheusRule({
+      metadata: { name, labels: { "app.kubernetes.io/part-of": "fleetfed", ...selector } },
+      spec: { groups: [{ name: GROUP, rules: alertRules(plan, settings) }] },
+    }),
+  );
+}

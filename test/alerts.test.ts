@@ -1,0 +1,87 @@
+// The federation alerts under `promtool test rules`: each fires on the series it is about, and not before.
+
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { $, which } from "zx";
+import { renderAlertsFile } from "../scripts/core/alert-rules.ts";
+import { buildFleet } from "../scripts/core/fleet.ts";
+import { parseSettings } from "../scripts/core/settings.ts";
+import { discoveredCluster, numberedIds } from "./support/fleet.ts";
+
+const promtool = (await which("promtool", { nothrow: true })) ?? undefined;
+if (!promtool && process.env.CI === "true")
+  throw new Error("promtool is not on PATH and CI=true requires it");
+
+const settings = parseSettings("federation:\n  shardSize: 2\n  sampleLimit: 1000\n", "fleet.yaml");
+const fleet = buildFleet(
+  settings,
+  { clusters: numberedIds(3).map((id) => discoveredCluster(id)), placement: new Map() },
+  [],
+);
+
+const TESTS = `rule_files: [alerts.yml]
+evaluation_interval: 1m
+tests:
+  - interval: 1m
+    input_series:
+      - series: 'up{job="fleetfed-clusters", cluster="c00001", federator="leaf-000", instance="p1:80"}'
+        values: '1 1 0x15'
+      - series: 'up{job="fleetfed-clusters", cluster="c00000", federator="leaf-000", instance="p0:80"}'
+        values: '1x20'
+      - series: 'up{job="fleetfed-leaves", federator="leaf-001", instance="l1:9090"}'
+        values: '0x10'
+      - series: 'scrape_duration_seconds{job="fleetfed-clusters", cluster="c00000", instance="p0:80"}'
+        values: '22x20'
+      - series: 'scrape_samples_post_metric_relabeling{job="fleetfed-clusters", cluster="c00000", instance="p0:80"}'
+        values: '900x20'
+    alert_rule_test:
+      - eval_time: 8m
+        alertname: FleetfedClusterFederationDown
+        exp_alerts: []
+      - eval_time: 13m
+        alertname: FleetfedClusterFederationDown
+        exp_alerts:
+          - exp_labels: {severity: warning, job: fleetfed-clusters, cluster: c00001, federator: leaf-000, instance: 'p1:80'}
+            exp_annotations:
+              summary: 'Cluster c00001 is not being federated'
+              description: "leaf-000 cannot scrape /federate on p1:80 for cluster c00001: its dashboards show no data. Check the cluster's Prometheus, its Route 53 record and the network path."
+      - eval_time: 6m
+        alertname: FleetfedLeafFederatorDown
+        exp_alerts:
+          - exp_labels: {severity: critical, job: fleetfed-leaves, federator: leaf-001, instance: 'l1:9090'}
+            exp_annotations:
+              summary: 'Leaf federator leaf-001 is down'
+              description: 'The global federator cannot scrape leaf-001: every cluster on it is missing from the dashboards.'
+      - eval_time: 16m
+        alertname: FleetfedFederationScrapeNearTimeout
+        exp_alerts:
+          - exp_labels: {severity: warning, job: fleetfed-clusters, cluster: c00000, instance: 'p0:80'}
+            exp_annotations:
+              summary: 'Federation scrape of p0:80 is close to its timeout'
+              description: 'Scrapes take 22s of a 25s timeout. Federate fewer series (match[]) or raise scrapeTimeout.'
+      - eval_time: 16m
+        alertname: FleetfedFederationSamplesNearLimit
+        exp_alerts:
+          - exp_labels: {severity: warning, job: fleetfed-clusters, cluster: c00000, instance: 'p0:80'}
+            exp_annotations:
+              summary: 'Cluster c00000 federates close to sample_limit'
+              description: '900 samples of a limit of 1000; above it every scrape of this cluster fails. Narrow its match or raise federation.sampleLimit.'
+`;
+
+describe.skipIf(!promtool)("federation alerts", () => {
+  it("pass promtool test rules", async () => {
+    expect(fleet.plan.global).toBe(true);
+    const dir = await mkdtemp(join(tmpdir(), "fleetfed-alerts-"));
+    try {
+      await writeFile(join(dir, "alerts.yml"), renderAlertsFile(fleet.plan, settings));
+      await writeFile(join(dir, "tests.yml"), TESTS);
+      const r = await $({ cwd: dir, nothrow: true, quiet: true })`${promtool} test rules tests.yml`;
+      expect(r.exitCode, r.stdout + r.stderr).toBe(0);
+      expect(r.stdout).toMatch(/SUCCESS/);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});
