@@ -8,7 +8,7 @@ import { GitRepository } from "@kubernetes-models/flux-cd/source.toolkit.fluxcd.
 import { Prometheus, PrometheusRule } from "@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1";
 import { ScrapeConfig } from "@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1alpha1";
 import { StatefulSet } from "kubernetes-models/apps/v1";
-import { Namespace, Service } from "kubernetes-models/v1";
+import { Namespace, Secret, Service } from "kubernetes-models/v1";
 import { describe, expect, it } from "vitest";
 import { parse, parseAllDocuments } from "yaml";
 import { $, which } from "zx";
@@ -173,7 +173,7 @@ describe("the real tools accept the rendered tree", () => {
       const r = await runCli(["check", "--root", PROJECT_ROOT], { env: { CI: "true" } });
       expect(r.code, r.stderr).toBe(0);
       expect(r.stdout).toMatch(
-        /ok: 8 clusters, 2 leaf federator\(s\) \+ global, 23 files fresh, 3 configs and 2 rule files pass promtool/,
+        /ok: 8 clusters, 2 leaf federator\(s\) \+ global, 30 files fresh, 3 configs and 2 rule files pass promtool/,
       );
     },
   );
@@ -211,6 +211,7 @@ describe("every rendered Kubernetes object", () => {
   const MODELS: Record<string, new (data: never) => { validate(): void }> = {
     "v1/Service": Service,
     "v1/Namespace": Namespace,
+    "v1/Secret": Secret,
     "apps/v1/StatefulSet": StatefulSet,
     "argoproj.io/v1alpha1/Application": Application,
     "kustomize.toolkit.fluxcd.io/v1/Kustomization": FluxKustomization,

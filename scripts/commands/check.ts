@@ -5,6 +5,7 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { diffTrees } from "../core/change.ts";
+import { checkCoverage, queriesToCover } from "../core/coverage.ts";
 import { EXIT_REFUSED, FleetfedError, formatProblem, type Problem } from "../core/errors.ts";
 import { buildFleet } from "../core/fleet.ts";
 import { readTree, writeTree } from "../io/files.ts";
@@ -24,6 +25,13 @@ export async function checkCommand(ctx: Context): Promise<number> {
   const files = await ctx.report.step("comparing manifests/ with a fresh render", async () =>
     diffTrees(await readTree(dir), fleet.tree),
   );
+  const matchFiles = new Map(inputs.clusterFiles.filter((f) => f.match).map((f) => [f.cluster, f.file]));
+  const queries = queriesToCover(fleet, inputs.settings);
+  const uncovered = checkCoverage(queries, fleet.inventory.clusters, matchFiles);
+  ctx.report.info(
+    `dashboard and alert queries: ${queries.length}, ${uncovered.length === 0 ? "all federated" : `${uncovered.length} not federated`}`,
+  );
+  problems.push(...uncovered);
   const hint = "manifests/ is generated: run fleetfed render and commit the result";
   for (const p of files.added) problems.push({ file: `${MANIFESTS_DIR}/${p}`, message: "is missing", hint });
   for (const p of files.changed)

@@ -2,6 +2,7 @@
 // function that writes it is io/files.ts writeTree.
 
 import { ALERTS_FILE, renderAlertsFile } from "./alert-rules.ts";
+import { renderDashboards } from "./dashboards.ts";
 import { compare } from "./order.ts";
 import { type FederationPlan, GLOBAL } from "./plan.ts";
 import { renderClusterPrometheusRule, renderClusterRulesFile } from "./recording-rules.ts";
@@ -57,12 +58,16 @@ export function renderManifests(plan: FederationPlan, settings: Settings): Tree 
     renderKustomization(["namespace.yaml", ...federators], { namespace: settings.federation.namespace }),
   );
   files.set("federation/namespace.yaml", renderNamespace(settings));
-  files.set("kustomization.yaml", renderKustomization(["federation"]));
+  for (const [p, c] of renderDashboards(plan, settings)) files.set(p, c);
+  files.set("kustomization.yaml", renderKustomization(["federation", "dashboards"]));
   // Applied to every workload cluster (not to the monitoring cluster): its Prometheus records the aggregates.
   files.set("cluster-rules/rules.yml", renderClusterRulesFile());
   files.set("cluster-rules/prometheusrule.yaml", renderClusterPrometheusRule());
   files.set("cluster-rules/kustomization.yaml", renderKustomization(["prometheusrule.yaml"]));
-  const components: Component[] = [{ name: "federation", path: "federation", wave: 0 }];
+  const components: Component[] = [
+    { name: "federation", path: "federation", wave: 0 },
+    { name: "dashboards", path: "dashboards", wave: 1 },
+  ];
   if (settings.delivery.argocd.enabled)
     for (const [p, c] of renderArgoCd(settings, components)) files.set(p, c);
   if (settings.delivery.flux.enabled) for (const [p, c] of renderFlux(settings, components)) files.set(p, c);

@@ -1,0 +1,109 @@
+// The one adapter around @grafana/grafana-foundation-sdk: fleetfed's dashboards are described as plain
+// data (rows of panels with PromQL targets) and built into classic dashboard JSON here, so the rest of
+// the code never touches the SDK's builders.
+
+import {
+  DashboardBuilder,
+  DashboardLinkBuilder,
+  DashboardLinkType,
+  DatasourceVariableBuilder,
+  QueryVariableBuilder,
+  RowBuilder,
+} from "@grafana/grafana-foundation-sdk/dashboard";
+import { DataqueryBuilder } from "@grafana/grafana-foundation-sdk/prometheus";
+import { PanelBuilder as StatPanelBuilder } from "@grafana/grafana-foundation-sdk/stat";
+import { PanelBuilder as TimeseriesPanelBuilder } from "@grafana/grafana-foundation-sdk/timeseries";
+
+export interface Target {
+  expr: string;
+  legend?: string;
+}
+
+export interface PanelSpec {
+  kind: "timeseries" | "stat";
+  title: string;
+  description: string;
+  targets: readonly Target[];
+  unit?: string;
+  min?: number;
+  max?: number;
+  /** A link on every series to another dashboard, e.g. the cluster detail with var-cluster. */
+  link?: { title: string; url: string };
+  width?: number;
+}
+
+export interface RowSpec {
+  title: string;
+  panels: readonly PanelSpec[];
+}
+
+export interface DashboardSpec {
+  uid: string;
+  title: string;
+  description: string;
+  tags: readonly string[];
+  /** Datasource uid the datasource variable selects by default. */
+  datasourceUid: string;
+  /** A `cluster` variable listing the values of this label. */
+  clusterVariable?: { label: string; query: string };
+  links: readonly { title: string; url: string }[];
+  rows: readonly RowSpec[];
+}
+
+const DATASOURCE = { type: "prometheus", uid: "${datasource}" };
+
+function panel(p: PanelSpec) {
+  const builder = p.kind === "stat" ? new StatPanelBuilder() : new TimeseriesPanelBuilder();
+  builder
+    .title(p.title)
+    .description(p.description)
+    .datasource(DATASOURCE)
+    .height(p.kind === "stat" ? 4 : 8)
+    .span(p.width ?? (p.kind === "stat" ? 6 : 12));
+  if (p.unit) builder.unit(p.unit);
+  if (p.min !== undefined) builder.min(p.min);
+  if (p.max !== undefined) builder.max(p.max);
+  if (p.link) builder.dataLinks([new DashboardLinkBuilder(p.link.title).url(p.link.url)]);
+  p.targets.forEach((t, i) => {
+    const q = new DataqueryBuilder().expr(t.expr).refId(String.fromCharCode(65 + i));
+    if (t.legend) q.legendFormat(t.legend);
+    if (p.kind === "stat") q.instant();
+    builder.withTarget(q);
+  });
+  return builder;
+}
+
+/** The dashboard as Grafana's classic JSON model (schemaVersion as the SDK emits it). */
+export function buildDashboard(spec: DashboardSpec): object {
+  const d = new DashboardBuilder(spec.title)
+    .uid(spec.uid)
+    .description(spec.description)
+    .tags([...spec.tags])
+    .editable()
+    .refresh("1m")
+    .time({ from: "now-6h", to: "now" })
+    .timezone("browser")
+    .withVariable(
+      new DatasourceVariableBuilder("datasource")
+        .label("Data source")
+        .type("prometheus")
+        .current({ selected: true, text: "Fleet (fleetfed)", value: spec.datasourceUid }),
+    );
+  if (spec.clusterVariable) {
+    d.withVariable(
+      new QueryVariableBuilder("cluster")
+        .label("Cluster")
+        .query(spec.clusterVariable.query)
+        .datasource(DATASOURCE)
+        .refresh(2) // on time range change, so new clusters appear
+        .sort(1),
+    );
+  }
+  for (const link of spec.links)
+    d.link(new DashboardLinkBuilder(link.title).type(DashboardLinkType.Link).url(link.url).keepTime(true));
+  for (const row of spec.rows) {
+    d.withRow(new RowBuilder(row.title));
+    for (const p of row.panels) d.withPanel(panel(p));
+  }
+  return d.build();
+}

@@ -1,0 +1,93 @@
+// PromQL → the series selectors it reads, with the real PromQL grammar (@prometheus-io/lezer-promql).
+
+import { parser } from "@prometheus-io/lezer-promql";
+
+export interface Matcher {
+  name: string;
+  op: "=" | "!=" | "=~" | "!~";
+  value: string;
+}
+
+export interface Selector {
+  /** The metric name, from `name{…}` or an `__name__="…"` matcher; undefined when only a regex names it. */
+  metric?: string;
+  matchers: Matcher[];
+  text: string;
+}
+
+function unquote(literal: string): string {
+  if (literal.startsWith("`")) return literal.slice(1, -1);
+  if (literal.startsWith("'"))
+    return JSON.parse(`"${literal.slice(1, -1).replaceAll('"', '\\"').replaceAll("\\'", "'")}"`);
+  return JSON.parse(literal);
+}
+
+/** The selectors in `expr`, or the position of the first syntax error. */
+export function selectorsOf(expr: string): { selectors: Selector[]; error?: string } {
+  const tree = parser.parse(expr);
+  const selectors: Selector[] = [];
+  let error: string | undefined;
+  tree.iterate({
+    enter(node) {
+      if (node.type.isError && error === undefined) error = `syntax error at character ${node.from + 1}`;
+      if (node.name !== "VectorSelector") return;
+      const sel: Selector = { matchers: [], text: expr.slice(node.from, node.to) };
+      const cursor = node.node.cursor();
+      cursor.firstChild();
+      do {
+        if (cursor.name === "Identifier") sel.metric = expr.slice(cursor.from, cursor.to);
+        if (cursor.name !== "LabelMatchers") continue;
+        const m = cursor.node.cursor();
+        if (!m.firstChild()) continue;
+        do {
+          if (m.name !== "UnquotedLabelMatcher" && m.name !== "QuotedLabelMatcher") continue;
+          const parts = m.node;
+          const nameNode = parts.getChild("LabelName") ?? parts.getChild("QuotedLabelName");
+          const opNode = parts.getChild("MatchOp");
+          const valueNodes = parts.getChildren("StringLiteral");
+          const valueNode = valueNodes[valueNodes.length - 1];
+          if (!nameNode || !opNode || !valueNode) continue;
+          const rawName = expr.slice(nameNode.from, nameNode.to);
+          const name = nameNode.name === "QuotedLabelName" ? unquote(rawName) : rawName;
+          const value = unquote(expr.slice(valueNode.from, valueNode.to));
+          const op = expr.slice(opNode.from, opNode.to) as Matcher["op"];
+          if (name === "__name__" && op === "=") sel.metric = value;
+          else sel.matchers.push({ name, op, value });
+        } while (m.nextSibling());
+      } while (cursor.nextSibling());
+      selectors.push(sel);
+    },
+  });
+  return error ? { selectors, error } : { selectors };
+}
+
+function fullMatch(regex: string, value: string): boolean {
+  return new RegExp(`^(?:${regex})$`).test(value);
+}
+
+/**
+ * Does the federation selector `by` (a match[] entry) provably select every series `query` can read?
+ * Each of its matchers must be implied by the query: the metric name against a `__name__` matcher, and
+ * equal-or-stricter matchers on every other label it constrains.
+ */
+export function covers(by: Selector, query: Selector): boolean {
+  const nameMatcher: Matcher[] =
+    by.metric !== undefined ? [{ name: "__name__", op: "=", value: by.metric }] : [];
+  return [...nameMatcher, ...by.matchers].every((m) => implied(m, query));
+}
+
+function test(m: Matcher, value: string): boolean {
+  if (m.op === "=") return value === m.value;
+  if (m.op === "!=") return value !== m.value;
+  if (m.op === "=~") return fullMatch(m.value, value);
+  return !fullMatch(m.value, value);
+}
+
+/** True when every series `query` selects satisfies `m`. */
+function implied(m: Matcher, query: Selector): boolean {
+  // The same matcher in the query implies it whatever its operator.
+  if (query.matchers.some((q) => q.name === m.name && q.op === m.op && q.value === m.value)) return true;
+  if (m.name === "__name__") return query.metric !== undefined && test(m, query.metric);
+  const equal = query.matchers.find((q) => q.name === m.name && q.op === "=");
+  return equal !== undefined && test(m, equal.value);
+}

@@ -1,0 +1,99 @@
+// The coverage check: a dashboard query the federation does not deliver is an error naming the
+// dashboard, panel, metric and the match list to fix.
+
+import { describe, expect, it } from "vitest";
+import { parseClusterFile } from "../scripts/core/cluster-file.ts";
+import { checkCoverage, concreteQuery, queriesToCover } from "../scripts/core/coverage.ts";
+import { buildFleet } from "../scripts/core/fleet.ts";
+import { covers, selectorsOf } from "../scripts/core/promql.ts";
+import { parseSettings } from "../scripts/core/settings.ts";
+import { discoveredCluster } from "./support/fleet.ts";
+
+const sel = (s: string) => {
+  const parsed = selectorsOf(s);
+  expect(parsed.error).toBeUndefined();
+  return parsed.selectors[0] as NonNullable<(typeof parsed.selectors)[0]>;
+};
+
+describe("covers", () => {
+  it.each([
+    ['{__name__=~"(job|cluster|namespace):.*"}', "cluster:kube_node_ready:sum", true],
+    ['{__name__=~"(job|cluster|namespace):.*"}', 'cluster:kube_node_ready:sum{cluster="a"}', true],
+    ['{__name__=~"job:.*"}', "cluster:kube_node_ready:sum", false],
+    ['{__name__=~"job:.*"}', "xjob:foo", false], // anchored, as Prometheus anchors regexes
+    ['{job="prometheus"}', 'prometheus_build_info{job="prometheus"}', true],
+    ['{job="prometheus"}', "prometheus_build_info", false], // the query could read series of other jobs
+    ['{job=~"prom.*"}', 'up{job="prometheus"}', true],
+    ['{job=~"fleetfed-clusters.*"}', 'scrape_duration_seconds{job=~"fleetfed-clusters.*"}', true],
+    ['{job!="node"}', 'up{job="prometheus"}', true],
+    ["node_load1", 'node_load1{instance="a"}', true],
+    ["node_load1", "node_load5", false],
+  ])("%s covers %s: %s", (match, query, expected) => {
+    expect(covers(sel(match), sel(query))).toBe(expected);
+  });
+
+  it("finds every selector in a query, including __name__ matchers and nested ones", () => {
+    const { selectors } = selectorsOf(
+      'sum(rate(a_total{x="1"}[5m])) / on() group_left b + {__name__="c", "quoted.label"="v"}',
+    );
+    expect(selectors.map((s) => [s.metric, s.matchers.map((m) => `${m.name}${m.op}${m.value}`)])).toEqual([
+      ["a_total", ["x=1"]],
+      ["b", []],
+      ["c", ["quoted.label=v"]],
+    ]);
+  });
+});
+
+describe("checkCoverage", () => {
+  const settings = parseSettings("discovery:\n  route53: {}\nfederation:\n  shardSize: 2\n", "fleet.yaml");
+  const override = parseClusterFile(
+    "cluster: b\nmatch: ['{__name__=~\"job:.*\"}']\n",
+    "clusters/b.yaml",
+    "b",
+    "cluster",
+  );
+  const fleet = buildFleet(
+    settings,
+    { clusters: ["a", "b", "c"].map((id) => discoveredCluster(id)), placement: new Map() },
+    [override],
+  );
+  const files = new Map([["b", "clusters/b.yaml"]]);
+
+  it("passes every bundled dashboard and alert with the default match", () => {
+    const plain = buildFleet(
+      settings,
+      { clusters: ["a", "b"].map((id) => discoveredCluster(id)), placement: new Map() },
+      [],
+    );
+    const queries = queriesToCover(plain, settings);
+    expect(queries.length).toBeGreaterThan(30);
+    expect(checkCoverage(queries, plain.inventory.clusters, new Map())).toEqual([]);
+  });
+
+  it("fails a dashboard that queries an unfederated metric, naming dashboard, panel and metric", () => {
+    const problems = checkCoverage(
+      [{ where: 'manifests/dashboards/x.json: panel "Load"', expr: 'avg(node_load1{cluster="$cluster"})' }],
+      fleet.inventory.clusters,
+      files,
+    );
+    expect(problems.map((p) => `${p.file}: ${p.message}`)).toEqual([
+      'manifests/dashboards/x.json: panel "Load": queries node_load1{cluster="x"}, which the match[] in fleet.yaml (federation.match) does not federate (a, c), so it shows no data',
+      'manifests/dashboards/x.json: panel "Load": queries node_load1{cluster="x"}, which the match[] in clusters/b.yaml does not federate (b), so it shows no data',
+    ]);
+  });
+
+  it("names the cluster file whose match override leaves a bundled dashboard without data", () => {
+    const problems = checkCoverage(queriesToCover(fleet, settings), fleet.inventory.clusters, files);
+    expect(problems.length).toBeGreaterThan(0);
+    expect(problems.every((p) => p.message.includes("clusters/b.yaml does not federate (b)"))).toBe(true);
+    expect(problems.map((p) => p.file)).toContain(
+      'manifests/dashboards/fleetfed-cluster-detail.json: panel "CPU by namespace"',
+    );
+  });
+
+  it("substitutes Grafana variables before parsing", () => {
+    expect(concreteQuery('rate(x{c="$cluster"}[$__rate_interval]) / ${total}', { cluster: "c1" })).toBe(
+      'rate(x{c="c1"}[5m]) / x',
+    );
+  });
+});
