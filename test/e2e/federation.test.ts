@@ -1,11 +1,13 @@
 // End to end with real Prometheus: five "cluster" servers, the rendered leaf and global federator configs
 // run unmodified except for the leaves' addresses, and every cluster's series arrive at the top.
 
-import { mkdtemp, readFile, rm } from "node:fs/promises";
+import { mkdtemp, readdir, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { which } from "zx";
+import { concreteQuery } from "../../scripts/core/coverage.ts";
+import { startFixtureExporter } from "../support/fixture-exporter.ts";
 import {
   freePort,
   query,
@@ -28,36 +30,14 @@ describe.skipIf(!prometheus)("federation through real Prometheus servers", () =>
   let work: string;
   let global: RunningPrometheus;
 
+  let repo: string;
+  let exporter: { url: string; close: () => Promise<void> };
+
   beforeAll(async () => {
     work = await mkdtemp(join(tmpdir(), "fleetfed-e2e-"));
     const ports = new Map<string, number>();
-    // The clusters: each scrapes itself (job="prometheus") and records a job: aggregate, as real clusters would.
-    await Promise.all(
-      CLUSTERS.map(async (id) => {
-        const port = await freePort();
-        ports.set(id, port);
-        const config = `global: {scrape_interval: 1s, evaluation_interval: 1s}
-rule_files: [rules.yml]
-scrape_configs:
-  - job_name: prometheus
-    static_configs: [{targets: ['127.0.0.1:${port}']}]
-  - job_name: node
-    static_configs: [{targets: ['127.0.0.1:${port}']}]
-`;
-        const rules = `groups:
-  - name: aggregates
-    interval: 1s
-    rules:
-      - record: job:up:sum
-        expr: sum by (job) (up)
-      - record: job:scrape_samples_scraped:sum
-        expr: sum by (job) (scrape_samples_scraped)
-`;
-        servers.push(await startPrometheus(work, `cluster-${id}`, port, config, { "rules.yml": rules }));
-      }),
-    );
-
-    const repo = await makeRepo({
+    for (const id of CLUSTERS) ports.set(id, await freePort());
+    repo = await makeRepo({
       "fleet.yaml": "federation:\n  scrapeInterval: 1s\n  scrapeTimeout: 1s\n  shardSize: 2\n",
       ...Object.fromEntries(
         CLUSTERS.map((id, i) => [
@@ -68,6 +48,40 @@ scrape_configs:
     });
     const r = await runCli(["render", "--root", repo]);
     expect(r.code, r.stderr).toBe(0);
+
+    // The clusters: each scrapes itself (job="prometheus") and its node-exporter, kube-state-metrics and
+    // cAdvisor stand-in, loads the rendered recording rules unmodified, and records a job: aggregate.
+    exporter = await startFixtureExporter(CLUSTERS);
+    const clusterRules = await readFile(join(repo, "manifests", "cluster-rules", "rules.yml"), "utf8");
+    await Promise.all(
+      CLUSTERS.map(async (id) => {
+        const port = ports.get(id) as number;
+        const config = `global: {scrape_interval: 1s, evaluation_interval: 1s}
+rule_files: [rules.yml, job-rules.yml]
+scrape_configs:
+  - job_name: prometheus
+    static_configs: [{targets: ['127.0.0.1:${port}']}]
+  - job_name: node
+    static_configs: [{targets: ['127.0.0.1:${port}']}]
+  - job_name: kubernetes
+    metrics_path: /metrics/${id}
+    static_configs: [{targets: ['${exporter.url.replace("http://", "")}']}]
+`;
+        const jobRules = `groups:
+  - name: aggregates
+    interval: 1s
+    rules:
+      - record: job:up:sum
+        expr: sum by (job) (up)
+`;
+        servers.push(
+          await startPrometheus(work, `cluster-${id}`, port, config, {
+            "rules.yml": clusterRules,
+            "job-rules.yml": jobRules,
+          }),
+        );
+      }),
+    );
 
     const manifests = join(repo, "manifests", "federation");
     const leafPorts = new Map<string, number>();
@@ -91,6 +105,7 @@ scrape_configs:
 
   afterAll(async () => {
     await stopAll(servers);
+    await exporter?.close();
     if (work) await rm(work, { recursive: true, force: true });
   });
 
@@ -123,6 +138,51 @@ scrape_configs:
     // job="node" series exist on every cluster but match[] does not select them: federation must not carry them.
     expect(await query(global.url, 'up{job="node"}')).toEqual([]);
   });
+
+  it("answers every query of every rendered dashboard with data at the global federator", async () => {
+    const dir = join(repo, "manifests", "dashboards");
+    const queries: { where: string; expr: string }[] = [];
+    const collect = (where: string, node: unknown): void => {
+      if (Array.isArray(node)) for (const n of node) collect(where, n);
+      else if (node && typeof node === "object") {
+        const o = node as Record<string, unknown>;
+        const title = typeof o.title === "string" ? o.title : undefined;
+        if (typeof o.expr === "string") queries.push({ where, expr: o.expr });
+        for (const v of Object.values(o)) collect(title && "targets" in o ? `${where}: ${title}` : where, v);
+      }
+    };
+    for (const file of (await readdir(dir)).filter((f) => f.endsWith(".json"))) {
+      collect(file, JSON.parse(await readFile(join(dir, file), "utf8")));
+    }
+    expect(queries.length).toBeGreaterThan(25);
+    // The recording rules run every 30s as rendered; wait until the slowest aggregate has crossed both tiers.
+    await waitFor(
+      "the cluster: and namespace: aggregates of every cluster at the global",
+      120_000,
+      async () => {
+        for (const q of [
+          "cluster:kube_applications_per_node:ratio",
+          "namespace:container_cpu_usage_seconds:sum_rate",
+        ]) {
+          if (new Set((await query(global.url, q)).map((s) => s.metric.cluster)).size < CLUSTERS.length)
+            return false;
+        }
+        return true;
+      },
+    );
+    const empty: string[] = [];
+    for (const q of queries) {
+      const expr = concreteQuery(q.expr, { cluster: "c3", __rate_interval: "1m" });
+      if ((await query(global.url, expr)).length === 0) empty.push(`${q.where}: ${expr}`);
+    }
+    expect(empty).toEqual([]);
+    // Per-cluster values differ as the clusters do: c3 has 3 nodes, c5 has 5.
+    const nodes = await query(global.url, "cluster:kube_node_ready:sum");
+    expect(Object.fromEntries(nodes.map((s) => [s.metric.cluster, s.value[1]]))).toMatchObject({
+      c3: "3",
+      c5: "5",
+    });
+  }, 150_000);
 
   it("loads the federation alerts on the global, with none firing", async () => {
     const body = (await fetch(`${global.url}/api/v1/rules`).then((r) => r.json())) as {
