@@ -106,8 +106,3 @@ export function describeChange(settings: Settings, before: Fleet, after: Fleet, 
     warnings,
   };
 }
-
-export function isEmptyChange(change: FleetChange): boolean {
-  const f = change.files;
-  return f.added.length + f.removed.length + f.changed.length === 0;
-}

@@ -32,15 +32,3 @@ export function createReporter(stream: NodeJS.WriteStream | NodeJS.WritableStrea
     },
   };
 }
-
-/** A reporter that keeps lines in memory, for tests and for commands run inside other commands. */
-export function silentReporter(): Reporter & { lines: string[] } {
-  const lines: string[] = [];
-  return {
-    lines,
-    info: (l) => lines.push(l),
-    warn: (l) => lines.push(`warning: ${l}`),
-    progress: () => {},
-    step: async (_label, fn) => fn(),
-  };
-}
