@@ -2,7 +2,13 @@
 // `sync` builds on the same computation.
 
 import { join } from "node:path";
-import { describeChange, type FleetChange } from "../core/change.ts";
+import {
+  describeChange,
+  describeCounts,
+  describeFileCounts,
+  type FleetChange,
+  touchedFiles,
+} from "../core/change.ts";
 import { formatDiscoverySummary, refuseEmptyDiscovery, summariseDiscovery } from "../core/discovery.ts";
 import { buildFleet, type Fleet, nextSnapshot } from "../core/fleet.ts";
 import { SNAPSHOT_FILE, type Snapshot, serialiseSnapshot } from "../core/snapshot.ts";
@@ -62,21 +68,14 @@ export function formatProposal(p: Proposal): string {
     ...c.changed.map((d) => ["~", d.id, d.after.cluster.endpoint, d.after.leaf, d.fields.join(", ")]),
   ];
   const out: string[] = [];
-  const shape = (s: FleetChange["after"]) =>
-    `${s.clusters} clusters on ${s.leaves} leaf federator(s)${s.global ? " + global" : ""}`;
-  out.push(`fleet: ${shape(c.before)} → ${shape(c.after)}`);
+  out.push(`fleet: ${describeCounts(c.before)} → ${describeCounts(c.after)}`);
   out.push(
     rows.length > 0
       ? table(["", "cluster", "endpoint", "leaf", "changed"], rows).trimEnd()
       : "clusters: no change",
   );
   const f = c.files;
-  const fileCount = f.added.length + f.changed.length + f.removed.length;
-  out.push(
-    fileCount > 0
-      ? `manifests/: ${f.added.length} added, ${f.changed.length} changed, ${f.removed.length} removed`
-      : "manifests/: no change",
-  );
+  out.push(touchedFiles(f).length > 0 ? `manifests/: ${describeFileCounts(f)}` : "manifests/: no change");
   for (const path of f.added) out.push(`  + ${MANIFESTS_DIR}/${path}`);
   for (const path of f.changed) out.push(`  ~ ${MANIFESTS_DIR}/${path}`);
   for (const path of f.removed) out.push(`  - ${MANIFESTS_DIR}/${path}`);

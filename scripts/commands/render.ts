@@ -1,7 +1,7 @@
 // `fleetfed render [--check]`: inputs → manifests/. With --check, names the stale files and exits 1.
 
 import { join } from "node:path";
-import { diffTrees } from "../core/change.ts";
+import { describeCounts, describeFileCounts, diffTrees, fleetCounts, touchedFiles } from "../core/change.ts";
 import { formatProblem } from "../core/errors.ts";
 import { buildFleet } from "../core/fleet.ts";
 import { readTree, writeTree } from "../io/files.ts";
@@ -16,9 +16,8 @@ export async function renderCommand(ctx: Context, opts: { check: boolean }): Pro
   for (const p of fleet.inventory.unresolved) ctx.report.warn(formatProblem(p));
   const dir = join(inputs.root, MANIFESTS_DIR);
   const files = diffTrees(await readTree(dir), fleet.tree);
-  const stale = [...files.added, ...files.changed, ...files.removed];
-  const { plan } = fleet;
-  const shape = `${fleet.inventory.clusters.length} clusters on ${plan.leaves.length} leaf federator(s)${plan.global ? " + global" : ""}`;
+  const stale = touchedFiles(files);
+  const shape = describeCounts(fleetCounts(fleet));
   if (opts.check) {
     if (stale.length === 0) {
       ctx.out(`${MANIFESTS_DIR}/ is up to date (${shape})\n`);
@@ -36,7 +35,7 @@ export async function renderCommand(ctx: Context, opts: { check: boolean }): Pro
   ctx.out(
     stale.length === 0
       ? `${MANIFESTS_DIR}/ unchanged (${shape})\n`
-      : `rendered ${MANIFESTS_DIR}/: ${files.added.length} added, ${files.changed.length} changed, ${files.removed.length} removed (${shape})\n`,
+      : `rendered ${MANIFESTS_DIR}/: ${describeFileCounts(files)} (${shape})\n`,
   );
   return 0;
 }

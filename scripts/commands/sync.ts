@@ -9,6 +9,7 @@
 import { appendFile, mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { touchedFiles } from "../core/change.ts";
 import { EmptyDiscoveryError } from "../core/discovery.ts";
 import { EXIT_INVALID, FleetfedError, formatProblem } from "../core/errors.ts";
 import {
@@ -37,8 +38,7 @@ export async function syncCommand(ctx: Context, opts: { dryRun: boolean; local: 
 }
 
 function changed(p: Proposal): boolean {
-  const f = p.change.files;
-  return f.added.length + f.changed.length + f.removed.length > 0 || p.snapshotChanged;
+  return touchedFiles(p.change.files).length > 0 || p.snapshotChanged;
 }
 
 function pullRequestFor(p: Proposal): PullRequestContent {
@@ -75,13 +75,12 @@ async function local(ctx: Context): Promise<number> {
 
 /** Writes the snapshot and manifests/ of a proposal into its root; returns what it wrote. */
 async function apply(p: Proposal): Promise<string[]> {
-  const f = p.change.files;
   const wrote: string[] = [];
   if (p.snapshotChanged) {
     await writeFileAtomic(join(p.inputs.root, SNAPSHOT_FILE), serialiseSnapshot(p.snapshot));
     wrote.push(SNAPSHOT_FILE);
   }
-  if (f.added.length + f.changed.length + f.removed.length > 0) {
+  if (touchedFiles(p.change.files).length > 0) {
     await writeTree(join(p.inputs.root, MANIFESTS_DIR), p.fleet.tree);
     wrote.push(`${MANIFESTS_DIR}/`);
   }

@@ -45,7 +45,7 @@ function placed(fleet: Fleet): Map<string, PlacedCluster> {
   return map;
 }
 
-function counts(fleet: Fleet): FleetCounts {
+export function fleetCounts(fleet: Fleet): FleetCounts {
   const clusters = fleet.plan.leaves.reduce((n, l) => n + l.clusters.length, 0);
   return { clusters, leaves: fleet.plan.leaves.length, global: fleet.plan.global };
 }
@@ -55,6 +55,19 @@ export function diffTrees(before: Tree, after: Tree): FleetChange["files"] {
   const removed = [...before.keys()].filter((p) => !after.has(p));
   const changed = [...after.keys()].filter((p) => before.has(p) && before.get(p) !== after.get(p));
   return { added: added.sort(compare), removed: removed.sort(compare), changed: changed.sort(compare) };
+}
+
+/** Every path a change touches, added, changed or removed. */
+export function touchedFiles(files: FleetChange["files"]): string[] {
+  return [...files.added, ...files.changed, ...files.removed];
+}
+
+export function describeFileCounts(files: FleetChange["files"]): string {
+  return `${files.added.length} added, ${files.changed.length} changed, ${files.removed.length} removed`;
+}
+
+export function describeCounts(c: FleetCounts): string {
+  return `${c.clusters} clusters on ${c.leaves} leaf federator(s)${c.global ? " + global" : ""}`;
 }
 
 function changedFields(a: PlacedCluster, b: PlacedCluster): string[] {
@@ -85,7 +98,7 @@ export function describeChange(settings: Settings, before: Fleet, after: Fleet, 
   }
   const files = diffTrees(onDisk, after.tree);
   const leavesAffected = new Set<string>();
-  for (const path of [...files.added, ...files.removed, ...files.changed]) {
+  for (const path of touchedFiles(files)) {
     const m = /^federation\/([^/]+)\//.exec(path);
     if (m?.[1]) leavesAffected.add(m[1]);
   }
@@ -100,8 +113,8 @@ export function describeChange(settings: Settings, before: Fleet, after: Fleet, 
     removed,
     changed,
     leavesAffected: [...leavesAffected].sort(compare),
-    before: counts(before),
-    after: counts(after),
+    before: fleetCounts(before),
+    after: fleetCounts(after),
     files,
     warnings,
   };
