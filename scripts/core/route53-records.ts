@@ -26,6 +26,11 @@ export interface HostedZoneRecords {
 const CLUSTER_ID = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
 const TYPE_ORDER: Record<RecordType, number> = { A: 0, AAAA: 1, CNAME: 2 };
 
+/** Route 53 writes zone ids as `/hostedzone/Z…`; fleetfed keys zones by the bare id. */
+export function bareZoneId(id: string): string {
+  return id.replace(/^\/?hostedzone\//, "");
+}
+
 /** Route 53 returns `\ooo` octal escapes (`\052` is `*`); decode them, lowercase, drop the trailing dot. */
 export function normaliseRecordName(raw: string): string {
   return raw

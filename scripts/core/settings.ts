@@ -2,6 +2,7 @@
 
 import { type Duration, parseDuration } from "./duration.ts";
 import { type Problem, throwIfAny } from "./errors.ts";
+import { bareZoneId } from "./route53-records.ts";
 import { validateAgainstSchema } from "./schema.ts";
 import { parseYaml, type YamlSource } from "./yaml.ts";
 
@@ -145,6 +146,6 @@ function compileRecordPattern(
 
 /** Zone references are matched against ids without `/hostedzone/` and names without the trailing dot. */
 export function normaliseZoneRef(ref: string): string {
-  const id = ref.replace(/^\/?hostedzone\//, "");
+  const id = bareZoneId(ref);
   return /^Z[A-Z0-9]+$/.test(id) ? id : id.toLowerCase().replace(/\.$/, "");
 }

@@ -7,6 +7,7 @@ import type { DiscoveryResult } from "../core/discovery.ts";
 import { FleetfedError, type Problem, throwIfAny } from "../core/errors.ts";
 import { compare } from "../core/order.ts";
 import {
+  bareZoneId,
   clustersFromZones,
   type HostedZoneRecords,
   normaliseRecordName,
@@ -70,7 +71,7 @@ export async function discoverFromExports(
       continue;
     }
     zones.push({
-      id: (data.HostedZone?.Id ?? name.slice(0, -".json".length)).replace(/^\/?hostedzone\//, ""),
+      id: bareZoneId(data.HostedZone?.Id ?? name.slice(0, -".json".length)),
       name: normaliseRecordName(zoneName),
       private: data.HostedZone?.Config?.PrivateZone ?? true,
       records: data.ResourceRecordSets,

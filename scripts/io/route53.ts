@@ -14,6 +14,7 @@ import type { DiscoveryResult } from "../core/discovery.ts";
 import { EXIT_REFUSED, FleetfedError } from "../core/errors.ts";
 import { compare } from "../core/order.ts";
 import {
+  bareZoneId,
   clustersFromZones,
   type HostedZoneRecords,
   normaliseRecordName,
@@ -145,7 +146,7 @@ async function listZones(client: Route53Client): Promise<{ id: string; name: str
   } while (marker);
   return zones
     .map((z) => ({
-      id: (z.Id ?? "").replace(/^\/hostedzone\//, ""),
+      id: bareZoneId(z.Id ?? ""),
       name: normaliseRecordName(z.Name ?? ""),
       // A zone without Config is public, as Route 53 reports it.
       private: z.Config?.PrivateZone === true,
