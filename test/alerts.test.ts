@@ -4,18 +4,17 @@ import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { $, which } from "zx";
-import { renderAlertsFile } from "../scripts/core/alert-rules.ts";
-import { buildFleet } from "../scripts/core/fleet.ts";
-import { parseSettings } from "../scripts/core/settings.ts";
+import { $ } from "zx";
+import { renderFleet } from "../scripts/core/fleet.ts";
+import { parseSettings } from "../scripts/core/inputs/settings.ts";
+import { renderAlertsFile } from "../scripts/core/render/alert-rules.ts";
 import { discoveredCluster, numberedIds } from "./support/fleet.ts";
+import { tool } from "./support/tools.ts";
 
-const promtool = (await which("promtool", { nothrow: true })) ?? undefined;
-if (!promtool && process.env.CI === "true")
-  throw new Error("promtool is not on PATH and CI=true requires it");
+const promtool = await tool("promtool", "apt-get install prometheus");
 
 const settings = parseSettings("federation:\n  shardSize: 2\n  sampleLimit: 1000\n", "fleet.yaml");
-const fleet = buildFleet(
+const fleet = renderFleet(
   settings,
   { clusters: numberedIds(3).map((id) => discoveredCluster(id)), placement: new Map() },
   [],

@@ -2,11 +2,11 @@
 // dashboard, panel, metric and the match list to fix.
 
 import { describe, expect, it } from "vitest";
-import { parseClusterFile } from "../scripts/core/cluster-file.ts";
-import { checkCoverage, concreteQuery, queriesToCover } from "../scripts/core/coverage.ts";
-import { buildFleet } from "../scripts/core/fleet.ts";
-import { covers, selectorsOf } from "../scripts/core/promql.ts";
-import { parseSettings } from "../scripts/core/settings.ts";
+import { checkCoverage, concreteQuery, queriesToCover } from "../scripts/core/check/coverage.ts";
+import { covers, selectorsOf } from "../scripts/core/check/promql.ts";
+import { renderFleet } from "../scripts/core/fleet.ts";
+import { parseClusterFile } from "../scripts/core/inputs/cluster-file.ts";
+import { parseSettings } from "../scripts/core/inputs/settings.ts";
 import { discoveredCluster } from "./support/fleet.ts";
 
 const sel = (s: string) => {
@@ -52,7 +52,7 @@ describe("checkCoverage", () => {
     "b",
     "cluster",
   );
-  const fleet = buildFleet(
+  const fleet = renderFleet(
     settings,
     { clusters: ["a", "b", "c"].map((id) => discoveredCluster(id)), placement: new Map() },
     [override],
@@ -60,7 +60,7 @@ describe("checkCoverage", () => {
   const files = new Map([["b", "clusters/b.yaml"]]);
 
   it("passes every bundled dashboard and alert with the default match", () => {
-    const plain = buildFleet(
+    const plain = renderFleet(
       settings,
       { clusters: ["a", "b"].map((id) => discoveredCluster(id)), placement: new Map() },
       [],
@@ -92,6 +92,7 @@ describe("checkCoverage", () => {
   });
 
   it("substitutes Grafana variables before parsing", () => {
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: Grafana's ${total} variable syntax, on purpose
     expect(concreteQuery('rate(x{c="$cluster"}[$__rate_interval]) / ${total}', { cluster: "c1" })).toBe(
       'rate(x{c="c1"}[5m]) / x',
     );

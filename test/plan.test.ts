@@ -1,11 +1,12 @@
 // Leaf placement: sticky, bounded by shardSize, and a change to one cluster touches one leaf.
 
 import { describe, expect, it } from "vitest";
-import { diffTrees } from "../scripts/core/change.ts";
-import { parseClusterFile } from "../scripts/core/cluster-file.ts";
-import { buildFleet } from "../scripts/core/fleet.ts";
-import { parseSettings } from "../scripts/core/settings.ts";
-import type { DiscoveredCluster, Snapshot } from "../scripts/core/snapshot.ts";
+import type { DiscoveredCluster } from "../scripts/core/discovery/cluster.ts";
+import { nextSnapshot, renderFleet } from "../scripts/core/fleet.ts";
+import { parseClusterFile } from "../scripts/core/inputs/cluster-file.ts";
+import { parseSettings } from "../scripts/core/inputs/settings.ts";
+import { EMPTY_SNAPSHOT, type Snapshot } from "../scripts/core/inputs/snapshot.ts";
+import { diffTrees } from "../scripts/core/review/change.ts";
 import { discoveredCluster, numberedIds } from "./support/fleet.ts";
 
 const settings = (shardSize: number) =>
@@ -17,8 +18,7 @@ function discovered(n: number, prefix = "c"): DiscoveredCluster[] {
 
 /** The fleet after a sync: placement recorded in the snapshot, as sync writes it. */
 function synced(s: ReturnType<typeof settings>, clusters: DiscoveredCluster[], previous?: Snapshot) {
-  const fleet = buildFleet(s, { clusters, placement: previous?.placement ?? new Map() }, []);
-  return { fleet, snapshot: { clusters, placement: fleet.plan.placement } as Snapshot };
+  return nextSnapshot(s, previous ?? EMPTY_SNAPSHOT, clusters, []);
 }
 
 const leavesOf = (paths: string[]) => new Set(paths.map((p) => p.split("/")[1]));
@@ -102,17 +102,17 @@ describe("placement", () => {
     const s = settings(2);
     const pin = (id: string, leaf: string) =>
       parseClusterFile(`cluster: ${id}\nleaf: ${leaf}\n`, `clusters/${id}.yaml`, id, "cluster");
-    const fleet = buildFleet(s, { clusters: discovered(4), placement: new Map() }, [
+    const fleet = renderFleet(s, { clusters: discovered(4), placement: new Map() }, [
       pin("c00003", "leaf-007"),
     ]);
     expect(fleet.plan.placement.get("leaf-007")).toContain("c00003");
-    const later = buildFleet(s, { clusters: discovered(9), placement: fleet.plan.placement }, [
+    const later = renderFleet(s, { clusters: discovered(9), placement: fleet.plan.placement }, [
       pin("c00003", "leaf-007"),
     ]);
     expect(later.plan.placement.get("leaf-007")).toContain("c00003");
     expect(Math.max(...later.plan.leaves.map((l) => l.clusters.length))).toBe(2);
     expect(() =>
-      buildFleet(
+      renderFleet(
         s,
         { clusters: discovered(4), placement: new Map() },
         ["c00000", "c00001", "c00002"].map((id) => pin(id, "leaf-001")),

@@ -3,17 +3,17 @@
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { describeChange } from "../scripts/core/change.ts";
-import { parseClusterFile } from "../scripts/core/cluster-file.ts";
-import { buildFleet } from "../scripts/core/fleet.ts";
+import type { DiscoveredCluster } from "../scripts/core/discovery/cluster.ts";
+import { renderFleet } from "../scripts/core/fleet.ts";
+import { parseClusterFile } from "../scripts/core/inputs/cluster-file.ts";
+import { parseSettings } from "../scripts/core/inputs/settings.ts";
+import { describeChange } from "../scripts/core/review/change.ts";
 import {
   BODY_LIMIT,
   NEEDS_REVIEW_LABEL,
   recordedHash,
   renderPullRequest,
-} from "../scripts/core/pull-request.ts";
-import { parseSettings } from "../scripts/core/settings.ts";
-import type { DiscoveredCluster } from "../scripts/core/snapshot.ts";
+} from "../scripts/core/review/pull-request.ts";
 import { discoveredCluster, numberedIds } from "./support/fleet.ts";
 import { makeRepo, PROJECT_ROOT, runCli, writeFiles } from "./support/repo.ts";
 
@@ -26,8 +26,8 @@ function scenario(beforeIds: string[], afterIds: string[], maxRemovals = 5) {
     `discovery:\n  route53: {}\nfederation:\n  shardSize: 50\nsafety:\n  maxRemovals: ${maxRemovals}\n`,
     "fleet.yaml",
   );
-  const before = buildFleet(settings, { clusters: discovered(beforeIds), placement: new Map() }, []);
-  const after = buildFleet(
+  const before = renderFleet(settings, { clusters: discovered(beforeIds), placement: new Map() }, []);
+  const after = renderFleet(
     settings,
     { clusters: discovered(afterIds), placement: before.plan.placement },
     [],
@@ -103,8 +103,8 @@ describe("the pull request body", () => {
       "x",
       "cluster",
     );
-    const before = buildFleet(settings, { clusters: [], placement: new Map() }, []);
-    const after = buildFleet(settings, { clusters: discovered(["x"]), placement: new Map() }, [file]);
+    const before = renderFleet(settings, { clusters: [], placement: new Map() }, []);
+    const after = renderFleet(settings, { clusters: discovered(["x"]), placement: new Map() }, [file]);
     const pr = renderPullRequest({
       change: describeChange(settings, before, after, before.tree),
       plan: after.plan,

@@ -11,26 +11,20 @@ import { StatefulSet } from "kubernetes-models/apps/v1";
 import { Namespace, Secret, Service } from "kubernetes-models/v1";
 import { describe, expect, it } from "vitest";
 import { parse, parseAllDocuments } from "yaml";
-import { $, which } from "zx";
-import { type ClusterFile, parseClusterFile } from "../scripts/core/cluster-file.ts";
-import { buildFleet } from "../scripts/core/fleet.ts";
-import { parseSettings } from "../scripts/core/settings.ts";
-import { parseSnapshot, type Snapshot } from "../scripts/core/snapshot.ts";
+import { $ } from "zx";
+import { renderFleet } from "../scripts/core/fleet.ts";
+import { type ClusterFile, parseClusterFile } from "../scripts/core/inputs/cluster-file.ts";
+import { parseSettings } from "../scripts/core/inputs/settings.ts";
+import { parseSnapshot, type Snapshot } from "../scripts/core/inputs/snapshot.ts";
 import { readTree } from "../scripts/io/files.ts";
 import { loadInputs } from "../scripts/io/inputs.ts";
 import { makeRepo, PROJECT_ROOT, runCli } from "./support/repo.ts";
+import { tool } from "./support/tools.ts";
 
 const GOLDEN = join(import.meta.dirname, "golden");
 const CASES = ["flat", "tree", "overrides", "labels", "operator"];
-const CI = process.env.CI === "true";
 
-/** Outside CI a missing binary skips the test with the reason; under CI=true it fails. */
-async function tool(name: string): Promise<string | undefined> {
-  const path = (await which(name, { nothrow: true })) ?? undefined;
-  if (!path && CI) throw new Error(`${name} is not on PATH and CI=true requires it`);
-  return path;
-}
-const promtool = await tool("promtool");
+const promtool = await tool("promtool", "apt-get install prometheus");
 const kubectl = await tool("kubectl");
 
 describe("golden trees", () => {
@@ -39,7 +33,7 @@ describe("golden trees", () => {
   it.each(CASES)("renders %s exactly as its committed manifests/", async (name) => {
     const root = join(GOLDEN, name);
     const inputs = await loadInputs(root);
-    const fleet = buildFleet(inputs.settings, inputs.snapshot, inputs.clusterFiles);
+    const fleet = renderFleet(inputs.settings, inputs.snapshot, inputs.clusterFiles);
     const golden = await readTree(join(root, "manifests"));
     expect([...fleet.tree.keys()]).toEqual([...golden.keys()]);
     for (const [path, content] of fleet.tree) expect(content, path).toBe(golden.get(path));
@@ -48,8 +42,8 @@ describe("golden trees", () => {
   it("puts a global tier above the leaves only when there is more than one leaf", async () => {
     const flat = await loadInputs(join(GOLDEN, "flat"));
     const tree = await loadInputs(join(GOLDEN, "tree"));
-    expect(buildFleet(flat.settings, flat.snapshot, flat.clusterFiles).plan.global).toBe(false);
-    const plan = buildFleet(tree.settings, tree.snapshot, tree.clusterFiles).plan;
+    expect(renderFleet(flat.settings, flat.snapshot, flat.clusterFiles).plan.global).toBe(false);
+    const plan = renderFleet(tree.settings, tree.snapshot, tree.clusterFiles).plan;
     expect(plan.global).toBe(true);
     expect(plan.leaves.map((l) => [l.name, l.clusters.map((c) => c.id)])).toEqual([
       ["leaf-000", ["c01", "c02", "c03"]],
@@ -71,30 +65,30 @@ describe("determinism", () => {
 
   it("renders byte-identical output twice", async () => {
     const inputs = await loadInputs(root);
-    const a = buildFleet(inputs.settings, inputs.snapshot, inputs.clusterFiles).tree;
-    const b = buildFleet(inputs.settings, inputs.snapshot, inputs.clusterFiles).tree;
+    const a = renderFleet(inputs.settings, inputs.snapshot, inputs.clusterFiles).tree;
+    const b = renderFleet(inputs.settings, inputs.snapshot, inputs.clusterFiles).tree;
     expect([...b]).toEqual([...a]);
   });
 
   it("renders byte-identical output from inputs in any order", async () => {
     const inputs = await loadInputs(root);
-    const reference = buildFleet(inputs.settings, inputs.snapshot, inputs.clusterFiles).tree;
+    const reference = renderFleet(inputs.settings, inputs.snapshot, inputs.clusterFiles).tree;
     const tree = await loadInputs(join(GOLDEN, "tree"));
-    const treeRef = buildFleet(tree.settings, tree.snapshot, tree.clusterFiles).tree;
+    const treeRef = renderFleet(tree.settings, tree.snapshot, tree.clusterFiles).tree;
     for (let seed = 1; seed <= 20; seed++) {
       const shuffledFiles: ClusterFile[] = shuffle(inputs.clusterFiles, seed);
       const shuffledSnapshot: Snapshot = {
         clusters: shuffle(inputs.snapshot.clusters, seed),
         placement: new Map(shuffle([...inputs.snapshot.placement], seed)),
       };
-      expect([...buildFleet(inputs.settings, shuffledSnapshot, shuffledFiles).tree]).toEqual([...reference]);
+      expect([...renderFleet(inputs.settings, shuffledSnapshot, shuffledFiles).tree]).toEqual([...reference]);
       const treeSnapshot: Snapshot = {
         clusters: shuffle(tree.snapshot.clusters, seed),
         placement: new Map(
           shuffle([...tree.snapshot.placement], seed).map(([k, v]) => [k, shuffle(v, seed)]),
         ),
       };
-      expect([...buildFleet(tree.settings, treeSnapshot, tree.clusterFiles).tree]).toEqual([...treeRef]);
+      expect([...renderFleet(tree.settings, treeSnapshot, tree.clusterFiles).tree]).toEqual([...treeRef]);
     }
   });
 
@@ -121,7 +115,7 @@ describe("determinism", () => {
         "cluster",
       ),
     ];
-    const fleet = buildFleet(settings, snapshot, files);
+    const fleet = renderFleet(settings, snapshot, files);
     expect(fleet.inventory.clusters.map((c) => c.id)).toEqual(["0a", "a-1", "a10", "a9", "b-2", "z"]);
     expect(fleet.inventory.clusters[3]?.labels.map(([k]) => k)).toEqual(["B", "a", "b"]);
   });
@@ -295,7 +289,7 @@ describe("the operator flavour", () => {
 
 describe("GitOps delivery", () => {
   it("orders components: Argo CD by sync wave, Flux by dependsOn on the previous one", async () => {
-    const { renderArgoCd, renderFlux } = await import("../scripts/core/render-delivery.ts");
+    const { renderArgoCd, renderFlux } = await import("../scripts/core/render/delivery.ts");
     const settings = parseSettings("delivery:\n  repoURL: https://git.example.com/fleet.git\n", "fleet.yaml");
     const components = [
       { name: "dashboards", path: "dashboards", wave: 1 },
@@ -331,7 +325,7 @@ describe("GitOps delivery", () => {
       "delivery:\n  argocd: {enabled: false}\n  flux: {enabled: false}\n",
       "fleet.yaml",
     );
-    const fleet = buildFleet(settings, { clusters: [], placement: new Map() }, []);
+    const fleet = renderFleet(settings, { clusters: [], placement: new Map() }, []);
     expect([...fleet.tree.keys()].filter((p) => p.startsWith("argocd/") || p.startsWith("flux/"))).toEqual(
       [],
     );

@@ -1,8 +1,12 @@
 // Record sets → clusters: the normalisation every Route 53 source shares.
 
 import { describe, expect, it } from "vitest";
-import { clustersFromZones, normaliseRecordName, selectZones } from "../scripts/core/route53-records.ts";
-import { parseSettings, type Route53Settings } from "../scripts/core/settings.ts";
+import {
+  clustersFromZones,
+  normaliseRecordName,
+  selectZones,
+} from "../scripts/core/discovery/route53-records.ts";
+import { parseSettings, type Route53Settings } from "../scripts/core/inputs/settings.ts";
 
 const r53 = parseSettings("discovery:\n  route53: {port: 9090}\n", "fleet.yaml").discovery
   .route53 as Route53Settings;

@@ -3,7 +3,7 @@
 
 import { join } from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { parseSettings, type Route53Settings } from "../scripts/core/settings.ts";
+import { parseSettings, type Route53Settings } from "../scripts/core/inputs/settings.ts";
 import { discoverRoute53 } from "../scripts/io/route53.ts";
 import { digestTree, makeRepo, runCli, snapshotJson } from "./support/repo.ts";
 import {

@@ -4,12 +4,13 @@
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { diffTrees } from "../core/change.ts";
-import { checkCoverage, queriesToCover } from "../core/coverage.ts";
+import { checkCoverage, queriesToCover } from "../core/check/coverage.ts";
 import { EXIT_REFUSED, FleetfedError, formatProblem, type Problem } from "../core/errors.ts";
-import { buildFleet } from "../core/fleet.ts";
+import { renderFleet } from "../core/fleet.ts";
+import { MANIFESTS_DIR } from "../core/layout.ts";
+import { diffTrees } from "../core/review/change.ts";
 import { readTree, writeTree } from "../io/files.ts";
-import { loadInputs, MANIFESTS_DIR } from "../io/inputs.ts";
+import { loadInputs } from "../io/inputs.ts";
 import { promtoolCheck, requirePromtool } from "../io/promtool.ts";
 import type { Context } from "./context.ts";
 
@@ -17,7 +18,7 @@ export async function checkCommand(ctx: Context): Promise<number> {
   const inputs = await ctx.report.step("validating fleet.yaml, clusters/ and the snapshot", () =>
     loadInputs(ctx.root, ctx.config),
   );
-  const fleet = buildFleet(inputs.settings, inputs.snapshot, inputs.clusterFiles);
+  const fleet = renderFleet(inputs.settings, inputs.snapshot, inputs.clusterFiles);
   for (const p of fleet.inventory.unresolved) ctx.report.warn(formatProblem(p));
   const dir = join(inputs.root, MANIFESTS_DIR);
   const problems: Problem[] = [];

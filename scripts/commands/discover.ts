@@ -1,8 +1,9 @@
 // `fleetfed discover [--json]`: lists the clusters the configured sources find. Writes nothing.
 
-import { formatDiscoverySummary, summariseDiscovery } from "../core/discovery.ts";
-import { SNAPSHOT_FILE } from "../core/snapshot.ts";
-import { discover } from "../io/discovery.ts";
+import { formatDiscoverySummary, summariseDiscovery } from "../core/discovery/discovery.ts";
+import { SNAPSHOT_FILE } from "../core/inputs/snapshot.ts";
+import { table } from "../core/text-table.ts";
+import { discover } from "../io/discovery-source.ts";
 import { loadInputs } from "../io/inputs.ts";
 import type { Context } from "./context.ts";
 
@@ -46,14 +47,4 @@ function describeRecord(s: {
   ]
     .filter(Boolean)
     .join(", ");
-}
-
-export function table(header: readonly string[], rows: readonly (readonly string[])[]): string {
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? "").length)));
-  const line = (cells: readonly string[]) =>
-    cells
-      .map((c, i) => c.padEnd(widths[i] ?? 0))
-      .join("  ")
-      .trimEnd();
-  return `${[line(header), ...rows.map(line)].join("\n")}\n`;
 }

@@ -1,17 +1,24 @@
 // `fleetfed render [--check]`: inputs → manifests/. With --check, names the stale files and exits 1.
 
 import { join } from "node:path";
-import { describeCounts, describeFileCounts, diffTrees, fleetCounts, touchedFiles } from "../core/change.ts";
 import { formatProblem } from "../core/errors.ts";
-import { buildFleet } from "../core/fleet.ts";
+import { renderFleet } from "../core/fleet.ts";
+import { MANIFESTS_DIR } from "../core/layout.ts";
+import {
+  describeCounts,
+  describeFileCounts,
+  diffTrees,
+  fleetCounts,
+  touchedFiles,
+} from "../core/review/change.ts";
 import { readTree, writeTree } from "../io/files.ts";
-import { loadInputs, MANIFESTS_DIR } from "../io/inputs.ts";
+import { loadInputs } from "../io/inputs.ts";
 import type { Context } from "./context.ts";
 
 export async function renderCommand(ctx: Context, opts: { check: boolean }): Promise<number> {
   const inputs = await ctx.report.step("reading inputs", () => loadInputs(ctx.root, ctx.config));
   const fleet = await ctx.report.step("rendering", () =>
-    buildFleet(inputs.settings, inputs.snapshot, inputs.clusterFiles),
+    renderFleet(inputs.settings, inputs.snapshot, inputs.clusterFiles),
   );
   for (const p of fleet.inventory.unresolved) ctx.report.warn(formatProblem(p));
   const dir = join(inputs.root, MANIFESTS_DIR);

@@ -9,22 +9,24 @@
 import { appendFile, mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { touchedFiles } from "../core/change.ts";
-import { EmptyDiscoveryError } from "../core/discovery.ts";
+import { EmptyDiscoveryError } from "../core/discovery/discovery.ts";
 import { EXIT_INVALID, FleetfedError, formatProblem } from "../core/errors.ts";
+import { SNAPSHOT_FILE, serialiseSnapshot } from "../core/inputs/snapshot.ts";
+import { MANIFESTS_DIR } from "../core/layout.ts";
+import { touchedFiles } from "../core/review/change.ts";
+import { formatProposal } from "../core/review/proposal-text.ts";
 import {
   type PullRequestContent,
   recordedHash,
   renderPullRequest,
   STOP_LABEL,
-} from "../core/pull-request.ts";
-import { SNAPSHOT_FILE, serialiseSnapshot } from "../core/snapshot.ts";
+} from "../core/review/pull-request.ts";
 import { writeFileAtomic, writeTree } from "../io/files.ts";
 import { Git, type Identity } from "../io/git.ts";
 import { GitHub } from "../io/github.ts";
-import { loadInputs, MANIFESTS_DIR } from "../io/inputs.ts";
+import { loadInputs } from "../io/inputs.ts";
 import type { Context } from "./context.ts";
-import { formatProposal, type Proposal, propose } from "./plan.ts";
+import { type Proposal, propose } from "./propose.ts";
 
 export const BOT: Identity = { name: "fleetfed[bot]", email: "fleetfed[bot]@users.noreply.github.com" };
 export const REFUSED_LABEL = "fleetfed:refused";

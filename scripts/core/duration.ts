@@ -45,3 +45,15 @@ export function durationFromMs(ms: number): Duration {
   }
   return { text: text || "0s", ms };
 }
+
+/** Prometheus refuses a scrape_timeout longer than its scrape_interval: the one statement of that rule. */
+export function timeoutExceedsInterval(
+  timeout: Duration,
+  interval: Duration,
+): { message: string; hint: string } | undefined {
+  if (timeout.ms <= interval.ms) return undefined;
+  return {
+    message: `${timeout.text} is longer than scrapeInterval ${interval.text}`,
+    hint: "Prometheus refuses a scrape timeout longer than the interval; make scrapeTimeout no longer than scrapeInterval",
+  };
+}

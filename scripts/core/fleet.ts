@@ -1,25 +1,26 @@
 // The pure pipeline in one call: settings + snapshot + cluster files → inventory → plan → manifests tree.
 
-import type { ClusterFile } from "./cluster-file.ts";
-import { buildInventory, type Inventory } from "./inventory.ts";
-import { type FederationPlan, planFederation } from "./plan.ts";
-import { renderManifests, type Tree } from "./render.ts";
-import type { Settings } from "./settings.ts";
-import type { DiscoveredCluster, Snapshot } from "./snapshot.ts";
+import type { DiscoveredCluster } from "./discovery/cluster.ts";
+import type { ClusterFile } from "./inputs/cluster-file.ts";
+import type { Settings } from "./inputs/settings.ts";
+import type { Snapshot } from "./inputs/snapshot.ts";
+import { buildInventory, type Inventory } from "./plan/inventory.ts";
+import { type FederationTree, placeClusters } from "./plan/placement.ts";
+import { renderManifests, type Tree } from "./render/manifests.ts";
 
-export interface Fleet {
+export interface RenderedFleet {
   inventory: Inventory;
-  plan: FederationPlan;
+  plan: FederationTree;
   tree: Tree;
 }
 
-export function buildFleet(
+export function renderFleet(
   settings: Settings,
   snapshot: Snapshot,
   clusterFiles: readonly ClusterFile[],
-): Fleet {
+): RenderedFleet {
   const inventory = buildInventory(settings, snapshot.clusters, clusterFiles);
-  const plan = planFederation(inventory, snapshot.placement, settings.federation.shardSize);
+  const plan = placeClusters(inventory, snapshot.placement, settings.federation.shardSize);
   return { inventory, plan, tree: renderManifests(plan, settings) };
 }
 
@@ -29,7 +30,7 @@ export function nextSnapshot(
   previous: Snapshot,
   discovered: readonly DiscoveredCluster[],
   clusterFiles: readonly ClusterFile[],
-): { snapshot: Snapshot; fleet: Fleet } {
-  const fleet = buildFleet(settings, { clusters: discovered, placement: previous.placement }, clusterFiles);
+): { snapshot: Snapshot; fleet: RenderedFleet } {
+  const fleet = renderFleet(settings, { clusters: discovered, placement: previous.placement }, clusterFiles);
   return { snapshot: { clusters: discovered, placement: fleet.plan.placement }, fleet };
 }

@@ -2,7 +2,7 @@
 
 import { mkdir, readdir, readFile, rename, rm, writeFile } from "node:fs/promises";
 import { dirname, join, relative, sep } from "node:path";
-import type { Tree } from "../core/render.ts";
+import type { Tree } from "../core/render/manifests.ts";
 
 export async function readTextIfExists(path: string): Promise<string | undefined> {
   try {

@@ -3,15 +3,13 @@
 
 import { readdir } from "node:fs/promises";
 import { basename, extname, join, relative, resolve } from "node:path";
-import { type ClusterFile, parseClusterFile } from "../core/cluster-file.ts";
 import { FleetfedError, type Problem, throwIfAny } from "../core/errors.ts";
+import { type ClusterFile, parseClusterFile } from "../core/inputs/cluster-file.ts";
+import { parseSettings, type Settings } from "../core/inputs/settings.ts";
+import { EMPTY_SNAPSHOT, parseSnapshot, SNAPSHOT_FILE, type Snapshot } from "../core/inputs/snapshot.ts";
+import { CLUSTERS_DIR } from "../core/layout.ts";
 import { compare } from "../core/order.ts";
-import { parseSettings, type Settings } from "../core/settings.ts";
-import { EMPTY_SNAPSHOT, parseSnapshot, SNAPSHOT_FILE, type Snapshot } from "../core/snapshot.ts";
 import { readTextIfExists } from "./files.ts";
-
-export const CLUSTERS_DIR = "clusters";
-export const MANIFESTS_DIR = "manifests";
 
 export interface Inputs {
   root: string;

@@ -3,9 +3,7 @@
 
 import { readdir, readFile } from "node:fs/promises";
 import { join } from "node:path";
-import type { DiscoveryResult } from "../core/discovery.ts";
-import { FleetfedError, type Problem, throwIfAny } from "../core/errors.ts";
-import { compare } from "../core/order.ts";
+import type { DiscoveryResult } from "../core/discovery/discovery.ts";
 import {
   bareZoneId,
   clustersFromZones,
@@ -13,8 +11,10 @@ import {
   normaliseRecordName,
   type RecordSet,
   selectZones,
-} from "../core/route53-records.ts";
-import type { Route53Settings } from "../core/settings.ts";
+} from "../core/discovery/route53-records.ts";
+import { FleetfedError, type Problem, throwIfAny } from "../core/errors.ts";
+import type { Route53Settings } from "../core/inputs/settings.ts";
+import { compare } from "../core/order.ts";
 
 interface ExportFile {
   /** Optional: `aws route53 get-hosted-zone` output merged in, when the file name is not the zone id. */

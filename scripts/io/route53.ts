@@ -10,17 +10,17 @@ import {
   type ResourceRecordSet,
   Route53Client,
 } from "@aws-sdk/client-route-53";
-import type { DiscoveryResult } from "../core/discovery.ts";
-import { EXIT_REFUSED, FleetfedError } from "../core/errors.ts";
-import { compare } from "../core/order.ts";
+import type { DiscoveryResult } from "../core/discovery/discovery.ts";
 import {
   bareZoneId,
   clustersFromZones,
   type HostedZoneRecords,
   normaliseRecordName,
   selectZones,
-} from "../core/route53-records.ts";
-import type { Route53Settings } from "../core/settings.ts";
+} from "../core/discovery/route53-records.ts";
+import { EXIT_REFUSED, FleetfedError } from "../core/errors.ts";
+import type { Route53Settings } from "../core/inputs/settings.ts";
+import { compare } from "../core/order.ts";
 
 export interface Route53Progress {
   zones: number;

@@ -6,16 +6,17 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { $, which } from "zx";
-import { diffTrees } from "../../scripts/core/change.ts";
-import { buildFleet } from "../../scripts/core/fleet.ts";
-import type { Route53Settings } from "../../scripts/core/settings.ts";
-import { parseSettings } from "../../scripts/core/settings.ts";
+import type { DiscoveredCluster } from "../../scripts/core/discovery/cluster.ts";
+import { nextSnapshot, renderFleet } from "../../scripts/core/fleet.ts";
+import type { Route53Settings } from "../../scripts/core/inputs/settings.ts";
+import { parseSettings } from "../../scripts/core/inputs/settings.ts";
 import {
-  type DiscoveredCluster,
+  EMPTY_SNAPSHOT,
   parseSnapshot,
   type Snapshot,
   serialiseSnapshot,
-} from "../../scripts/core/snapshot.ts";
+} from "../../scripts/core/inputs/snapshot.ts";
+import { diffTrees } from "../../scripts/core/review/change.ts";
 import { writeTree } from "../../scripts/io/files.ts";
 import { discoverRoute53 } from "../../scripts/io/route53.ts";
 import { discoveredCluster, numberedIds } from "../support/fleet.ts";
@@ -31,7 +32,7 @@ const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.len
 
 // --- 1. render 10,000 clusters: parse the snapshot, build inventory and plan, render every file.
 const N = 10_000;
-const first = buildFleet(settings, { clusters: discovered(N), placement: new Map() }, []);
+const first = renderFleet(settings, { clusters: discovered(N), placement: new Map() }, []);
 const snapshotText = serialiseSnapshot({ clusters: discovered(N), placement: first.plan.placement });
 const times: number[] = [];
 let tree = first.tree;
@@ -40,7 +41,7 @@ let heapPeak = heapBefore;
 for (let run = 0; run < 5; run++) {
   const start = performance.now();
   const snapshot = parseSnapshot(snapshotText, "fleet.snapshot.json");
-  tree = buildFleet(settings, snapshot, []).tree;
+  tree = renderFleet(settings, snapshot, []).tree;
   times.push(performance.now() - start);
   heapPeak = Math.max(heapPeak, process.memoryUsage().heapUsed);
 }
@@ -76,10 +77,9 @@ if (promtool) {
 
 // --- 3. one cluster added to and removed from a 1,000-cluster fleet (shardSize 50: 20 full leaves).
 const M = 1000;
-const synced = (clusters: DiscoveredCluster[], previous?: Snapshot) => {
-  const fleet = buildFleet(settings, { clusters, placement: previous?.placement ?? new Map() }, []);
-  return { fleet, snapshot: { clusters, placement: fleet.plan.placement } };
-};
+/** The fleet after a sync, as sync computes it. */
+const synced = (clusters: DiscoveredCluster[], previous?: Snapshot) =>
+  nextSnapshot(settings, previous ?? EMPTY_SNAPSHOT, clusters, []);
 const report = (what: string, a: ReturnType<typeof synced>, b: ReturnType<typeof synced>) => {
   const f = diffTrees(a.fleet.tree, b.fleet.tree);
   const files = [...f.added, ...f.changed, ...f.removed];

@@ -5,8 +5,7 @@ import { mkdtemp, readdir, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { which } from "zx";
-import { concreteQuery } from "../../scripts/core/coverage.ts";
+import { concreteQuery } from "../../scripts/core/check/coverage.ts";
 import { startFixtureExporter } from "../support/fixture-exporter.ts";
 import {
   freePort,
@@ -17,11 +16,9 @@ import {
   waitFor,
 } from "../support/prometheus.ts";
 import { makeRepo, runCli } from "../support/repo.ts";
+import { tool } from "../support/tools.ts";
 
-const CI = process.env.CI === "true";
-const prometheus = (await which("prometheus", { nothrow: true })) ?? undefined;
-if (!prometheus && CI)
-  throw new Error("prometheus is not on PATH and CI=true requires it (apt-get install prometheus)");
+const prometheus = await tool("prometheus");
 
 const CLUSTERS = ["c1", "c2", "c3", "c4", "c5"];
 

@@ -1,6 +1,6 @@
 // Discovered clusters for tests and benchmarks, shaped as the snapshot stores them.
 
-import type { DiscoveredCluster } from "../../scripts/core/snapshot.ts";
+import type { DiscoveredCluster } from "../../scripts/core/discovery/cluster.ts";
 
 export function discoveredCluster(
   id: string,

@@ -1,12 +1,12 @@
 // Two fleets → what changed, in the terms a reviewer cares about: clusters added, removed and changed,
 // leaves affected, counts before and after, files touched, and the warnings that need a human.
 
-import { formatProblem } from "./errors.ts";
-import type { Fleet } from "./fleet.ts";
-import type { Cluster } from "./inventory.ts";
-import { compare } from "./order.ts";
-import type { Tree } from "./render.ts";
-import type { Settings } from "./settings.ts";
+import { formatProblem } from "../errors.ts";
+import type { RenderedFleet } from "../fleet.ts";
+import type { Settings } from "../inputs/settings.ts";
+import { compare } from "../order.ts";
+import type { Cluster } from "../plan/inventory.ts";
+import type { Tree } from "../render/manifests.ts";
 
 export interface PlacedCluster {
   cluster: Cluster;
@@ -38,14 +38,14 @@ export interface FleetChange {
   warnings: string[];
 }
 
-function placed(fleet: Fleet): Map<string, PlacedCluster> {
+function placed(fleet: RenderedFleet): Map<string, PlacedCluster> {
   const map = new Map<string, PlacedCluster>();
   for (const leaf of fleet.plan.leaves)
     for (const c of leaf.clusters) map.set(c.id, { cluster: c, leaf: leaf.name });
   return map;
 }
 
-export function fleetCounts(fleet: Fleet): FleetCounts {
+export function fleetCounts(fleet: RenderedFleet): FleetCounts {
   const clusters = fleet.plan.leaves.reduce((n, l) => n + l.clusters.length, 0);
   return { clusters, leaves: fleet.plan.leaves.length, global: fleet.plan.global };
 }
@@ -84,7 +84,12 @@ function changedFields(a: PlacedCluster, b: PlacedCluster): string[] {
   return fields;
 }
 
-export function describeChange(settings: Settings, before: Fleet, after: Fleet, onDisk: Tree): FleetChange {
+export function describeChange(
+  settings: Settings,
+  before: RenderedFleet,
+  after: RenderedFleet,
+  onDisk: Tree,
+): FleetChange {
   const a = placed(before);
   const b = placed(after);
   const added = [...b.values()].filter((p) => !a.has(p.cluster.id));

@@ -1,12 +1,12 @@
 // Snapshot + clusters/*.yaml + settings → Inventory: every cluster to federate, with its effective
 // endpoint, labels and scrape settings. Manual clusters, overrides and `enabled: false` are applied here.
 
-import type { ClusterFile } from "./cluster-file.ts";
-import { type Duration, durationFromMs } from "./duration.ts";
-import { type Problem, throwIfAny } from "./errors.ts";
-import { compare, sortedBy } from "./order.ts";
-import type { Scheme, Settings } from "./settings.ts";
-import type { DiscoveredCluster } from "./snapshot.ts";
+import type { DiscoveredCluster } from "../discovery/cluster.ts";
+import { type Duration, durationFromMs, timeoutExceedsInterval } from "../duration.ts";
+import { type Problem, throwIfAny } from "../errors.ts";
+import type { ClusterFile } from "../inputs/cluster-file.ts";
+import type { Scheme, Settings } from "../inputs/settings.ts";
+import { compare, sortedBy } from "../order.ts";
 
 export interface Cluster {
   id: string;
@@ -73,13 +73,9 @@ export function buildInventory(
     const scrapeTimeout =
       file?.scrapeTimeout ??
       (fed.scrapeTimeout.ms <= scrapeInterval.ms ? fed.scrapeTimeout : durationFromMs(scrapeInterval.ms));
-    if (scrapeTimeout.ms > scrapeInterval.ms) {
-      problems.push({
-        file: file?.file,
-        field: "scrapeTimeout",
-        message: `${scrapeTimeout.text} is longer than the scrape interval ${scrapeInterval.text}`,
-        hint: "set scrapeTimeout no longer than scrapeInterval",
-      });
+    const tooLong = timeoutExceedsInterval(scrapeTimeout, scrapeInterval);
+    if (tooLong) {
+      problems.push({ file: file?.file, field: "scrapeTimeout", ...tooLong });
       continue;
     }
     clusters.push({

@@ -2,11 +2,11 @@
 // down, scrapes close to their timeout, samples close to sample_limit.
 
 import { PrometheusRule } from "@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1";
-import type { FederationPlan } from "./plan.ts";
-import { checked } from "./render-kubernetes.ts";
-import { CLUSTER_JOB, LEAF_JOB } from "./render-prometheus.ts";
-import type { Settings } from "./settings.ts";
-import { toYaml } from "./yaml.ts";
+import type { Settings } from "../inputs/settings.ts";
+import type { FederationTree } from "../plan/placement.ts";
+import { toYaml } from "../yaml.ts";
+import { checked, PART_OF } from "./kubernetes.ts";
+import { CLUSTER_JOB, LEAF_JOB } from "./prometheus.ts";
 
 export const ALERTS_FILE = "alerts.yml";
 
@@ -18,7 +18,7 @@ export interface AlertRule {
   annotations: { summary: string; description: string };
 }
 
-export function alertRules(plan: FederationPlan, settings: Settings): AlertRule[] {
+export function alertRules(plan: FederationTree, settings: Settings): AlertRule[] {
   const f = settings.federation;
   const cl = settings.clusterLabel;
   const timeout = f.scrapeTimeout.ms / 1000;
@@ -74,7 +74,7 @@ export function alertRules(plan: FederationPlan, settings: Settings): AlertRule[
 
 const GROUP = "fleetfed-federation";
 
-export function renderAlertsFile(plan: FederationPlan, settings: Settings): string {
+export function renderAlertsFile(plan: FederationTree, settings: Settings): string {
   return toYaml(
     { groups: [{ name: GROUP, rules: alertRules(plan, settings) }] },
     { comments: ["Alerts on the federation itself, evaluated by the top federator."] },
@@ -84,12 +84,12 @@ export function renderAlertsFile(plan: FederationPlan, settings: Settings): stri
 export function alertsPrometheusRule(
   name: string,
   selector: Record<string, string>,
-  plan: FederationPlan,
+  plan: FederationTree,
   settings: Settings,
 ): object {
   return checked(
     new PrometheusRule({
-      metadata: { name, labels: { "app.kubernetes.io/part-of": "fleetfed", ...selector } },
+      metadata: { name, labels: { ...PART_OF, ...selector } },
       spec: { groups: [{ name: GROUP, rules: alertRules(plan, settings) }] },
     }),
   );

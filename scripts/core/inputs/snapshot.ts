@@ -4,36 +4,13 @@
 // 10,000-cluster snapshot parses in milliseconds, where YAML takes a second; JSON is also YAML, which is
 // how errors in it still get a line and column.
 
-import { type Problem, throwIfAny } from "./errors.ts";
-import { compare } from "./order.ts";
+import type { DiscoveredCluster } from "../discovery/cluster.ts";
+import { type Problem, throwIfAny } from "../errors.ts";
+import { compare } from "../order.ts";
+import { GENERATED_HEADER, parseYaml, type YamlSource } from "../yaml.ts";
 import { validateAgainstSchema } from "./schema.ts";
-import type { Scheme } from "./settings.ts";
-import { GENERATED_HEADER, parseYaml, type YamlSource } from "./yaml.ts";
 
 export const SNAPSHOT_FILE = "fleet.snapshot.json";
-
-export type RecordType = "A" | "AAAA" | "CNAME";
-
-export interface Route53Source {
-  kind: "route53";
-  zoneId: string;
-  zoneName: string;
-  /** Normalised record name (decoded, lowercase, no trailing dot). */
-  record: string;
-  type: RecordType;
-  alias?: boolean;
-  /** The set chosen when several record sets share the name (weighted, failover, latency…). */
-  setIdentifier?: string;
-  /** How many record sets share the name, when more than one. */
-  recordSets?: number;
-}
-
-export interface DiscoveredCluster {
-  cluster: string;
-  endpoint: string;
-  scheme: Scheme;
-  source: Route53Source;
-}
 
 /** Leaf name → ids of the clusters on it. */
 export type Placement = ReadonlyMap<string, readonly string[]>;

@@ -1,10 +1,10 @@
 // Route 53 record sets → discovered clusters. Shared by every Route 53 source (the live API and AWS CLI
 // exports) so that both normalise names and choose among record sets the same way.
 
-import type { Problem } from "./errors.ts";
-import { compare } from "./order.ts";
-import type { Route53Settings } from "./settings.ts";
-import type { DiscoveredCluster, RecordType } from "./snapshot.ts";
+import type { Problem } from "../errors.ts";
+import type { Route53Settings } from "../inputs/settings.ts";
+import { compare } from "../order.ts";
+import type { DiscoveredCluster, RecordType } from "./cluster.ts";
 
 /** The fields of the SDK's ResourceRecordSet that discovery reads. */
 export interface RecordSet {
@@ -29,6 +29,12 @@ const TYPE_ORDER: Record<RecordType, number> = { A: 0, AAAA: 1, CNAME: 2 };
 /** Route 53 writes zone ids as `/hostedzone/Z…`; fleetfed keys zones by the bare id. */
 export function bareZoneId(id: string): string {
   return id.replace(/^\/?hostedzone\//, "");
+}
+
+/** Zone references in fleet.yaml may be ids with or without `/hostedzone/`, or names with or without the dot. */
+export function normaliseZoneRef(ref: string): string {
+  const id = bareZoneId(ref);
+  return /^Z[A-Z0-9]+$/.test(id) ? id : id.toLowerCase().replace(/\.$/, "");
 }
 
 /** Route 53 returns `\ooo` octal escapes (`\052` is `*`); decode them, lowercase, drop the trailing dot. */
@@ -138,9 +144,10 @@ export function selectZones<Z extends ZoneSummary>(
   refs: readonly string[],
 ): { zones: Z[]; problems: Problem[] } {
   if (refs.length === 0) return { zones: zones.filter((z) => z.private), problems: [] };
-  const selected = zones.filter((z) => refs.includes(z.id) || refs.includes(z.name));
+  const wanted = new Set(refs.map(normaliseZoneRef));
+  const selected = zones.filter((z) => wanted.has(z.id) || wanted.has(z.name));
   const problems: Problem[] = refs
-    .filter((ref) => !zones.some((z) => z.id === ref || z.name === ref))
+    .filter((ref) => !zones.some((z) => z.id === normaliseZoneRef(ref) || z.name === normaliseZoneRef(ref)))
     .map((ref) => ({
       field: "discovery.route53.hostedZones",
       message: `no hosted zone "${ref}" is visible`,

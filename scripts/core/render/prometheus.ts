@@ -1,10 +1,10 @@
-// FederationPlan → each federator's configuration, as the plain prometheus.yml says it: the single source
+// FederationTree → each federator's configuration, as the plain prometheus.yml says it: the single source
 // of that federator's config, checked by promtool and run unmodified by the end-to-end test.
 
-import type { Cluster } from "./inventory.ts";
-import { compare } from "./order.ts";
-import { type FederationPlan, GLOBAL, type Leaf } from "./plan.ts";
-import { FEDERATOR_LABEL, type Settings } from "./settings.ts";
+import { FEDERATOR_LABEL, type Settings } from "../inputs/settings.ts";
+import { compare } from "../order.ts";
+import type { Cluster } from "../plan/inventory.ts";
+import { type FederationTree, GLOBAL, type Leaf } from "../plan/placement.ts";
 
 /** Job names: the leaf tier's start with this, so the global can federate the leaves' own target health. */
 export const CLUSTER_JOB = "fleetfed-clusters";
@@ -132,14 +132,14 @@ export function leafConfig(leaf: Leaf, settings: Settings): FederatorConfig {
 }
 
 /** Every selector any cluster is federated with, plus the leaves' own health series for those targets. */
-export function globalMatch(plan: FederationPlan): string[] {
+export function globalMatch(plan: FederationTree): string[] {
   const all = new Set<string>();
   for (const leaf of plan.leaves) for (const c of leaf.clusters) for (const m of c.match) all.add(m);
   all.add(`{job=~"${CLUSTER_JOB}.*"}`);
   return [...all].sort(compare);
 }
 
-export function globalConfig(plan: FederationPlan, settings: Settings): FederatorConfig {
+export function globalConfig(plan: FederationTree, settings: Settings): FederatorConfig {
   const f = settings.federation;
   // Limits sized for a full leaf, so that adding a cluster to a leaf never changes the global's file.
   const sampleLimit = f.sampleLimit > 0 ? (f.sampleLimit + 100) * plan.shardSize : 0;

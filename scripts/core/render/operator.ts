@@ -4,11 +4,20 @@
 
 import { Prometheus } from "@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1";
 import { ScrapeConfig } from "@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1alpha1";
+import type { Settings } from "../inputs/settings.ts";
+import type { FederationTree } from "../plan/placement.ts";
 import { alertsPrometheusRule } from "./alert-rules.ts";
-import type { FederationPlan } from "./plan.ts";
-import { checked, federatorServiceObject, multiDocument, SYNC_WAVE, WAVES } from "./render-kubernetes.ts";
-import { type FederatorConfig, federatorService } from "./render-prometheus.ts";
-import type { Settings } from "./settings.ts";
+import {
+  checked,
+  dataClaimSpec,
+  federatorServiceObject,
+  multiDocument,
+  POD_SECURITY_CONTEXT,
+  SYNC_WAVE,
+  tierLabels,
+  WAVES,
+} from "./kubernetes.ts";
+import { type FederatorConfig, federatorService } from "./prometheus.ts";
 
 /** Label that ties a ScrapeConfig to the Prometheus that loads it. */
 export const FEDERATOR_SELECTOR_LABEL = "fleetfed.io/federator";
@@ -21,7 +30,7 @@ export function renderOperatorObjects(
   name: string,
   tier: "leaf" | "global",
   config: FederatorConfig,
-  plan: FederationPlan,
+  plan: FederationTree,
   settings: Settings,
 ): string {
   const selector = { [FEDERATOR_SELECTOR_LABEL]: name };
@@ -30,11 +39,7 @@ export function renderOperatorObjects(
     : [];
   const f = settings.federation;
   const service = federatorService(name);
-  const labels = {
-    "app.kubernetes.io/component": `${tier}-federator`,
-    "app.kubernetes.io/managed-by": "fleetfed",
-    "app.kubernetes.io/part-of": "fleetfed",
-  };
+  const labels = tierLabels(tier);
   const prometheus = checked(
     new Prometheus({
       metadata: { name: service, labels, annotations: { [SYNC_WAVE]: WAVES.federator } },
@@ -52,13 +57,13 @@ export function renderOperatorObjects(
         retention: f.retention.text,
         scrapeConfigSelector: { matchLabels: selector },
         ...(alerts.length > 0 && { ruleSelector: { matchLabels: selector } }),
-        securityContext: { runAsNonRoot: true, runAsUser: 65534, runAsGroup: 65534, fsGroup: 65534 },
+        securityContext: POD_SECURITY_CONTEXT,
         storage: {
           // The model's schema requires these two; the operator reads only metadata and spec from the template.
           volumeClaimTemplate: {
             apiVersion: "monitoring.coreos.com/v1",
             kind: "EmbeddedPersistentVolumeClaim",
-            spec: { accessModes: ["ReadWriteOnce"], resources: { requests: { storage: f.storage } } },
+            spec: dataClaimSpec(settings),
           },
         },
       },

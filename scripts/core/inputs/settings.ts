@@ -1,15 +1,14 @@
 // fleet.yaml → Settings: parsed once, defaults filled from the schema, cross-field rules checked here.
 
-import { type Duration, parseDuration } from "./duration.ts";
-import { type Problem, throwIfAny } from "./errors.ts";
-import { bareZoneId } from "./route53-records.ts";
+import { type Duration, parseDuration, timeoutExceedsInterval } from "../duration.ts";
+import { type Problem, throwIfAny } from "../errors.ts";
+import { parseYaml, type YamlSource } from "../yaml.ts";
 import { validateAgainstSchema } from "./schema.ts";
-import { parseYaml, type YamlSource } from "./yaml.ts";
 
 export type Scheme = "http" | "https";
 
 export interface Route53Settings {
-  /** Zone ids (without `/hostedzone/`) or normalised names; empty means every private zone. */
+  /** Zone ids or names as written (normalised where zones are selected); empty means every private zone. */
   hostedZones: readonly string[];
   recordPattern: RegExp;
   port: number;
@@ -83,13 +82,8 @@ export function parseSettings(text: string, file: string): Settings {
   const interval = parseDuration(f.scrapeInterval) as Duration;
   const timeout = parseDuration(f.scrapeTimeout) as Duration;
   if (interval.ms === 0) at(["federation", "scrapeInterval"], "must be longer than 0s");
-  if (timeout.ms > interval.ms) {
-    at(
-      ["federation", "scrapeTimeout"],
-      `${timeout.text} is longer than scrapeInterval ${interval.text}`,
-      "make scrapeTimeout no longer than scrapeInterval",
-    );
-  }
+  const tooLong = timeoutExceedsInterval(timeout, interval);
+  if (tooLong) at(["federation", "scrapeTimeout"], tooLong.message, tooLong.hint);
 
   let route53: Route53Settings | undefined;
   if (raw.discovery.route53) {
@@ -98,7 +92,7 @@ export function parseSettings(text: string, file: string): Settings {
       at(["discovery", "route53", "recordPattern"], message, hint),
     );
     route53 = {
-      hostedZones: r.hostedZones.map(normaliseZoneRef),
+      hostedZones: r.hostedZones,
       recordPattern: recordPattern ?? /$^/,
       port: r.port,
       scheme: r.scheme,
@@ -142,10 +136,4 @@ function compileRecordPattern(
     return undefined;
   }
   return re;
-}
-
-/** Zone references are matched against ids without `/hostedzone/` and names without the trailing dot. */
-export function normaliseZoneRef(ref: string): string {
-  const id = bareZoneId(ref);
-  return /^Z[A-Z0-9]+$/.test(id) ? id : id.toLowerCase().replace(/\.$/, "");
 }

@@ -1,14 +1,14 @@
-// Inventory + the previous placement → FederationPlan: which leaf federator scrapes which cluster, and
+// Inventory + the previous placement → FederationTree: which leaf federator scrapes which cluster, and
 // whether a global federator sits above the leaves.
 //
 // Placement is sticky: a cluster stays on the leaf the snapshot records for it, so adding or removing
 // one cluster changes one leaf's files. New clusters go to the emptiest leaf with room (ties: lowest
 // name) and a new leaf opens only when every leaf is full. No leaf ever holds more than shardSize.
 
-import { type Problem, throwIfAny } from "./errors.ts";
+import { type Problem, throwIfAny } from "../errors.ts";
+import type { Placement } from "../inputs/snapshot.ts";
+import { compare } from "../order.ts";
 import type { Cluster, Inventory } from "./inventory.ts";
-import { compare } from "./order.ts";
-import type { Placement } from "./snapshot.ts";
 
 export interface Leaf {
   name: string;
@@ -16,7 +16,7 @@ export interface Leaf {
   clusters: readonly Cluster[];
 }
 
-export interface FederationPlan {
+export interface FederationTree {
   /** Sorted by name; at least one. */
   leaves: readonly Leaf[];
   /** True when there is more than one leaf: a global federator scrapes them. */
@@ -35,7 +35,7 @@ export function leafName(index: number): string {
 
 const byLeafName = (a: string, b: string) => Number(a.slice(5)) - Number(b.slice(5)) || compare(a, b);
 
-export function planFederation(inventory: Inventory, previous: Placement, shardSize: number): FederationPlan {
+export function placeClusters(inventory: Inventory, previous: Placement, shardSize: number): FederationTree {
   const present = new Map(inventory.clusters.map((c) => [c.id, c]));
   const leaves = new Map<string, string[]>();
   const placed = new Set<string>();

@@ -4,9 +4,9 @@
 // it would write differs from what is there.
 
 import { createHash } from "node:crypto";
+import { SNAPSHOT_FILE } from "../inputs/snapshot.ts";
+import type { FederationTree } from "../plan/placement.ts";
 import type { FleetChange, PlacedCluster } from "./change.ts";
-import type { FederationPlan } from "./plan.ts";
-import { SNAPSHOT_FILE } from "./snapshot.ts";
 
 /** GitHub rejects bodies over 65,536 characters; stay clear of it with room for the metadata. */
 export const BODY_LIMIT = 65_536;
@@ -17,7 +17,7 @@ const META_PREFIX = "<!-- fleetfed:meta ";
 
 export interface PullRequestInput {
   change: FleetChange;
-  plan: FederationPlan;
+  plan: FederationTree;
   snapshotChanged: boolean;
   labels: readonly string[];
   maxRemovals: number;

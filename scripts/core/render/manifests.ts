@@ -1,27 +1,27 @@
-// FederationPlan → the whole manifests/ tree as a map of relative path → file content. Pure: the one
+// FederationTree → the whole manifests/ tree as a map of relative path → file content. Pure: the one
 // function that writes it is io/files.ts writeTree.
 
+import type { Settings } from "../inputs/settings.ts";
+import { compare } from "../order.ts";
+import { type FederationTree, GLOBAL } from "../plan/placement.ts";
+import { toYaml } from "../yaml.ts";
 import { ALERTS_FILE, renderAlertsFile } from "./alert-rules.ts";
 import { renderDashboards } from "./dashboards.ts";
-import { compare } from "./order.ts";
-import { type FederationPlan, GLOBAL } from "./plan.ts";
-import { renderClusterPrometheusRule, renderClusterRulesFile } from "./recording-rules.ts";
-import { type Component, renderArgoCd, renderFlux } from "./render-delivery.ts";
+import { type Component, renderArgoCd, renderFlux } from "./delivery.ts";
 import {
   renderFederatorKustomization,
   renderFederatorObjects,
   renderKustomization,
   renderNamespace,
-} from "./render-kubernetes.ts";
-import { renderOperatorObjects } from "./render-operator.ts";
-import { type FederatorConfig, globalConfig, leafConfig } from "./render-prometheus.ts";
-import type { Settings } from "./settings.ts";
-import { toYaml } from "./yaml.ts";
+} from "./kubernetes.ts";
+import { renderOperatorObjects } from "./operator.ts";
+import { type FederatorConfig, globalConfig, leafConfig } from "./prometheus.ts";
+import { renderClusterPrometheusRule, renderClusterRulesFile } from "./recording-rules.ts";
 
 /** Relative path (always `/`-separated) → content. Iteration order is sorted by path. */
 export type Tree = ReadonlyMap<string, string>;
 
-export function renderManifests(plan: FederationPlan, settings: Settings): Tree {
+export function renderManifests(plan: FederationTree, settings: Settings): Tree {
   const files = new Map<string, string>();
   const federators: string[] = [];
   const federator = (name: string, tier: "leaf" | "global", base: FederatorConfig, comment: string) => {

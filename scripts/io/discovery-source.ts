@@ -1,7 +1,7 @@
 // Chooses the discovery source fleet.yaml configures: Route 53 exports (offline) or the Route 53 API.
 
-import type { DiscoveryResult } from "../core/discovery.ts";
-import type { Settings } from "../core/settings.ts";
+import type { DiscoveryResult } from "../core/discovery/discovery.ts";
+import type { Settings } from "../core/inputs/settings.ts";
 import { discoverRoute53 } from "./route53.ts";
 import { discoverFromExports } from "./route53-exports.ts";
 import type { Reporter } from "./terminal.ts";

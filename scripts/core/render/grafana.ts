@@ -50,6 +50,10 @@ export interface DashboardSpec {
   rows: readonly RowSpec[];
 }
 
+/** The name Grafana shows for the fleet's datasource, in the provisioning file and the dashboards' picker. */
+export const DATASOURCE_NAME = "Fleet (fleetfed)";
+
+// biome-ignore lint/suspicious/noTemplateCurlyInString: Grafana's own ${datasource} variable, not a JS template
 const DATASOURCE = { type: "prometheus", uid: "${datasource}" };
 
 function panel(p: PanelSpec) {
@@ -87,7 +91,7 @@ export function buildDashboard(spec: DashboardSpec): object {
       new DatasourceVariableBuilder("datasource")
         .label("Data source")
         .type("prometheus")
-        .current({ selected: true, text: "Fleet (fleetfed)", value: spec.datasourceUid }),
+        .current({ selected: true, text: DATASOURCE_NAME, value: spec.datasourceUid }),
     );
   if (spec.clusterVariable) {
     d.withVariable(

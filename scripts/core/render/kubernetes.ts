@@ -5,9 +5,9 @@
 
 import { StatefulSet } from "kubernetes-models/apps/v1";
 import { Namespace, Service } from "kubernetes-models/v1";
-import { FEDERATOR_PORT, federatorService } from "./render-prometheus.ts";
-import type { Settings } from "./settings.ts";
-import { toYaml } from "./yaml.ts";
+import type { Settings } from "../inputs/settings.ts";
+import { toYaml } from "../yaml.ts";
+import { FEDERATOR_PORT, federatorService } from "./prometheus.ts";
 
 const KUSTOMIZE_API = "kustomize.config.k8s.io/v1beta1";
 export const SYNC_WAVE = "argocd.argoproj.io/sync-wave";
@@ -26,13 +26,43 @@ export function checked(model: Model): object {
   return model.toJSON() as object;
 }
 
-function labels(name: string, tier: "leaf" | "global") {
+/** The label every object fleetfed renders carries, so `kubectl get -l` finds all of them. */
+export const PART_OF = { "app.kubernetes.io/part-of": "fleetfed" } as const;
+
+/** Labels of a federator's objects in either flavour; the plain flavour adds the pod-selecting ones. */
+export function tierLabels(tier: "leaf" | "global") {
   return {
     "app.kubernetes.io/component": `${tier}-federator`,
-    "app.kubernetes.io/instance": federatorService(name),
     "app.kubernetes.io/managed-by": "fleetfed",
-    "app.kubernetes.io/name": "prometheus",
-    "app.kubernetes.io/part-of": "fleetfed",
+    ...PART_OF,
+  };
+}
+
+function labels(name: string, tier: "leaf" | "global") {
+  const all: Record<string, string> = { ...tierLabels(tier), ...federatorSelector(name) };
+  return Object.fromEntries(
+    Object.keys(all)
+      .sort()
+      .map((k) => [k, all[k] as string]),
+  );
+}
+
+/** Federators run as nobody, in both flavours. */
+export const POD_SECURITY_CONTEXT = {
+  runAsNonRoot: true,
+  runAsUser: 65534,
+  runAsGroup: 65534,
+  fsGroup: 65534,
+};
+
+/** The claim for a federator's TSDB volume, in both flavours. */
+export function dataClaimSpec(settings: Settings): {
+  accessModes: "ReadWriteOnce"[];
+  resources: { requests: { storage: string } };
+} {
+  return {
+    accessModes: ["ReadWriteOnce"],
+    resources: { requests: { storage: settings.federation.storage } },
   };
 }
 
@@ -76,7 +106,7 @@ export function renderFederatorObjects(name: string, tier: "leaf" | "global", se
         template: {
           metadata: { labels: all },
           spec: {
-            securityContext: { runAsNonRoot: true, runAsUser: 65534, runAsGroup: 65534, fsGroup: 65534 },
+            securityContext: POD_SECURITY_CONTEXT,
             containers: [
               {
                 name: "prometheus",
@@ -103,7 +133,7 @@ export function renderFederatorObjects(name: string, tier: "leaf" | "global", se
         volumeClaimTemplates: [
           {
             metadata: { name: "data" },
-            spec: { accessModes: ["ReadWriteOnce"], resources: { requests: { storage: f.storage } } },
+            spec: dataClaimSpec(settings),
           },
         ],
       },
@@ -145,7 +175,7 @@ export function renderNamespace(settings: Settings): string {
       new Namespace({
         metadata: {
           name: settings.federation.namespace,
-          labels: { "app.kubernetes.io/part-of": "fleetfed" },
+          labels: PART_OF,
           annotations: { [SYNC_WAVE]: WAVES.namespace },
         },
       }),

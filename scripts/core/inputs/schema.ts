@@ -3,11 +3,11 @@
 // Defaults come from the schema too: validation fills them in.
 
 import { Ajv2020, type ErrorObject } from "ajv/dist/2020.js";
-import clusterSchema from "../schema/cluster.schema.json" with { type: "json" };
-import fleetSchema from "../schema/fleet.schema.json" with { type: "json" };
-import snapshotSchema from "../schema/snapshot.schema.json" with { type: "json" };
-import type { Problem } from "./errors.ts";
-import type { YamlSource } from "./yaml.ts";
+import clusterSchema from "../../schema/cluster.schema.json" with { type: "json" };
+import fleetSchema from "../../schema/fleet.schema.json" with { type: "json" };
+import snapshotSchema from "../../schema/snapshot.schema.json" with { type: "json" };
+import type { Problem } from "../errors.ts";
+import type { YamlSource } from "../yaml.ts";
 
 const ajv = new Ajv2020({ allErrors: true, useDefaults: true, verbose: true, strict: true });
 const validators = {

@@ -5,8 +5,14 @@
 import { Application } from "@kubernetes-models/argo-cd/argoproj.io/v1alpha1";
 import { Kustomization } from "@kubernetes-models/flux-cd/kustomize.toolkit.fluxcd.io/v1";
 import { GitRepository } from "@kubernetes-models/flux-cd/source.toolkit.fluxcd.io/v1";
-import { checked, multiDocument, renderKustomization, SYNC_WAVE } from "./render-kubernetes.ts";
-import type { Settings } from "./settings.ts";
+import type { Settings } from "../inputs/settings.ts";
+import {
+  checked,
+  multiDocument,
+  PART_OF as PART_OF_FLEETFED,
+  renderKustomization,
+  SYNC_WAVE,
+} from "./kubernetes.ts";
 
 /** A component under manifests/ that the GitOps tool applies, in order. */
 export interface Component {
@@ -17,7 +23,7 @@ export interface Component {
   wave: number;
 }
 
-const PART_OF = { "app.kubernetes.io/part-of": "fleetfed", "app.kubernetes.io/managed-by": "fleetfed" };
+const PART_OF = { ...PART_OF_FLEETFED, "app.kubernetes.io/managed-by": "fleetfed" };
 
 export function renderArgoCd(settings: Settings, components: readonly Component[]): Map<string, string> {
   const d = settings.delivery;

@@ -4,8 +4,8 @@
 // the default federation match[] selects the cluster: and namespace: levels.
 
 import { PrometheusRule } from "@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1";
-import { checked } from "./render-kubernetes.ts";
-import { toYaml } from "./yaml.ts";
+import { toYaml } from "../yaml.ts";
+import { checked, PART_OF } from "./kubernetes.ts";
 
 export interface RecordingRule {
   record: string;
@@ -87,7 +87,7 @@ export function renderClusterPrometheusRule(): string {
       new PrometheusRule({
         metadata: {
           name: "fleetfed-cluster-aggregates",
-          labels: { "app.kubernetes.io/part-of": "fleetfed", role: "recording-rules" },
+          labels: { ...PART_OF, role: "recording-rules" },
         },
         spec: {
           groups: [

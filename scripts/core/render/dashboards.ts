@@ -4,54 +4,86 @@
 // `fleetfed check` proves it by parsing each query (core/coverage.ts).
 
 import { Secret } from "kubernetes-models/v1";
-import { buildDashboard, type DashboardSpec, type PanelSpec } from "./grafana.ts";
-import type { FederationPlan } from "./plan.ts";
-import { checked, renderKustomization } from "./render-kubernetes.ts";
-import { CLUSTER_JOB, FEDERATOR_PORT, federatorService, LEAF_JOB } from "./render-prometheus.ts";
-import type { Settings } from "./settings.ts";
-import { toYaml } from "./yaml.ts";
+import type { Settings } from "../inputs/settings.ts";
+import type { FederationTree } from "../plan/placement.ts";
+import { toYaml } from "../yaml.ts";
+import { buildDashboard, DATASOURCE_NAME, type DashboardSpec, type PanelSpec } from "./grafana.ts";
+import { checked, PART_OF, renderKustomization } from "./kubernetes.ts";
+import { CLUSTER_JOB, federatorAddress, LEAF_JOB } from "./prometheus.ts";
 
 export const DATASOURCE_UID = "fleetfed";
 const FOLDER = "Fleet";
 const TAGS = ["fleetfed", "federation"];
-export const DETAIL_UID = "fleetfed-cluster-detail";
+/** Dashboard uids: they are the dashboards' URLs, so links between them use these and never literals. */
+export const UID = {
+  overview: "fleetfed-fleet-overview",
+  health: "fleetfed-federation-health",
+  detail: "fleetfed-cluster-detail",
+} as const;
 
-export function dashboardSpecs(plan: FederationPlan, settings: Settings): DashboardSpec[] {
+/** What every dashboard's queries are built from. */
+interface DashboardContext {
+  plan: FederationTree;
+  settings: Settings;
+  /** The cluster label name. */
+  cl: string;
+  /** Every cluster target's scrape health at the top. */
+  up: string;
+  /** The fleet-wide scrape timeout in seconds. */
+  timeout: number;
+  limit: number;
+  /** A selector for the dashboard's `$cluster` variable, with extra matchers appended. */
+  sel: (extra?: string) => string;
+}
+
+function dashboardContext(plan: FederationTree, settings: Settings): DashboardContext {
   const cl = settings.clusterLabel;
-  const up = `up{job=~"${CLUSTER_JOB}.*"}`;
-  const detail = {
-    title: "Cluster detail",
-    url: `/d/${DETAIL_UID}?var-cluster=\${__field.labels.${cl}}&\${__url_time_range}`,
+  return {
+    plan,
+    settings,
+    cl,
+    up: `up{job=~"${CLUSTER_JOB}.*"}`,
+    timeout: settings.federation.scrapeTimeout.ms / 1000,
+    limit: settings.federation.sampleLimit,
+    sel: (extra = "") => `{${cl}="$cluster"${extra}}`,
   };
-  const perCluster = (
-    title: string,
-    description: string,
-    expr: string,
-    unit?: string,
-    extra: Partial<PanelSpec> = {},
-  ): PanelSpec => ({
-    kind: "timeseries",
-    title,
-    description,
-    targets: [{ expr, legend: `{{${cl}}}` }],
-    link: detail,
-    ...(unit && { unit }),
-    ...extra,
-  });
-  const timeout = settings.federation.scrapeTimeout.ms / 1000;
-  const limit = settings.federation.sampleLimit;
-  const sel = (extra = "") => `{${cl}="$cluster"${extra}}`;
+}
 
-  const overview: DashboardSpec = {
-    uid: "fleetfed-fleet-overview",
+/** One time series per cluster, each linking to that cluster's detail dashboard. */
+function perCluster(
+  d: DashboardContext,
+  p: { title: string; description: string; expr: string; unit?: string } & Partial<PanelSpec>,
+): PanelSpec {
+  const { expr, ...rest } = p;
+  return {
+    kind: "timeseries",
+    targets: [{ expr, legend: `{{${d.cl}}}` }],
+    link: {
+      title: "Cluster detail",
+      url: `/d/${UID.detail}?var-cluster=\${__field.labels.${d.cl}}&\${__url_time_range}`,
+    },
+    ...rest,
+  };
+}
+
+export function dashboardSpecs(plan: FederationTree, settings: Settings): DashboardSpec[] {
+  const d = dashboardContext(plan, settings);
+  return [fleetOverview(d), federationHealth(d), clusterDetail(d)];
+}
+
+/** Every cluster at a glance: federation, capacity, utilisation, the busiest clusters. */
+function fleetOverview(d: DashboardContext): DashboardSpec {
+  const { up } = d;
+  return {
+    uid: UID.overview,
     title: "Fleet overview",
     description:
       "Every cluster at a glance, from the aggregates each cluster records and fleetfed federates.",
     tags: TAGS,
     datasourceUid: DATASOURCE_UID,
     links: [
-      { title: "Federation health", url: "/d/fleetfed-federation-health" },
-      { title: "Cluster detail", url: `/d/${DETAIL_UID}` },
+      { title: "Federation health", url: `/d/${UID.health}` },
+      { title: "Cluster detail", url: `/d/${UID.detail}` },
     ],
     rows: [
       {
@@ -81,123 +113,138 @@ export function dashboardSpecs(plan: FederationPlan, settings: Settings): Dashbo
             description: "Running pods across the fleet.",
             targets: [{ expr: "sum(cluster:kube_pod_running:sum)" }],
           },
-          perCluster(
-            "Federation up per cluster",
-            "1 when the cluster's Prometheus answers /federate.",
-            up,
-            undefined,
-            { min: 0, max: 1, width: 24 },
-          ),
+          perCluster(d, {
+            title: "Federation up per cluster",
+            description: "1 when the cluster's Prometheus answers /federate.",
+            expr: up,
+            min: 0,
+            max: 1,
+            width: 24,
+          }),
         ],
       },
       {
         title: "Capacity",
         panels: [
-          perCluster("Nodes ready", "Ready nodes per cluster.", "cluster:kube_node_ready:sum", "none", {
+          perCluster(d, {
+            title: "Nodes ready",
+            description: "Ready nodes per cluster.",
+            expr: "cluster:kube_node_ready:sum",
+            unit: "none",
             width: 8,
           }),
-          perCluster("Pods running", "Running pods per cluster.", "cluster:kube_pod_running:sum", "none", {
+          perCluster(d, {
+            title: "Pods running",
+            description: "Running pods per cluster.",
+            expr: "cluster:kube_pod_running:sum",
+            unit: "none",
             width: 8,
           }),
-          perCluster(
-            "Applications per node",
-            "Deployments and statefulsets per ready node.",
-            "cluster:kube_applications_per_node:ratio",
-            "none",
-            { width: 8 },
-          ),
+          perCluster(d, {
+            title: "Applications per node",
+            description: "Deployments and statefulsets per ready node.",
+            expr: "cluster:kube_applications_per_node:ratio",
+            unit: "none",
+            width: 8,
+          }),
         ],
       },
       {
         title: "Utilisation",
         panels: [
-          perCluster(
-            "CPU utilisation",
-            "Share of node CPU in use.",
-            "cluster:node_cpu_utilisation:ratio",
-            "percentunit",
-            { min: 0, max: 1 },
-          ),
-          perCluster(
-            "Memory utilisation",
-            "Share of node memory in use.",
-            "cluster:node_memory_utilisation:ratio",
-            "percentunit",
-            { min: 0, max: 1 },
-          ),
-          perCluster(
-            "CPU requested",
-            "CPU requests over allocatable CPU.",
-            "cluster:kube_pod_container_resource_requests_cpu:ratio",
-            "percentunit",
-            { min: 0 },
-          ),
-          perCluster(
-            "Memory requested",
-            "Memory requests over allocatable memory.",
-            "cluster:kube_pod_container_resource_requests_memory:ratio",
-            "percentunit",
-            { min: 0 },
-          ),
+          perCluster(d, {
+            title: "CPU utilisation",
+            description: "Share of node CPU in use.",
+            expr: "cluster:node_cpu_utilisation:ratio",
+            unit: "percentunit",
+            min: 0,
+            max: 1,
+          }),
+          perCluster(d, {
+            title: "Memory utilisation",
+            description: "Share of node memory in use.",
+            expr: "cluster:node_memory_utilisation:ratio",
+            unit: "percentunit",
+            min: 0,
+            max: 1,
+          }),
+          perCluster(d, {
+            title: "CPU requested",
+            description: "CPU requests over allocatable CPU.",
+            expr: "cluster:kube_pod_container_resource_requests_cpu:ratio",
+            unit: "percentunit",
+            min: 0,
+          }),
+          perCluster(d, {
+            title: "Memory requested",
+            description: "Memory requests over allocatable memory.",
+            expr: "cluster:kube_pod_container_resource_requests_memory:ratio",
+            unit: "percentunit",
+            min: 0,
+          }),
         ],
       },
       {
         title: "Top clusters",
         panels: [
-          perCluster(
-            "Top 10 by CPU utilisation",
-            "The ten busiest clusters by CPU.",
-            "topk(10, cluster:node_cpu_utilisation:ratio)",
-            "percentunit",
-          ),
-          perCluster(
-            "Top 10 by memory utilisation",
-            "The ten busiest clusters by memory.",
-            "topk(10, cluster:node_memory_utilisation:ratio)",
-            "percentunit",
-          ),
+          perCluster(d, {
+            title: "Top 10 by CPU utilisation",
+            description: "The ten busiest clusters by CPU.",
+            expr: "topk(10, cluster:node_cpu_utilisation:ratio)",
+            unit: "percentunit",
+          }),
+          perCluster(d, {
+            title: "Top 10 by memory utilisation",
+            description: "The ten busiest clusters by memory.",
+            expr: "topk(10, cluster:node_memory_utilisation:ratio)",
+            unit: "percentunit",
+          }),
         ],
       },
     ],
   };
+}
 
+/** Is every cluster federated, and how close is each scrape to its limits? */
+function federationHealth(d: DashboardContext): DashboardSpec {
+  const { up, timeout, limit } = d;
   const healthPanels: PanelSpec[] = [
-    perCluster(
-      "Cluster targets up",
-      "Per cluster: 1 when its federator can scrape /federate.",
-      up,
-      undefined,
-      { min: 0, max: 1 },
-    ),
+    perCluster(d, {
+      title: "Cluster targets up",
+      description: "Per cluster: 1 when its federator can scrape /federate.",
+      expr: up,
+      min: 0,
+      max: 1,
+    }),
     {
       kind: "stat",
       title: "Clusters not reporting",
       description: "Clusters whose federation scrape fails now.",
       targets: [{ expr: `count(${up} == 0) or vector(0)` }],
     },
-    perCluster(
-      "Scrape duration / timeout",
-      `How much of the ${settings.federation.scrapeTimeout.text} scrape timeout each cluster's /federate takes; at 1 the scrape fails.`,
-      `scrape_duration_seconds{job=~"${CLUSTER_JOB}.*"} / ${timeout}`,
-      "percentunit",
-      { min: 0 },
-    ),
+    perCluster(d, {
+      title: "Scrape duration / timeout",
+      description: `How much of the ${d.settings.federation.scrapeTimeout.text} scrape timeout each cluster's /federate takes; at 1 the scrape fails.`,
+      expr: `scrape_duration_seconds{job=~"${CLUSTER_JOB}.*"} / ${timeout}`,
+      unit: "percentunit",
+      min: 0,
+    }),
     limit > 0
-      ? perCluster(
-          "Samples / sample_limit",
-          `Federated samples per scrape against sample_limit (${limit}); at 1 the scrape fails.`,
-          `scrape_samples_post_metric_relabeling{job=~"${CLUSTER_JOB}.*"} / ${limit}`,
-          "percentunit",
-          { min: 0 },
-        )
-      : perCluster(
-          "Samples per scrape",
-          "Federated samples per scrape.",
-          `scrape_samples_scraped{job=~"${CLUSTER_JOB}.*"}`,
-          "none",
-        ),
+      ? perCluster(d, {
+          title: "Samples / sample_limit",
+          description: `Federated samples per scrape against sample_limit (${limit}); at 1 the scrape fails.`,
+          expr: `scrape_samples_post_metric_relabeling{job=~"${CLUSTER_JOB}.*"} / ${limit}`,
+          unit: "percentunit",
+          min: 0,
+        })
+      : perCluster(d, {
+          title: "Samples per scrape",
+          description: "Federated samples per scrape.",
+          expr: `scrape_samples_scraped{job=~"${CLUSTER_JOB}.*"}`,
+          unit: "none",
+        }),
   ];
-  if (plan.global) {
+  if (d.plan.global) {
     healthPanels.unshift({
       kind: "timeseries",
       title: "Leaf federators up",
@@ -207,24 +254,28 @@ export function dashboardSpecs(plan: FederationPlan, settings: Settings): Dashbo
       max: 1,
     });
   }
-  const health: DashboardSpec = {
-    uid: "fleetfed-federation-health",
+  return {
+    uid: UID.health,
     title: "Federation health",
     description: "Is every cluster federated, and how close is each scrape to its limits?",
     tags: TAGS,
     datasourceUid: DATASOURCE_UID,
-    links: [{ title: "Fleet overview", url: "/d/fleetfed-fleet-overview" }],
+    links: [{ title: "Fleet overview", url: `/d/${UID.overview}` }],
     rows: [{ title: "Targets", panels: healthPanels }],
   };
+}
 
-  const clusterDetail: DashboardSpec = {
-    uid: DETAIL_UID,
+/** One cluster: federation, capacity, utilisation, and its namespaces. */
+function clusterDetail(d: DashboardContext): DashboardSpec {
+  const { cl, timeout, sel } = d;
+  return {
+    uid: UID.detail,
     title: "Cluster detail",
     description: "One cluster: federation, capacity, utilisation, and its namespaces.",
     tags: TAGS,
     datasourceUid: DATASOURCE_UID,
     clusterVariable: { label: cl, query: `label_values(up{job=~"${CLUSTER_JOB}.*"}, ${cl})` },
-    links: [{ title: "Fleet overview", url: "/d/fleetfed-fleet-overview" }],
+    links: [{ title: "Fleet overview", url: `/d/${UID.overview}` }],
     rows: [
       {
         title: "Cluster",
@@ -330,11 +381,10 @@ export function dashboardSpecs(plan: FederationPlan, settings: Settings): Dashbo
       },
     ],
   };
-  return [overview, health, clusterDetail];
 }
 
 /** manifests/dashboards/: one JSON file and one ConfigMap each, and the datasource Secret. */
-export function renderDashboards(plan: FederationPlan, settings: Settings): Map<string, string> {
+export function renderDashboards(plan: FederationTree, settings: Settings): Map<string, string> {
   const files = new Map<string, string>();
   const specs = dashboardSpecs(plan, settings);
   for (const spec of specs)
@@ -349,19 +399,19 @@ export function renderDashboards(plan: FederationPlan, settings: Settings): Map<
         name: `${s.uid}-dashboard`,
         files: [`${s.uid}.json`],
         options: {
-          labels: { grafana_dashboard: "1", "app.kubernetes.io/part-of": "fleetfed" },
+          labels: { grafana_dashboard: "1", ...PART_OF },
           annotations: { grafana_folder: FOLDER, "argocd.argoproj.io/sync-options": "ServerSideApply=true" },
         },
       })),
     }),
   );
-  const url = `http://${federatorService(plan.top)}.${settings.federation.namespace}.svc:${FEDERATOR_PORT}`;
+  const url = `http://${federatorAddress(plan.top, settings)}`;
   const provisioning = toYaml(
     {
       apiVersion: 1,
       datasources: [
         {
-          name: "Fleet (fleetfed)",
+          name: DATASOURCE_NAME,
           uid: DATASOURCE_UID,
           type: "prometheus",
           access: "proxy",
@@ -380,7 +430,7 @@ export function renderDashboards(plan: FederationPlan, settings: Settings): Map<
         new Secret({
           metadata: {
             name: "fleetfed-datasource",
-            labels: { grafana_datasource: "1", "app.kubernetes.io/part-of": "fleetfed" },
+            labels: { grafana_datasource: "1", ...PART_OF },
           },
           stringData: { "fleetfed-datasource.yaml": provisioning },
         }),

@@ -1,10 +1,10 @@
 // clusters/<cluster>.yaml → ClusterFile: the human-owned facts about one cluster.
 
-import { type Duration, parseDuration } from "./duration.ts";
-import { type Problem, throwIfAny } from "./errors.ts";
+import { type Duration, parseDuration, timeoutExceedsInterval } from "../duration.ts";
+import { type Problem, throwIfAny } from "../errors.ts";
+import { parseYaml, type YamlSource } from "../yaml.ts";
 import { validateAgainstSchema } from "./schema.ts";
 import { FEDERATOR_LABEL, type Scheme } from "./settings.ts";
-import { parseYaml, type YamlSource } from "./yaml.ts";
 
 export interface ClusterFile {
   cluster: string;
@@ -78,13 +78,8 @@ export function parseClusterFile(
   const timeout =
     raw.scrapeTimeout === undefined ? undefined : (parseDuration(raw.scrapeTimeout) as Duration);
   if (interval?.ms === 0) at(["scrapeInterval"], "must be longer than 0s");
-  if (interval && timeout && timeout.ms > interval.ms) {
-    at(
-      ["scrapeTimeout"],
-      `${timeout.text} is longer than scrapeInterval ${interval.text}`,
-      "make scrapeTimeout no longer than scrapeInterval",
-    );
-  }
+  const tooLong = interval && timeout && timeoutExceedsInterval(timeout, interval);
+  if (tooLong) at(["scrapeTimeout"], tooLong.message, tooLong.hint);
   throwIfAny(issues);
   return {
     cluster: raw.cluster,

@@ -2,13 +2,13 @@
 // the top federator by the match[] in force for every cluster (federation.match, or the cluster file's
 // own match), unless the top federator produces it itself (its scrape health, like `up`).
 
-import { alertRules } from "./alert-rules.ts";
-import { dashboardSpecs } from "./dashboards.ts";
-import type { Problem } from "./errors.ts";
-import type { Fleet } from "./fleet.ts";
-import type { Cluster } from "./inventory.ts";
+import type { Problem } from "../errors.ts";
+import type { RenderedFleet } from "../fleet.ts";
+import type { Settings } from "../inputs/settings.ts";
+import type { Cluster } from "../plan/inventory.ts";
+import { alertRules } from "../render/alert-rules.ts";
+import { dashboardSpecs } from "../render/dashboards.ts";
 import { covers, type Selector, selectorsOf } from "./promql.ts";
-import type { Settings } from "./settings.ts";
 
 /** Series every Prometheus records about its own scrapes: available at the top for its own targets. */
 const SCRAPE_SERIES = new Set([
@@ -33,7 +33,7 @@ export interface Query {
   expr: string;
 }
 
-export function queriesToCover(fleet: Fleet, settings: Settings): Query[] {
+export function queriesToCover(fleet: RenderedFleet, settings: Settings): Query[] {
   const queries: Query[] = [];
   for (const d of dashboardSpecs(fleet.plan, settings)) {
     for (const row of d.rows) {

@@ -1,0 +1,81 @@
+// The layering of scripts/, checked by `npm test` (npm run deps): one-way layers, no cycles.
+//   fleetfed.ts → commands/ → io/ → core/        core/ is pure: no fs, network, processes or env.
+/** @type {import('dependency-cruiser').IConfiguration} */
+module.exports = {
+  forbidden: [
+    {
+      name: "resolvable",
+      comment: "An import that does not resolve is a typo or a missing package.",
+      severity: "error",
+      from: {},
+      to: { couldNotResolve: true },
+    },
+    {
+      name: "no-cycles",
+      comment: "A cycle makes the pipeline unreadable and import order fragile; move the shared part down.",
+      severity: "error",
+      from: {},
+      to: { circular: true },
+    },
+    {
+      name: "core-is-pure",
+      comment: "core/ must not reach into adapters, commands or the entry point.",
+      severity: "error",
+      from: { path: "^scripts/core/" },
+      to: { path: "^scripts/(io/|commands/|fleetfed\\.ts)" },
+    },
+    {
+      name: "core-no-node-io",
+      comment: "core/ does no I/O: file system, network, processes, OS or workers belong in io/.",
+      severity: "error",
+      from: { path: "^scripts/core/" },
+      to: {
+        dependencyTypes: ["core"],
+        path: "^(node:)?(fs|fs/promises|child_process|net|http|https|http2|dns|os|process|worker_threads|readline|tls|dgram|cluster|v8|vm)$",
+      },
+    },
+    {
+      name: "io-below-commands",
+      comment: "Adapters are called by commands, never the other way round.",
+      severity: "error",
+      from: { path: "^scripts/io/" },
+      to: { path: "^scripts/(commands/|fleetfed\\.ts)" },
+    },
+    {
+      name: "commands-independent",
+      comment: "A command never imports another command; shared steps live in propose.ts or below.",
+      severity: "error",
+      from: { path: "^scripts/commands/" },
+      to: { path: "^scripts/commands/(check|discover|plan|render|sync|init)\\.ts$" },
+    },
+    {
+      name: "stages-flow-forward",
+      comment:
+        "Pipeline stages only import earlier stages: inputs → discovery → plan → render → check → review.",
+      severity: "error",
+      from: { path: "^scripts/core/(inputs)/" },
+      to: { path: "^scripts/core/(plan|render|check|review)/" },
+    },
+    {
+      name: "plan-before-render",
+      severity: "error",
+      from: { path: "^scripts/core/(discovery|plan)/" },
+      to: { path: "^scripts/core/(render|check|review)/" },
+    },
+    {
+      name: "render-before-check",
+      severity: "error",
+      from: { path: "^scripts/core/render/" },
+      to: { path: "^scripts/core/(check|review)/" },
+    },
+  ],
+  options: {
+    doNotFollow: { path: "node_modules" },
+    parser: "swc",
+    enhancedResolveOptions: {
+      extensions: [".ts", ".js", ".json"],
+      exportsFields: ["exports"],
+      conditionNames: ["import", "node", "default"],
+    },
+  },
+};

@@ -1,0 +1,53 @@
+// The computation `plan` and `sync` share: read the inputs, discover, build the fleet before and after,
+// and describe the change against manifests/ on disk. I/O lives here; the decisions are in core/.
+
+import { join } from "node:path";
+import {
+  formatDiscoverySummary,
+  refuseEmptyDiscovery,
+  summariseDiscovery,
+} from "../core/discovery/discovery.ts";
+import { nextSnapshot, type RenderedFleet, renderFleet } from "../core/fleet.ts";
+import { SNAPSHOT_FILE, type Snapshot, serialiseSnapshot } from "../core/inputs/snapshot.ts";
+import { MANIFESTS_DIR } from "../core/layout.ts";
+import { describeChange, type FleetChange } from "../core/review/change.ts";
+import { discover } from "../io/discovery-source.ts";
+import { readTree } from "../io/files.ts";
+import { type Inputs, loadInputs } from "../io/inputs.ts";
+import type { Context } from "./context.ts";
+
+export interface Proposal {
+  inputs: Inputs;
+  snapshot: Snapshot;
+  snapshotChanged: boolean;
+  fleet: RenderedFleet;
+  change: FleetChange;
+}
+
+/** `root` defaults to the Context's; sync passes a worktree of the base branch instead. */
+export async function propose(ctx: Context, root: string = ctx.root): Promise<Proposal> {
+  const inputs = await ctx.report.step("reading inputs", () => loadInputs(root, ctx.config));
+  const found = await ctx.report.step("discovering clusters", () =>
+    discover(inputs.root, inputs.settings, { awsRegion: ctx.env.awsRegion, report: ctx.report }),
+  );
+  for (const w of found.warnings) ctx.report.warn(w);
+  ctx.report.info(
+    `${found.from}: ${found.zones} zones, ${found.records} records, ${found.clusters.length} clusters`,
+  );
+  ctx.report.info(
+    `against ${SNAPSHOT_FILE}:\n${formatDiscoverySummary(summariseDiscovery(inputs.snapshot, found))}`,
+  );
+  refuseEmptyDiscovery(inputs.snapshot, found);
+  const before = renderFleet(inputs.settings, inputs.snapshot, inputs.clusterFiles);
+  const next = nextSnapshot(inputs.settings, inputs.snapshot, found.clusters, inputs.clusterFiles);
+  const onDisk = await readTree(join(inputs.root, MANIFESTS_DIR));
+  const change = describeChange(inputs.settings, before, next.fleet, onDisk);
+  for (const w of change.warnings) ctx.report.warn(w);
+  return {
+    inputs,
+    snapshot: next.snapshot,
+    snapshotChanged: serialiseSnapshot(next.snapshot) !== inputs.snapshotText,
+    fleet: next.fleet,
+    change,
+  };
+}
