@@ -1,35 +1,78 @@
 #!/usr/bin/env node
-// The `fleetfed` CLI: parses the command line, builds the Context (the only place that reads the
-// environment), runs one command, and turns expected failures into one-line messages and exit codes.
+// The `fleetfed` CLI: parses the command line against one command table, builds the Context (the only
+// place that reads the environment), runs one command, and reports every failure in one place: expected
+// ones as one-line problems with their exit code, anything else as one line that says it is a bug.
+// Each command's module is imported only when that command runs, so `--help` loads nothing heavy.
 
 import { appendFileSync, realpathSync } from "node:fs";
 import { resolve } from "node:path";
 import { parseArgs } from "node:util";
-import { checkCommand } from "./commands/check.ts";
 import type { Context } from "./commands/context.ts";
-import { discoverCommand } from "./commands/discover.ts";
-import { planCommand } from "./commands/plan.ts";
-import { renderCommand } from "./commands/render.ts";
-import { syncCommand } from "./commands/sync.ts";
-import { EXIT_INVALID, FleetfedError, formatProblem } from "./core/errors.ts";
+import { EXIT_INTERNAL, EXIT_INVALID, FleetfedError, formatProblem, type Problem } from "./core/errors.ts";
 import { createReporter } from "./io/terminal.ts";
+
+type Flag = "json" | "check" | "dry-run" | "local";
+type Values = Partial<Record<Flag, boolean>>;
+
+interface Command {
+  usage: string;
+  flags: readonly Flag[];
+  run: (ctx: Context, values: Values) => Promise<number>;
+}
+
+/** Every command: its usage line, the flags it takes, and how it runs. The one list of both. */
+const COMMANDS: Record<string, Command> = {
+  discover: {
+    usage: "discover [--json]   list the clusters the discovery sources find (writes nothing)",
+    flags: ["json"],
+    run: async (ctx, v) =>
+      (await import("./commands/discover.ts")).discoverCommand(ctx, { json: v.json === true }),
+  },
+  render: {
+    usage: "render [--check]    render manifests/ from the inputs; --check exits 1 when manifests/ is stale",
+    flags: ["check"],
+    run: async (ctx, v) =>
+      (await import("./commands/render.ts")).renderCommand(ctx, { check: v.check === true }),
+  },
+  check: {
+    usage: "check               validate inputs, freshness of manifests/, and promtool check config",
+    flags: [],
+    run: async (ctx) => (await import("./commands/check.ts")).checkCommand(ctx),
+  },
+  plan: {
+    usage: "plan                discover + render in memory; print what a sync would change",
+    flags: [],
+    run: async (ctx) => (await import("./commands/plan.ts")).planCommand(ctx),
+  },
+  sync: {
+    usage:
+      "sync --local        discover, write the snapshot and render manifests/ in the working tree\n" +
+      "  sync --dry-run      print the pull request a sync would open (writes nothing)",
+    flags: ["dry-run", "local"],
+    run: async (ctx, v) =>
+      (await import("./commands/sync.ts")).syncCommand(ctx, {
+        dryRun: v["dry-run"] === true,
+        local: v.local === true,
+      }),
+  },
+};
+
+const FLAGS: readonly Flag[] = ["json", "check", "dry-run", "local"];
 
 const USAGE = `usage: fleetfed <command> [options]
 
 commands:
-  discover [--json]   list the clusters the discovery sources find (writes nothing)
-  render [--check]    render manifests/ from the inputs; --check exits 1 when manifests/ is stale
-  check               validate inputs, freshness of manifests/, and promtool check config
-  plan                discover + render in memory; print what a sync would change
-  sync --local        discover, write the snapshot and render manifests/ in the working tree
-  sync --dry-run      print the pull request a sync would open (writes nothing)
+${Object.values(COMMANDS)
+  .map((c) => `  ${c.usage}`)
+  .join("\n")}
 
 options:
   --root DIR          repository to work on (default: current directory)
   --config FILE       settings file (default: <root>/fleet.yaml)
   -h, --help          show this help
 
-exit codes: 0 success, 1 failed check or refused change, 2 bad usage or invalid input`;
+exit codes: 0 success, 1 failed check or refused change, 2 bad usage or invalid input,
+            3 internal error (a fleetfed bug; FLEETFED_DEBUG=1 prints its stack trace)`;
 
 export interface Io {
   argv: readonly string[];
@@ -45,15 +88,26 @@ export async function main(io: Io): Promise<number> {
   try {
     parsed = parse(io.argv);
   } catch (e) {
-    io.stderr.write(`fleetfed: ${(e as Error).message}\n\n${USAGE}\n`);
-    return EXIT_INVALID;
+    return usageError(io, (e as Error).message);
   }
-  const { command, values } = parsed;
-  if (values.help || command === undefined) {
+  const { name, values } = parsed;
+  if (values.help || name === undefined) {
     (values.help ? io.stdout : io.stderr).write(`${USAGE}\n`);
     return values.help ? 0 : EXIT_INVALID;
   }
-  const ctx: Context = {
+  const command = Object.hasOwn(COMMANDS, name) ? COMMANDS[name] : undefined;
+  if (!command) return usageError(io, `unknown command "${name}"`);
+  const stray = FLAGS.find((flag) => values[flag] && !command.flags.includes(flag));
+  if (stray) return usageError(io, `--${stray} does not apply to ${name}`);
+  try {
+    return await command.run(context(io, values), values);
+  } catch (e) {
+    return reportFailure(io, name, e);
+  }
+}
+
+function context(io: Io, values: { root?: string; config?: string }): Context {
+  return {
     root: resolve(io.cwd, values.root ?? "."),
     ...(values.config !== undefined && { config: values.config }),
     out: (text) => io.stdout.write(text),
@@ -70,56 +124,67 @@ export async function main(io: Io): Promise<number> {
       ...(io.env.GITHUB_STEP_SUMMARY && { stepSummary: io.env.GITHUB_STEP_SUMMARY }),
     },
   };
-  const allowed: Record<string, readonly string[]> = {
-    discover: ["json"],
-    render: ["check"],
-    check: [],
-    plan: [],
-    sync: ["dry-run", "local"],
-  };
-  const flags = allowed[command];
-  if (!flags) {
-    io.stderr.write(`fleetfed: unknown command "${command}"\n\n${USAGE}\n`);
-    return EXIT_INVALID;
+}
+
+function usageError(io: Io, message: string): number {
+  io.stderr.write(`fleetfed: ${message}\n\n${USAGE}\n`);
+  return EXIT_INVALID;
+}
+
+/**
+ * The one failure reporter. A FleetfedError is something the user can fix: one line per problem, an
+ * Actions annotation and step summary inside Actions. Anything else is a fleetfed bug: one line, exit 3,
+ * and the stack trace only when FLEETFED_DEBUG=1 asks for it.
+ */
+function reportFailure(io: Io, command: string, e: unknown): number {
+  if (!(e instanceof FleetfedError)) {
+    const message = e instanceof Error ? e.message : String(e);
+    io.stderr.write(
+      `fleetfed: internal error: ${firstLine(message)} (please report it; FLEETFED_DEBUG=1 shows the stack)\n`,
+    );
+    if (io.env.FLEETFED_DEBUG === "1" && e instanceof Error && e.stack) io.stderr.write(`${e.stack}\n`);
+    return EXIT_INTERNAL;
   }
-  for (const flag of ["json", "check", "dry-run", "local"] as const) {
-    if (values[flag] && !flags.includes(flag)) {
-      io.stderr.write(`fleetfed: --${flag} does not apply to ${command}\n\n${USAGE}\n`);
-      return EXIT_INVALID;
-    }
-  }
-  try {
-    switch (command) {
-      case "discover":
-        return await discoverCommand(ctx, { json: values.json === true });
-      case "render":
-        return await renderCommand(ctx, { check: values.check === true });
-      case "check":
-        return await checkCommand(ctx);
-      case "plan":
-        return await planCommand(ctx);
-      default:
-        return await syncCommand(ctx, { dryRun: values["dry-run"] === true, local: values.local === true });
-    }
-  } catch (e) {
-    if (!(e instanceof FleetfedError)) throw e;
-    for (const p of e.problems) io.stderr.write(`error: ${formatProblem(p)}\n`);
-    if (io.env.GITHUB_ACTIONS === "true") {
-      for (const p of e.problems) {
-        const at = [p.file && `file=${p.file}`, p.line && `line=${p.line}`, p.column && `col=${p.column}`]
-          .filter(Boolean)
-          .join(",");
-        io.stderr.write(`::error ${at}::${escapeAnnotation(formatProblem({ ...p, file: undefined }))}\n`);
-      }
-      if (io.env.GITHUB_STEP_SUMMARY) {
+  for (const p of e.problems) io.stderr.write(`error: ${formatProblem(p)}\n`);
+  if (io.env.GITHUB_ACTIONS === "true") {
+    for (const p of e.problems) io.stderr.write(`${annotation(p)}\n`);
+    if (io.env.GITHUB_STEP_SUMMARY) {
+      try {
         appendFileSync(
           io.env.GITHUB_STEP_SUMMARY,
           `### fleetfed ${command} failed\n\n${e.problems.map((p) => `- ${formatProblem(p)}`).join("\n")}\n`,
         );
+      } catch (w) {
+        io.stderr.write(`warning: could not append to $GITHUB_STEP_SUMMARY: ${(w as Error).message}\n`);
       }
     }
-    return e.exitCode;
   }
+  return e.exitCode;
+}
+
+function firstLine(s: string): string {
+  const line = s.split("\n", 1)[0] ?? "";
+  return line.length > 200 ? `${line.slice(0, 200)}…` : line;
+}
+
+/** A workflow command, escaped as the Actions toolkit escapes data and properties. */
+export function annotation(p: Problem): string {
+  const props = [
+    p.file && `file=${escapeProperty(p.file)}`,
+    p.line && `line=${p.line}`,
+    p.column && `col=${p.column}`,
+  ]
+    .filter(Boolean)
+    .join(",");
+  return `::error ${props}::${escapeData(formatProblem({ ...p, file: undefined }))}`;
+}
+
+function escapeData(s: string): string {
+  return s.replaceAll("%", "%25").replaceAll("\r", "%0D").replaceAll("\n", "%0A");
+}
+
+function escapeProperty(s: string): string {
+  return escapeData(s).replaceAll(":", "%3A").replaceAll(",", "%2C");
 }
 
 function parse(argv: readonly string[]) {
@@ -130,19 +195,15 @@ function parse(argv: readonly string[]) {
     options: {
       root: { type: "string" },
       config: { type: "string" },
-      json: { type: "boolean" },
-      check: { type: "boolean" },
-      "dry-run": { type: "boolean" },
-      local: { type: "boolean" },
       help: { type: "boolean", short: "h" },
+      ...Object.fromEntries(FLAGS.map((f) => [f, { type: "boolean" as const }])),
     },
   });
   if (positionals.length > 1) throw new Error(`unexpected argument "${positionals[1]}"`);
-  return { command: positionals[0], values };
-}
-
-function escapeAnnotation(s: string): string {
-  return s.replaceAll("%", "%25").replaceAll("\r", "%0D").replaceAll("\n", "%0A");
+  return {
+    name: positionals[0],
+    values: values as Values & { root?: string; config?: string; help?: boolean },
+  };
 }
 
 // Runs only as the program, so tests can import main(); argv[1] may be a symlink such as node_modules/.bin.

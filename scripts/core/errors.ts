@@ -1,5 +1,5 @@
 // The one error type for everything a user can fix: each problem names the file, line, column and
-// field, and says how to fix it. Anything else that escapes is a bug and keeps its stack trace.
+// field, and says how to fix it. Anything else that escapes is a bug: the CLI reports it as an internal error.
 
 export interface Problem {
   message: string;
@@ -15,6 +15,8 @@ export interface Problem {
 /** Exit codes of the CLI (SPEC §4.1). */
 export const EXIT_REFUSED = 1;
 export const EXIT_INVALID = 2;
+/** Not the user's fault: a fleetfed bug, reported in one line (FLEETFED_DEBUG=1 adds the stack). */
+export const EXIT_INTERNAL = 3;
 
 export class FleetfedError extends Error {
   readonly problems: readonly Problem[];
