@@ -7,6 +7,7 @@ import {
   selectZones,
 } from "../scripts/core/discovery/route53-records.ts";
 import { parseSettings, type Route53Settings } from "../scripts/core/inputs/settings.ts";
+import { parseSnapshot, serialiseSnapshot } from "../scripts/core/inputs/snapshot.ts";
 
 const r53 = parseSettings("discovery:\n  route53: {port: 9090}\n", "fleet.yaml").discovery
   .route53 as Route53Settings;
@@ -17,6 +18,36 @@ describe("Route 53 records", () => {
       "*.prometheus.internal.example.com",
     );
     expect(normaliseRecordName("prometheus.a\\055b.example.com.")).toBe("prometheus.a-b.example.com");
+  });
+
+  it("decodes runs of octal escapes as UTF-8 bytes, not one character per byte", () => {
+    expect(normaliseRecordName("m\\303\\274nchen.example.com.")).toBe("münchen.example.com");
+    expect(normaliseRecordName("a\\040b\\057c.example.com.")).toBe("a b/c.example.com");
+  });
+
+  it("skips, with a warning, records whose cluster the snapshot would reject, so a snapshot always loads again", () => {
+    const found = clustersFromZones(
+      [
+        {
+          id: "Z1",
+          name: "internal.example.com",
+          records: [
+            { Name: "prometheus.newc.under_score.internal.example.com.", Type: "A" },
+            { Name: "prometheus.spaced.a\\040b.internal.example.com.", Type: "A" },
+            { Name: "prometheus.umlaut.m\\303\\274nchen.internal.example.com.", Type: "A" },
+            { Name: "prometheus.fine.internal.example.com.", Type: "A" },
+          ],
+        },
+      ],
+      r53,
+    );
+    expect(found.clusters.map((c) => c.cluster)).toEqual(["fine"]);
+    expect(found.warnings).toHaveLength(3);
+    expect(found.warnings[0]).toMatch(
+      /^prometheus\.newc\.under_score\.internal\.example\.com \(zone Z1\): cannot federate it: endpoint must match pattern/,
+    );
+    const snapshot = serialiseSnapshot({ clusters: found.clusters, placement: new Map() });
+    expect(() => parseSnapshot(snapshot, "fleet.snapshot.json")).not.toThrow();
   });
 
   it("finds A, AAAA, CNAME and alias records and ignores wildcards, other types and non-matching names", () => {

@@ -231,6 +231,71 @@ describe("a run that cannot list everything changes nothing", () => {
     expect(await digestTree(root)).toBe(before);
   });
 
+  it("fails the whole run when one zone answers HTTP 200 with an HTML page, instead of dropping its clusters", async () => {
+    const root = await repo();
+    const before = await digestTree(root);
+    const e = await emulate(
+      [
+        { id: "Z0A", name: "a.example.com.", private: true, records: [a("prometheus.alpha.a.example.com.")] },
+        { id: "Z0B", name: "b.example.com.", private: true, records: [a("prometheus.bravo.b.example.com.")] },
+        {
+          id: "Z0C",
+          name: "c.example.com.",
+          private: true,
+          records: [a("prometheus.charlie.c.example.com.")],
+        },
+      ],
+      { htmlFor: ["Z0B"] },
+    );
+    const started = performance.now();
+    const r = await runCli(["sync", "--local", "--root", root]);
+    expect(r.code, r.stdout).toBe(1);
+    expect(performance.now() - started).toBeLessThan(60_000);
+    expect(r.stderr).toMatch(
+      /error: Route 53 listing failed after \d+ requests .*so nothing was changed: .*b\.example\.com \(Z0B\) has no SOA record/,
+    );
+    expect(r.stderr.split("\n").filter((l) => l.startsWith("error:"))).toHaveLength(1);
+    expect(r.stderr).not.toMatch(/\n\s+at /);
+    expect(e.requests).toBeLessThan(20);
+    expect(await digestTree(root)).toBe(before);
+  });
+
+  it.each([
+    ["records", { endlessRecordsFor: ["Z0A"] }, /returned the same next record .* twice/],
+    ["zones", { endlessZones: true }, /returned NextMarker Z0A twice/],
+  ] as const)(
+    "stops endless %s paging at the first repeated key and writes nothing",
+    async (_what, misbehave, says) => {
+      const root = await repo();
+      const before = await digestTree(root);
+      const e = await emulate(
+        [
+          {
+            id: "Z0A",
+            name: "a.example.com.",
+            private: true,
+            records: [a("prometheus.alpha.a.example.com.")],
+          },
+        ],
+        misbehave,
+      );
+      const r = await runCli(["sync", "--local", "--root", root]);
+      expect(r.code).toBe(1);
+      expect(r.stderr).toMatch(says);
+      expect(e.requests).toBeLessThan(10);
+      expect(await digestTree(root)).toBe(before);
+    },
+  );
+
+  it("gives up when the whole discovery outlasts its time budget", async () => {
+    // 5 requests per second and 400 pages: far longer than the 1 s budget.
+    await emulate([bigZone("Z0SLOW", "slow.example.com.", 2000)], { maxRecordsPerPage: 5 });
+    const settings = { ...route53(), requestsPerSecond: 5 };
+    await expect(discoverRoute53(settings, { region: "us-east-1", budgetMs: 1000 })).rejects.toThrow(
+      /discovery took longer than its 1 s budget/,
+    );
+  });
+
   it("refuses a listing that finds zero clusters where the snapshot has some", async () => {
     const root = await repo();
     const before = await digestTree(join(root));

@@ -5,6 +5,7 @@
 import {
   type HostedZone,
   ListHostedZonesCommand,
+  type ListHostedZonesCommandOutput,
   ListResourceRecordSetsCommand,
   type ListResourceRecordSetsCommandOutput,
   type ResourceRecordSet,
@@ -36,7 +37,11 @@ export interface Route53Options {
   onProgress?: (p: Readonly<Route53Progress>) => void;
   /** Zones listed at once; the pacer, not this, bounds the request rate. */
   concurrency?: number;
+  /** The whole discovery must finish within this many milliseconds (default five minutes). */
+  budgetMs?: number;
 }
+
+const DEFAULT_BUDGET_MS = 5 * 60_000;
 
 /** Spaces calls at least 1/rate seconds apart, across every caller sharing it. */
 export function createPacer(requestsPerSecond: number): () => Promise<void> {
@@ -65,7 +70,12 @@ export function createRoute53Client(
 ): Route53Client {
   // The SDK's standard retry strategy classifies Throttling, PriorRequestNotComplete, 429 and 5xx as
   // retryable and backs off with full jitter; we only give it more attempts than its default of 3.
-  const client = new Route53Client({ region: opts.region, maxAttempts: settings.maxAttempts });
+  const client = new Route53Client({
+    region: opts.region,
+    maxAttempts: settings.maxAttempts,
+    // A request that hangs must not hang the run: each attempt is bounded, then retried or failed.
+    requestHandler: { connectionTimeout: 10_000, requestTimeout: 30_000 },
+  });
   const pace = createPacer(settings.requestsPerSecond);
   // In finalizeRequest at low priority, this runs inside the retry loop: every attempt is paced and counted.
   client.middlewareStack.add(
@@ -92,8 +102,17 @@ export async function discoverRoute53(
 ): Promise<DiscoveryResult & { progress: Route53Progress }> {
   const progress: Route53Progress = { zones: 0, zonesListed: 0, records: 0, requests: 0, throttles: 0 };
   const client = createRoute53Client(settings, opts, progress);
+  const budgetMs = opts.budgetMs ?? DEFAULT_BUDGET_MS;
+  const deadline = performance.now() + budgetMs;
+  const abort = new AbortController();
+  const timer = setTimeout(() => abort.abort(), budgetMs);
+  const send: Send = (command) => {
+    if (performance.now() > deadline)
+      throw new Error(`discovery took longer than its ${budgetMs / 1000} s budget`);
+    return client.send(command as never, { abortSignal: abort.signal }) as never;
+  };
   try {
-    const zones = await listZones(client);
+    const zones = await listZones(send);
     const selected = selectZones(zones, settings.hostedZones);
     if (selected.problems.length > 0) throw new FleetfedError(selected.problems);
     progress.zones = selected.zones.length;
@@ -103,7 +122,7 @@ export async function discoverRoute53(
       while (cursor < selected.zones.length) {
         const i = cursor++;
         const zone = selected.zones[i] as (typeof selected.zones)[number];
-        listed[i] = { id: zone.id, name: zone.name, records: await listRecords(client, zone.id, progress) };
+        listed[i] = { id: zone.id, name: zone.name, records: await listRecords(send, zone, progress) };
         progress.zonesListed++;
         opts.onProgress?.(progress);
       }
@@ -123,26 +142,34 @@ export async function discoverRoute53(
     if (e instanceof FleetfedError) throw e;
     throw new FleetfedError(
       {
-        message: `Route 53 listing failed after ${progress.requests} requests (${progress.throttles} throttled), so nothing was changed: ${(e as Error).name}: ${(e as Error).message}`,
+        message: `Route 53 listing failed after ${progress.requests} requests (${progress.throttles} throttled), so nothing was changed: ${abort.signal.aborted ? `discovery took longer than its ${budgetMs / 1000} s budget` : `${(e as Error).name}: ${(e as Error).message}`}`,
         hint: "check credentials and the route53:ListHostedZones / route53:ListResourceRecordSets permissions, or retry later if Route 53 was throttling",
       },
       EXIT_REFUSED,
     );
   } finally {
+    clearTimeout(timer);
     client.destroy();
   }
 }
 
-async function listZones(client: Route53Client): Promise<{ id: string; name: string; private: boolean }[]> {
+type Send = <O>(command: ListHostedZonesCommand | ListResourceRecordSetsCommand) => Promise<O>;
+
+async function listZones(send: Send): Promise<{ id: string; name: string; private: boolean }[]> {
   const zones: HostedZone[] = [];
+  const seen = new Set<string>();
   let marker: string | undefined;
   do {
-    const page = await client.send(
+    const page = await send<ListHostedZonesCommandOutput>(
       new ListHostedZonesCommand({ MaxItems: 100, ...(marker && { Marker: marker }) }),
     );
     zones.push(...(page.HostedZones ?? []));
     marker = page.IsTruncated ? page.NextMarker : undefined;
     if (page.IsTruncated && !marker) throw new Error("ListHostedZones said IsTruncated without a NextMarker");
+    // An endpoint that hands back a marker it already gave would page forever, burning the account's rate.
+    if (marker !== undefined && seen.has(marker))
+      throw new Error(`ListHostedZones returned NextMarker ${marker} twice; the answer is not Route 53's`);
+    if (marker !== undefined) seen.add(marker);
   } while (marker);
   return zones
     .map((z) => ({
@@ -154,20 +181,26 @@ async function listZones(client: Route53Client): Promise<{ id: string; name: str
     .sort((a, b) => compare(a.id, b.id));
 }
 
-/** Every record set of a zone. The three Next* values go back exactly as received; short pages are normal. */
+/**
+ * Every record set of a zone. The three Next* values go back exactly as received; short pages are normal.
+ * A Route 53 zone always holds its SOA and NS records, so a listing without them is not Route 53's answer
+ * (a proxy's HTML page parses as an empty listing): that fails the run rather than removing the zone's
+ * clusters. A next key seen before would page forever: that fails too.
+ */
 async function listRecords(
-  client: Route53Client,
-  zoneId: string,
+  send: Send,
+  zone: { id: string; name: string },
   progress: Route53Progress,
 ): Promise<ResourceRecordSet[]> {
   const records: ResourceRecordSet[] = [];
+  const seen = new Set<string>();
   let start:
     | Pick<ListResourceRecordSetsCommandOutput, "NextRecordName" | "NextRecordType" | "NextRecordIdentifier">
     | undefined;
   for (;;) {
-    const page = await client.send(
+    const page = await send<ListResourceRecordSetsCommandOutput>(
       new ListResourceRecordSetsCommand({
-        HostedZoneId: zoneId,
+        HostedZoneId: zone.id,
         MaxItems: 300,
         ...(start?.NextRecordName !== undefined && { StartRecordName: start.NextRecordName }),
         ...(start?.NextRecordType !== undefined && { StartRecordType: start.NextRecordType }),
@@ -179,9 +212,22 @@ async function listRecords(
     const got = page.ResourceRecordSets ?? [];
     records.push(...got);
     progress.records += got.length;
-    if (!page.IsTruncated) return records;
+    if (!page.IsTruncated) break;
     if (page.NextRecordName === undefined)
-      throw new Error(`ListResourceRecordSets for ${zoneId} said IsTruncated without NextRecordName`);
+      throw new Error(`ListResourceRecordSets for ${zone.id} said IsTruncated without NextRecordName`);
+    const key = `${page.NextRecordName}|${page.NextRecordType ?? ""}|${page.NextRecordIdentifier ?? ""}`;
+    if (seen.has(key))
+      throw new Error(
+        `ListResourceRecordSets for ${zone.id} returned the same next record (${page.NextRecordName}) twice; the answer is not Route 53's`,
+      );
+    seen.add(key);
     start = page;
   }
+  const types = new Set(records.map((r) => r.Type));
+  if (!types.has("SOA") || !types.has("NS")) {
+    throw new Error(
+      `the listing of zone ${zone.name} (${zone.id}) has no ${types.has("SOA") ? "NS" : "SOA"} record, which every Route 53 zone has; the answer was not Route 53's (a proxy or gateway page?)`,
+    );
+  }
+  return records;
 }

@@ -1,6 +1,8 @@
 // A local Route 53 emulator speaking the REST-XML wire protocol (2013-04-01) for the real AWS SDK:
 // ListHostedZones and ListResourceRecordSets with AWS's ordering and three-key paging, escaped names,
-// alias records, zones without Config, Throttling from a token bucket, and injected 5xx faults.
+// alias records, zones without Config, Throttling from a token bucket, and injected 5xx faults. Like Route
+// 53, every zone holds its apex SOA and NS records (added when a fixture leaves them out). It can also
+// misbehave as a broken network path does: an HTML page with HTTP 200, or paging that never ends.
 // It listens on 127.0.0.1 only and closes itself after ten minutes at the latest.
 
 import { randomUUID } from "node:crypto";
@@ -34,7 +36,16 @@ export interface EmulatorOptions {
   /** Largest page the server returns, whatever maxitems asks (AWS: 300 records, 100 zones). */
   maxRecordsPerPage?: number;
   maxZonesPerPage?: number;
+  /** Zone ids whose record listing answers HTTP 200 with an HTML page, as a proxy or captive gateway does. */
+  htmlFor?: readonly string[];
+  /** Zone ids whose record listing says IsTruncated with the same NextRecordName forever. */
+  endlessRecordsFor?: readonly string[];
+  /** ListHostedZones says IsTruncated with the same NextMarker forever. */
+  endlessZones?: boolean;
 }
+
+const HTML_PAGE =
+  "<!DOCTYPE html>\n<html><head><title>Sign in to continue</title></head><body><h1>Network login required</h1></body></html>";
 
 export interface Route53Emulator {
   url: string;
@@ -85,10 +96,25 @@ export async function startRoute53Emulator(
   zones: EmulatedZone[],
   opts: EmulatorOptions = {},
 ): Promise<Route53Emulator> {
+  const withApex = (z: EmulatedZone): EmulatedRecord[] => [
+    ...(z.records.some((r) => r.Type === "SOA")
+      ? []
+      : [
+          {
+            Name: z.name,
+            Type: "SOA",
+            Values: ["ns-1.awsdns-01.org. hostmaster.example.com. 1 7200 900 1209600 86400"],
+          },
+        ]),
+    ...(z.records.some((r) => r.Type === "NS")
+      ? []
+      : [{ Name: z.name, Type: "NS", Values: ["ns-1.awsdns-01.org."] }]),
+    ...z.records,
+  ];
   const sorted = new Map(
     zones.map((z) => [
       z.id,
-      [...z.records].sort((a, b) =>
+      withApex(z).sort((a, b) =>
         compareRecords(
           { name: a.Name, type: a.Type, id: a.SetIdentifier ?? "" },
           { name: b.Name, type: b.Type, id: b.SetIdentifier ?? "" },
@@ -132,7 +158,7 @@ export async function startRoute53Emulator(
       const start = marker ? zoneList.findIndex((z) => z.id === marker) : 0;
       if (start < 0) return send(400, errorXml("InvalidInput", `bad marker ${marker}`));
       const page = zoneList.slice(start, start + max);
-      const next = zoneList[start + max];
+      const next = opts.endlessZones ? zoneList[0] : zoneList[start + max];
       const body = page
         .map(
           (z) =>
@@ -152,6 +178,10 @@ export async function startRoute53Emulator(
     if (req.method === "GET" && m) {
       const records = sorted.get(m[1] as string);
       if (!records) return send(404, errorXml("NoSuchHostedZone", `No hosted zone found with ID: ${m[1]}`));
+      if (opts.htmlFor?.includes(m[1] as string)) {
+        res.writeHead(200, { "content-type": "text/html" });
+        return res.end(HTML_PAGE);
+      }
       const type = q.get("type") ?? undefined;
       const name = q.get("name") ?? undefined;
       const identifier = q.get("identifier") ?? undefined;
@@ -168,7 +198,7 @@ export async function startRoute53Emulator(
         : 0;
       const from = start < 0 ? records.length : start;
       const page = records.slice(from, from + max);
-      const next = records[from + max];
+      const next = opts.endlessRecordsFor?.includes(m[1] as string) ? records[0] : records[from + max];
       return send(
         200,
         `<?xml version="1.0"?>\n<ListResourceRecordSetsResponse xmlns="${NS}"><ResourceRecordSets>${page.map(recordXml).join("")}</ResourceRecordSets>${el("IsTruncated", next !== undefined)}${

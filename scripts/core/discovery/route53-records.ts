@@ -2,6 +2,7 @@
 // exports) so that both normalise names and choose among record sets the same way.
 
 import type { Problem } from "../errors.ts";
+import { snapshotRejects } from "../inputs/schema.ts";
 import type { Route53Settings } from "../inputs/settings.ts";
 import { compare } from "../order.ts";
 import type { DiscoveredCluster, RecordType } from "./cluster.ts";
@@ -37,10 +38,16 @@ export function normaliseZoneRef(ref: string): string {
   return /^Z[A-Z0-9]+$/.test(id) ? id : id.toLowerCase().replace(/\.$/, "");
 }
 
-/** Route 53 returns `\ooo` octal escapes (`\052` is `*`); decode them, lowercase, drop the trailing dot. */
+/**
+ * Route 53 returns `\ooo` octal escapes (`\052` is `*`, `\303\274` is `ü`): each is one byte, and a run
+ * of them is UTF-8, so runs are decoded together. Then lowercase, and drop the trailing dot.
+ */
 export function normaliseRecordName(raw: string): string {
   return raw
-    .replace(/\\([0-7]{3})/g, (_, oct: string) => String.fromCharCode(Number.parseInt(oct, 8)))
+    .replace(/(?:\\[0-7]{3})+/g, (run) => {
+      const bytes = Uint8Array.from(run.split("\\").slice(1), (oct) => Number.parseInt(oct, 8) & 0xff);
+      return new TextDecoder("utf-8").decode(bytes);
+    })
     .toLowerCase()
     .replace(/\.$/, "");
 }
@@ -111,7 +118,16 @@ export function clustersFromZones(
       },
     });
   }
-  return { clusters, warnings, problems };
+  // What discovery writes must load again: records whose cluster the snapshot's rules reject (a name with
+  // `_`, say, is legal DNS but no valid endpoint) are skipped with a warning, never written.
+  const rejected = snapshotRejects(clusters);
+  for (const [i, reason] of rejected) {
+    const c = clusters[i] as DiscoveredCluster;
+    warnings.push(
+      `${c.source.record} (zone ${c.source.zoneId}): cannot federate it: ${reason}; record ignored`,
+    );
+  }
+  return { clusters: clusters.filter((_, i) => !rejected.has(i)), warnings, problems };
 }
 
 /**

@@ -2,25 +2,53 @@
 // use through the yaml-language-server modeline), so the schema and the checks cannot drift apart.
 // Defaults come from the schema too: validation fills them in.
 
-import { Ajv2020, type ErrorObject } from "ajv/dist/2020.js";
+import { Ajv2020, type ErrorObject, type ValidateFunction } from "ajv/dist/2020.js";
 import clusterSchema from "../../schema/cluster.schema.json" with { type: "json" };
 import fleetSchema from "../../schema/fleet.schema.json" with { type: "json" };
 import snapshotSchema from "../../schema/snapshot.schema.json" with { type: "json" };
 import type { Problem } from "../errors.ts";
 import type { YamlSource } from "../yaml.ts";
 
-const ajv = new Ajv2020({ allErrors: true, useDefaults: true, verbose: true, strict: true });
-const validators = {
-  fleet: ajv.compile(fleetSchema),
-  cluster: ajv.compile(clusterSchema),
-  snapshot: ajv.compile(snapshotSchema),
-};
+const SCHEMAS = { fleet: fleetSchema, cluster: clusterSchema, snapshot: snapshotSchema };
+export type SchemaName = keyof typeof SCHEMAS;
 
-export type SchemaName = keyof typeof validators;
+// Compiled on first use, not at import: a command that never validates a snapshot never compiles it.
+let ajv: Ajv2020 | undefined;
+const compiled = new Map<SchemaName, ValidateFunction>();
+function validator(schema: SchemaName): ValidateFunction {
+  let v = compiled.get(schema);
+  if (!v) {
+    ajv ??= new Ajv2020({ allErrors: true, useDefaults: true, verbose: true, strict: true });
+    v = ajv.compile(SCHEMAS[schema]);
+    compiled.set(schema, v);
+  }
+  return v;
+}
+
+/**
+ * The discovered clusters the snapshot schema would reject, by index, with the first reason: discovery
+ * checks what it found by the snapshot's own rules, so it never writes a snapshot that later fails to load.
+ */
+export function snapshotRejects(clusters: readonly unknown[]): Map<number, string> {
+  const rejected = new Map<number, string>();
+  const validate = validator("snapshot");
+  if (validate({ clusters, placement: {} })) return rejected;
+  for (const err of validate.errors ?? []) {
+    const m = /^\/clusters\/(\d+)(\/.*)?$/.exec(err.instancePath);
+    if (!m) continue;
+    const i = Number(m[1]);
+    if (!rejected.has(i))
+      rejected.set(
+        i,
+        `${(m[2] ?? "").slice(1).replaceAll("/", ".") || "cluster"} ${err.message ?? "is invalid"}`,
+      );
+  }
+  return rejected;
+}
 
 /** Checks `source.value` in place (filling defaults) and returns one problem per violation. */
 export function validateAgainstSchema(source: YamlSource, schema: SchemaName): Problem[] {
-  const validate = validators[schema];
+  const validate = validator(schema);
   if (source.value === null || typeof source.value !== "object" || Array.isArray(source.value)) {
     return [{ file: source.file, line: 1, column: 1, message: "must be a YAML mapping (key: value lines)" }];
   }
