@@ -1,7 +1,10 @@
-// File system edge: read the inputs and the current manifests, and write generated output whole.
+// File system edge: read the inputs and the current manifests, and write generated output so that any
+// interruption leaves a state the next run completes.
 
-import { mkdir, readdir, readFile, rename, rm, writeFile } from "node:fs/promises";
+import { type Dirent, readdirSync, readFileSync } from "node:fs";
+import { mkdir, readFile, rename, rm, writeFile } from "node:fs/promises";
 import { dirname, join, relative, sep } from "node:path";
+import { EXIT_REFUSED, FleetfedError } from "../core/errors.ts";
 import type { Tree } from "../core/render/manifests.ts";
 
 export async function readTextIfExists(path: string): Promise<string | undefined> {
@@ -13,55 +16,88 @@ export async function readTextIfExists(path: string): Promise<string | undefined
   }
 }
 
+/** Marks a file fleetfed is still writing; any such file found later is a leftover of an interrupted run. */
+const TMP_MARK = ".fleetfed-tmp-";
+
 /** Every file under `dir` as relative `/`-separated path → content; empty when `dir` does not exist. */
 export async function readTree(dir: string): Promise<Map<string, string>> {
   const tree = new Map<string, string>();
-  let entries: string[];
+  let entries: Dirent[];
   try {
-    entries = await readdir(dir, { recursive: true });
+    entries = readdirSync(dir, { recursive: true, withFileTypes: true });
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code === "ENOENT") return tree;
     throw e;
   }
-  for (const entry of entries.sort()) {
-    const path = join(dir, entry);
-    const text = await readFile(path, "utf8").catch((e: NodeJS.ErrnoException) => {
-      if (e.code === "EISDIR") return undefined;
-      throw e;
-    });
-    if (text !== undefined) tree.set(relative(dir, path).split(sep).join("/"), text);
-  }
+  // Synchronous reads: one thread-pool round trip per file costs more than the read itself here.
+  const files = entries
+    .filter((d) => d.isFile())
+    .map((d) => relative(dir, join(d.parentPath, d.name)).split(sep).join("/"))
+    .sort();
+  for (const path of files) tree.set(path, readFileSync(join(dir, path), "utf8"));
   return tree;
 }
 
 /**
- * Replaces `dir` with exactly `tree`: written beside it first, then swapped in by rename, so a failure
- * part-way leaves the old directory in place and removed files disappear.
+ * Makes `dir` hold exactly `tree`, in place: each changed file is written to a temporary sibling and renamed
+ * over the old one, then files the tree does not have are removed (leftover temporary files of an
+ * interrupted run among them), then empty folders. `dir` itself is never moved away, so an interruption
+ * at any point leaves it present, and the next run converges on the fresh render. Returns nothing written
+ * when nothing differs.
  */
 export async function writeTree(dir: string, tree: Tree): Promise<void> {
-  const staging = `${dir}.fleetfed-new-${process.pid}`;
-  const old = `${dir}.fleetfed-old-${process.pid}`;
-  await rm(staging, { recursive: true, force: true });
+  await guard(dir, () => mkdir(dir, { recursive: true }));
+  const current = await readTree(dir);
   for (const [path, content] of tree) {
-    const target = join(staging, path);
-    await mkdir(dirname(target), { recursive: true });
-    await writeFile(target, content);
+    if (current.get(path) === content) continue;
+    const target = join(dir, path);
+    await guard(target, () => mkdir(dirname(target), { recursive: true }));
+    await writeFileAtomic(target, content);
   }
-  await mkdir(staging, { recursive: true });
-  const hadOld = await rename(dir, old).then(
-    () => true,
-    (e: NodeJS.ErrnoException) => {
-      if (e.code === "ENOENT") return false;
-      throw e;
-    },
-  );
-  await rename(staging, dir);
-  if (hadOld) await rm(old, { recursive: true, force: true });
+  for (const path of current.keys()) {
+    if (!tree.has(path)) await guard(join(dir, path), () => rm(join(dir, path), { force: true }));
+  }
+  await removeEmptyFolders(dir);
+}
+
+async function removeEmptyFolders(dir: string): Promise<void> {
+  const folders = readdirSync(dir, { recursive: true, withFileTypes: true })
+    .filter((d) => d.isDirectory())
+    .map((d) => join(d.parentPath, d.name))
+    .sort((a, b) => b.length - a.length);
+  for (const folder of folders) {
+    if (readdirSync(folder).length === 0) await guard(folder, () => rm(folder, { recursive: true }));
+  }
 }
 
 /** Writes one file through a temporary sibling and a rename, so readers never see half of it. */
 export async function writeFileAtomic(path: string, content: string): Promise<void> {
-  const tmp = `${path}.fleetfed-${process.pid}`;
-  await writeFile(tmp, content);
-  await rename(tmp, path);
+  const tmp = `${path}${TMP_MARK}${process.pid}`;
+  await guard(path, async () => {
+    try {
+      await writeFile(tmp, content);
+      await rename(tmp, path);
+    } catch (e) {
+      await rm(tmp, { force: true });
+      throw e;
+    }
+  });
+}
+
+/** File-system failures while writing, as one line naming the file (exit 1): nothing is a stack trace. */
+async function guard<T>(path: string, fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (e) {
+    const err = e as NodeJS.ErrnoException;
+    if (!err.code) throw e;
+    throw new FleetfedError(
+      {
+        file: relative(process.cwd(), path) || path,
+        message: `cannot write: ${err.code} ${err.message.replace(/^[A-Z]+: /, "").replace(/, \w+ '.*'$/, "")}`,
+        hint: "make the repository writable by this user and run the command again; it finishes what this run started",
+      },
+      EXIT_REFUSED,
+    );
+  }
 }

@@ -1,0 +1,105 @@
+// Writes that converge: `render` and `sync --local` killed at random points (SIGKILL, as a cancelled job
+// or an OOM kill does) never leave a repository without manifests/, and the next run finishes the job,
+// leaving exactly a fresh render and no leftovers.
+
+import { spawn } from "node:child_process";
+import { readdir } from "node:fs/promises";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { renderFleet } from "../scripts/core/fleet.ts";
+import { readTree } from "../scripts/io/files.ts";
+import { loadInputs } from "../scripts/io/inputs.ts";
+import { numberedIds } from "./support/fleet.ts";
+import { digestTree, makeRepo, PROJECT_ROOT, runCli, snapshotJson, writeFiles } from "./support/repo.ts";
+
+const KILLS = 20;
+const CLI = join(PROJECT_ROOT, "scripts", "fleetfed.ts");
+
+/** Runs the CLI as a real process and kills it after `ms`; resolves when it is gone. */
+function killAfter(args: string[], ms: number): Promise<void> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [CLI, ...args], { stdio: "ignore" });
+    const timer = setTimeout(() => child.kill("SIGKILL"), ms);
+    child.on("exit", () => {
+      clearTimeout(timer);
+      resolve();
+    });
+  });
+}
+
+/** Leftovers an interrupted write could leave: temporary files inside, staging folders beside. */
+async function leftovers(root: string): Promise<string[]> {
+  const beside = (await readdir(root)).filter((n) => n.startsWith("manifests.") || n.includes(".fleetfed-"));
+  const inside = [...(await readTree(join(root, "manifests"))).keys()].filter((p) =>
+    p.includes(".fleetfed-"),
+  );
+  return [...beside, ...inside];
+}
+
+async function expectFresh(root: string) {
+  const inputs = await loadInputs(root);
+  const fresh = renderFleet(inputs.settings, inputs.snapshot, inputs.clusterFiles).tree;
+  const onDisk = await readTree(join(root, "manifests"));
+  expect([...onDisk.keys()]).toEqual([...fresh.keys()]);
+  for (const [path, content] of fresh) expect(onDisk.get(path), path).toBe(content);
+  expect(await leftovers(root)).toEqual([]);
+}
+
+/** Random kill points spread over the run, from start-up to the last write. */
+const killPoints = (n: number, upTo: number) =>
+  Array.from({ length: n }, (_, i) => Math.round(((i + Math.random()) / n) * upTo));
+
+describe("interrupted writes converge", () => {
+  it(`render killed at ${KILLS} random points: manifests/ always present, a re-run leaves a fresh render`, async () => {
+    const ids = numberedIds(400);
+    const root = await makeRepo({
+      "fleet.yaml": "federation:\n  shardSize: 10\n",
+      "fleet.snapshot.json": snapshotJson(ids),
+    });
+    for (const ms of killPoints(KILLS, 900)) {
+      // Start each round from another fleet's manifests/, so the render has every leaf to rewrite.
+      await writeFiles(root, { "fleet.yaml": "federation:\n  shardSize: 7\n" });
+      expect((await runCli(["render", "--root", root])).code).toBe(0);
+      await writeFiles(root, { "fleet.yaml": "federation:\n  shardSize: 10\n" });
+      await killAfter(["render", "--root", root], ms);
+      expect((await readdir(root)).includes("manifests"), `killed after ${ms} ms`).toBe(true);
+      const again = await runCli(["render", "--root", root]);
+      expect(again.code, again.stderr).toBe(0);
+      await expectFresh(root);
+    }
+  }, 120_000);
+
+  it(`sync --local killed at ${KILLS} random points: the snapshot is written last, a re-run completes it`, async () => {
+    const zone = (ids: string[]) =>
+      JSON.stringify({
+        ResourceRecordSets: [
+          { Name: "internal.example.com.", Type: "SOA" },
+          { Name: "internal.example.com.", Type: "NS" },
+          ...ids.map((id) => ({ Name: `prometheus.${id}.internal.example.com.`, Type: "A" })),
+        ],
+      });
+    const root = await makeRepo({
+      "fleet.yaml":
+        "discovery:\n  route53:\n    exports: exports\nfederation:\n  shardSize: 10\nsafety:\n  maxRemovals: 1000\n",
+    });
+    for (const [round, ms] of killPoints(KILLS, 900).entries()) {
+      // Each round discovers a different fleet than the one synced before it.
+      await writeFiles(root, {
+        "exports/Z1.json": zone(numberedIds(300 + (round % 2) * 50, `r${round % 2}c`)),
+      });
+      expect((await runCli(["sync", "--local", "--root", root])).code).toBe(0);
+      await writeFiles(root, {
+        "exports/Z1.json": zone(numberedIds(300 + ((round + 1) % 2) * 50, `r${(round + 1) % 2}c`)),
+      });
+      const before = await digestTree(join(root, "manifests"));
+      await killAfter(["sync", "--local", "--root", root], ms);
+      expect((await readdir(root)).includes("manifests"), `killed after ${ms} ms`).toBe(true);
+      expect(before).toBeTruthy();
+      const again = await runCli(["sync", "--local", "--root", root]);
+      expect(again.code, again.stderr).toBe(0);
+      await expectFresh(root);
+      const settled = await runCli(["sync", "--local", "--root", root]);
+      expect(settled.stdout).toMatch(/^unchanged\n/);
+    }
+  }, 120_000);
+});
