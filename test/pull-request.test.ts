@@ -15,7 +15,7 @@ import {
   renderPullRequest,
 } from "../scripts/core/review/pull-request.ts";
 import { discoveredCluster, numberedIds } from "./support/fleet.ts";
-import { makeRepo, PROJECT_ROOT, runCli, writeFiles } from "./support/repo.ts";
+import { EXAMPLE_FLEET, makeRepo, runCli, writeFiles } from "./support/repo.ts";
 
 function discovered(ids: string[]): DiscoveredCluster[] {
   return ids.map((id) => discoveredCluster(id));
@@ -32,7 +32,7 @@ function scenario(beforeIds: string[], afterIds: string[], maxRemovals = 5) {
     { clusters: discovered(afterIds), placement: before.plan.placement },
     [],
   );
-  const change = describeChange(settings, before, after, before.tree);
+  const change = describeChange(settings, after, before.tree);
   return renderPullRequest({
     change,
     plan: after.plan,
@@ -47,7 +47,7 @@ const ids = numberedIds;
 
 describe("the pull request body", () => {
   it("reads as a reviewer needs it (the example fleet: orders-prod registered, staging deregistered)", async () => {
-    const root = await makeRepo({}, PROJECT_ROOT);
+    const root = await makeRepo({}, EXAMPLE_FLEET);
     const zone = JSON.parse(await readFile(join(root, "examples/route53/Z0EXAMPLEPRIVATE1.json"), "utf8"));
     zone.ResourceRecordSets = zone.ResourceRecordSets.filter(
       (r: { Name: string }) => !r.Name.startsWith("prometheus.staging."),
@@ -106,7 +106,7 @@ describe("the pull request body", () => {
     const before = renderFleet(settings, { clusters: [], placement: new Map() }, []);
     const after = renderFleet(settings, { clusters: discovered(["x"]), placement: new Map() }, [file]);
     const pr = renderPullRequest({
-      change: describeChange(settings, before, after, before.tree),
+      change: describeChange(settings, after, before.tree),
       plan: after.plan,
       snapshotChanged: true,
       labels: [],

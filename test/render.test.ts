@@ -16,9 +16,10 @@ import { renderFleet } from "../scripts/core/fleet.ts";
 import { type ClusterFile, parseClusterFile } from "../scripts/core/inputs/cluster-file.ts";
 import { parseSettings } from "../scripts/core/inputs/settings.ts";
 import { parseSnapshot, type Snapshot } from "../scripts/core/inputs/snapshot.ts";
+import { deployedFleet } from "../scripts/core/review/deployed.ts";
 import { readTree } from "../scripts/io/files.ts";
 import { loadInputs } from "../scripts/io/inputs.ts";
-import { makeRepo, PROJECT_ROOT, runCli } from "./support/repo.ts";
+import { EXAMPLE_FLEET, makeRepo, runCli } from "./support/repo.ts";
 import { tool } from "./support/tools.ts";
 
 const GOLDEN = join(import.meta.dirname, "golden");
@@ -39,6 +40,20 @@ describe("golden trees", () => {
     for (const [path, content] of fleet.tree) expect(content, path).toBe(golden.get(path));
   });
 
+  it.each(CASES)("reads back from %s's rendered files exactly the clusters it placed", async (name) => {
+    const inputs = await loadInputs(join(GOLDEN, name));
+    const fleet = renderFleet(inputs.settings, inputs.snapshot, inputs.clusterFiles);
+    const deployed = deployedFleet(fleet.tree, inputs.settings.clusterLabel);
+    const placed = fleet.plan.leaves.flatMap((l) => l.clusters.map((c) => ({ leaf: l.name, c })));
+    expect(deployed.clusters.size).toBe(placed.length);
+    for (const { leaf, c } of placed) {
+      const d = deployed.clusters.get(c.id);
+      expect(d?.leaf, c.id).toBe(leaf);
+      // The files do not say where a cluster came from or whether a file pinned it.
+      expect({ ...d?.cluster, origin: c.origin }, c.id).toEqual({ ...c, pin: undefined });
+    }
+  });
+
   it("puts a global tier above the leaves only when there is more than one leaf", async () => {
     const flat = await loadInputs(join(GOLDEN, "flat"));
     const tree = await loadInputs(join(GOLDEN, "tree"));
@@ -53,7 +68,7 @@ describe("golden trees", () => {
   });
 
   it("passes render --check on every golden case and the bundled example", async () => {
-    for (const root of [...CASES.map((c) => join(GOLDEN, c)), PROJECT_ROOT]) {
+    for (const root of [...CASES.map((c) => join(GOLDEN, c)), EXAMPLE_FLEET]) {
       const r = await runCli(["render", "--check", "--root", root]);
       expect(r.code, `${root}: ${r.stderr}`).toBe(0);
     }
@@ -124,7 +139,7 @@ describe("determinism", () => {
 describe("the real tools accept the rendered tree", () => {
   it.skipIf(!promtool)("promtool check config accepts every rendered prometheus.yml", async () => {
     const files: string[] = [];
-    for (const root of [...CASES.map((c) => join(GOLDEN, c)), PROJECT_ROOT]) {
+    for (const root of [...CASES.map((c) => join(GOLDEN, c)), EXAMPLE_FLEET]) {
       for (const path of (await readTree(join(root, "manifests"))).keys()) {
         if (path.endsWith("prometheus.yml")) files.push(join(root, "manifests", path));
       }
@@ -140,7 +155,7 @@ describe("the real tools accept the rendered tree", () => {
   it.skipIf(!kubectl)(
     "kubectl kustomize builds manifests/ and every folder with a kustomization.yaml",
     async () => {
-      for (const root of [...CASES.map((c) => join(GOLDEN, c)), PROJECT_ROOT]) {
+      for (const root of [...CASES.map((c) => join(GOLDEN, c)), EXAMPLE_FLEET]) {
         const dirs = [...(await readTree(join(root, "manifests"))).keys()]
           .filter((p) => p.endsWith("kustomization.yaml"))
           .map((p) => join(root, "manifests", p.slice(0, -"kustomization.yaml".length)));
@@ -164,7 +179,7 @@ describe("the real tools accept the rendered tree", () => {
   it.skipIf(!promtool)(
     "fleetfed check runs promtool under CI=true and passes on the bundled example",
     async () => {
-      const r = await runCli(["check", "--root", PROJECT_ROOT], { env: { CI: "true" } });
+      const r = await runCli(["check", "--root", EXAMPLE_FLEET], { env: { CI: "true" } });
       expect(r.code, r.stderr).toBe(0);
       expect(r.stdout).toMatch(
         /ok: 8 clusters, 2 leaf federator\(s\) \+ global, 30 files fresh, 3 configs and 2 rule files pass promtool/,
@@ -217,7 +232,7 @@ describe("every rendered Kubernetes object", () => {
 
   it("validates against its API schema, in every golden fleet and the example", async () => {
     let count = 0;
-    for (const root of [...CASES.map((c) => join(GOLDEN, c)), PROJECT_ROOT]) {
+    for (const root of [...CASES.map((c) => join(GOLDEN, c)), EXAMPLE_FLEET]) {
       for (const [path, content] of await readTree(join(root, "manifests"))) {
         if (!path.endsWith(".yaml") || path.endsWith("kustomization.yaml")) continue;
         for (const doc of parseAllDocuments(content)) {

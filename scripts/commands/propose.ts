@@ -7,7 +7,7 @@ import {
   refuseEmptyDiscovery,
   summariseDiscovery,
 } from "../core/discovery/discovery.ts";
-import { nextSnapshot, type RenderedFleet, renderFleet } from "../core/fleet.ts";
+import { nextSnapshot, type RenderedFleet } from "../core/fleet.ts";
 import { SNAPSHOT_FILE, type Snapshot, serialiseSnapshot } from "../core/inputs/snapshot.ts";
 import { MANIFESTS_DIR } from "../core/layout.ts";
 import { describeChange, type FleetChange } from "../core/review/change.ts";
@@ -38,10 +38,9 @@ export async function propose(ctx: Context, root: string = ctx.root): Promise<Pr
     `against ${SNAPSHOT_FILE}:\n${formatDiscoverySummary(summariseDiscovery(inputs.snapshot, found))}`,
   );
   refuseEmptyDiscovery(inputs.snapshot, found);
-  const before = renderFleet(inputs.settings, inputs.snapshot, inputs.clusterFiles);
   const next = nextSnapshot(inputs.settings, inputs.snapshot, found.clusters, inputs.clusterFiles);
   const onDisk = await readTree(join(inputs.root, MANIFESTS_DIR));
-  const change = describeChange(inputs.settings, before, next.fleet, onDisk);
+  const change = describeChange(inputs.settings, next.fleet, onDisk);
   for (const w of change.warnings) ctx.report.warn(w);
   return {
     inputs,

@@ -38,11 +38,18 @@ export async function renderCommand(ctx: Context, opts: { check: boolean }): Pro
     for (const p of files.removed) ctx.report.info(`  unwanted  ${MANIFESTS_DIR}/${p}`);
     return 1;
   }
-  if (stale.length > 0) await writeTree(dir, fleet.tree);
+  if (stale.length === 0) {
+    ctx.out(`${MANIFESTS_DIR}/ unchanged (${shape})\n`);
+    return 0;
+  }
+  await writeTree(dir, fleet.tree);
   ctx.out(
-    stale.length === 0
-      ? `${MANIFESTS_DIR}/ unchanged (${shape})\n`
-      : `rendered ${MANIFESTS_DIR}/: ${describeFileCounts(files)} (${shape})\n`,
+    `${[
+      `rendered ${MANIFESTS_DIR}/: ${describeFileCounts(files)} (${shape})`,
+      ...files.added.map((p) => `  + ${MANIFESTS_DIR}/${p}`),
+      ...files.changed.map((p) => `  ~ ${MANIFESTS_DIR}/${p}`),
+      ...files.removed.map((p) => `  - ${MANIFESTS_DIR}/${p}`),
+    ].join("\n")}\n`,
   );
   return 0;
 }

@@ -11,6 +11,11 @@ import { readTree } from "../../scripts/io/files.ts";
 import { discoveredCluster } from "./fleet.ts";
 
 export const PROJECT_ROOT = join(import.meta.dirname, "..", "..");
+/**
+ * The example fleet the tests use: a copy of the bundled example under test/, so the tests never read the
+ * root fleet.yaml, clusters/, examples/ or snapshot, which belong to whoever made a repository from ours.
+ */
+export const EXAMPLE_FLEET = join(import.meta.dirname, "..", "fixtures", "example-fleet");
 
 const made: string[] = [];
 afterAll(async () => {

@@ -5,13 +5,10 @@ import { formatProblem } from "../errors.ts";
 import type { RenderedFleet } from "../fleet.ts";
 import type { Settings } from "../inputs/settings.ts";
 import { compare } from "../order.ts";
-import type { Cluster } from "../plan/inventory.ts";
 import type { Tree } from "../render/manifests.ts";
+import { deployedFleet, type FleetCounts, type PlacedCluster } from "./deployed.ts";
 
-export interface PlacedCluster {
-  cluster: Cluster;
-  leaf: string;
-}
+export type { FleetCounts, PlacedCluster };
 
 export interface ClusterDelta {
   id: string;
@@ -19,12 +16,6 @@ export interface ClusterDelta {
   after: PlacedCluster;
   /** Names of the fields that differ, e.g. ["labels", "leaf"]. */
   fields: string[];
-}
-
-export interface FleetCounts {
-  clusters: number;
-  leaves: number;
-  global: boolean;
 }
 
 export interface FleetChange {
@@ -84,16 +75,18 @@ function changedFields(a: PlacedCluster, b: PlacedCluster): string[] {
   return fields;
 }
 
-export function describeChange(
-  settings: Settings,
-  before: RenderedFleet,
-  after: RenderedFleet,
-  onDisk: Tree,
-): FleetChange {
-  const a = placed(before);
+/**
+ * What `after` changes against manifests/ as it stands (`onDisk`): the clusters it federates are read back
+ * from the files, so edits to clusters/ show up even when the snapshot did not move.
+ */
+export function describeChange(settings: Settings, after: RenderedFleet, onDisk: Tree): FleetChange {
+  const deployed = deployedFleet(onDisk, settings.clusterLabel);
+  const a = deployed.clusters;
   const b = placed(after);
   const added = [...b.values()].filter((p) => !a.has(p.cluster.id));
-  const removed = [...a.values()].filter((p) => !b.has(p.cluster.id));
+  const removed = [...a.values()]
+    .filter((p) => !b.has(p.cluster.id))
+    .sort((x, y) => compare(x.cluster.id, y.cluster.id));
   const changed: ClusterDelta[] = [];
   for (const [id, now] of b) {
     const was = a.get(id);
@@ -118,7 +111,7 @@ export function describeChange(
     removed,
     changed,
     leavesAffected: [...leavesAffected].sort(compare),
-    before: fleetCounts(before),
+    before: deployed.counts,
     after: fleetCounts(after),
     files,
     warnings,

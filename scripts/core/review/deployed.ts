@@ -1,0 +1,85 @@
+// What manifests/ as it stands federates: the clusters each leaf's prometheus.yml scrapes, read back from
+// the files. This is the "before" of every change: a cluster file added, edited or disabled by hand is a
+// change against what is deployed, even when the snapshot did not move. A round-trip test keeps this
+// reader in step with render/prometheus.ts.
+
+import { parse } from "yaml";
+import { type Duration, parseDuration } from "../duration.ts";
+import type { Scheme } from "../inputs/settings.ts";
+import { sortedBy } from "../order.ts";
+import type { Cluster } from "../plan/inventory.ts";
+import { CLUSTER_JOB } from "../render/prometheus.ts";
+
+interface ScrapeConfig {
+  job_name?: string;
+  scheme?: string;
+  scrape_interval?: string;
+  scrape_timeout?: string;
+  params?: { "match[]"?: string[] };
+  static_configs?: { targets?: string[]; labels?: Record<string, string> }[];
+}
+
+interface PrometheusYml {
+  global?: { scrape_interval?: string; scrape_timeout?: string };
+  scrape_configs?: ScrapeConfig[];
+}
+
+export interface PlacedCluster {
+  cluster: Cluster;
+  leaf: string;
+}
+
+export interface FleetCounts {
+  clusters: number;
+  leaves: number;
+  global: boolean;
+}
+
+export interface Deployed {
+  clusters: Map<string, PlacedCluster>;
+  counts: FleetCounts;
+}
+
+/** Reads the clusters out of `federation/leaf-*\/prometheus.yml`; files it cannot read count as empty. */
+export function deployedFleet(tree: ReadonlyMap<string, string>, clusterLabel: string): Deployed {
+  const clusters = new Map<string, PlacedCluster>();
+  let leaves = 0;
+  let global = false;
+  for (const [path, text] of tree) {
+    if (path === "federation/global/prometheus.yml") global = true;
+    const m = /^federation\/(leaf-[0-9]+)\/prometheus\.yml$/.exec(path);
+    if (!m?.[1]) continue;
+    leaves++;
+    let config: PrometheusYml | undefined;
+    try {
+      config = parse(text) as PrometheusYml | undefined;
+    } catch {
+      continue;
+    }
+    const defaults = config?.global ?? {};
+    for (const job of config?.scrape_configs ?? []) {
+      if (!job.job_name?.startsWith(CLUSTER_JOB)) continue;
+      for (const sc of job.static_configs ?? []) {
+        const { [clusterLabel]: id, ...labels } = sc.labels ?? {};
+        const endpoint = sc.targets?.[0];
+        if (!id || !endpoint) continue;
+        const cluster: Cluster = {
+          id,
+          endpoint,
+          scheme: (job.scheme ?? "http") as Scheme,
+          labels: sortedBy(Object.entries(labels), ([k]) => k),
+          scrapeInterval: duration(job.scrape_interval ?? defaults.scrape_interval),
+          scrapeTimeout: duration(job.scrape_timeout ?? defaults.scrape_timeout),
+          match: job.params?.["match[]"] ?? [],
+          origin: "manual",
+        };
+        clusters.set(id, { cluster, leaf: m[1] });
+      }
+    }
+  }
+  return { clusters, counts: { clusters: clusters.size, leaves, global } };
+}
+
+function duration(text: string | undefined): Duration {
+  return parseDuration(text ?? "") ?? { text: text ?? "", ms: Number.NaN };
+}
