@@ -72,7 +72,7 @@ options:
   -h, --help          show this help
 
 exit codes: 0 success, 1 failed check or refused change, 2 bad usage or invalid input,
-            3 internal error (a fleetfed bug; FLEETFED_DEBUG=1 prints its stack trace)`;
+            70 internal error (a fleetfed bug; FLEETFED_DEBUG=1 prints its stack trace)`;
 
 export interface Io {
   argv: readonly string[];
@@ -133,7 +133,7 @@ function usageError(io: Io, message: string): number {
 
 /**
  * The one failure reporter. A FleetfedError is something the user can fix: one line per problem, an
- * Actions annotation and step summary inside Actions. Anything else is a fleetfed bug: one line, exit 3,
+ * Actions annotation and step summary inside Actions. Anything else is a fleetfed bug: one line, exit 70,
  * and the stack trace only when FLEETFED_DEBUG=1 asks for it.
  */
 function reportFailure(io: Io, command: string, e: unknown): number {

@@ -1,9 +1,11 @@
+import { Writable } from "node:stream";
 // The CLI contract (SPEC §4.1): output formats, exit codes, and that refusals change nothing.
 
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { digestTree, makeRepo, PROJECT_ROOT, runCli, writeFiles } from "./support/repo.ts";
+import { annotation, main } from "../scripts/fleetfed.ts";
+import { digestTree, EXAMPLE_FLEET, makeRepo, runCli, writeFiles } from "./support/repo.ts";
 
 describe("fleetfed discover", () => {
   it("prints the §4.1 JSON document sorted by cluster", async () => {
@@ -57,7 +59,7 @@ describe("fleetfed sync --local and plan", () => {
     const first = await runCli(["sync", "--local", "--root", root]);
     expect(first.code, first.stderr).toBe(0);
     expect(first.stdout).toMatch(
-      /fleet: 0 clusters on 1 leaf federator\(s\) → 3 clusters on 2 leaf federator\(s\) \+ global/,
+      /fleet: 0 clusters on 0 leaf federator\(s\) → 3 clusters on 2 leaf federator\(s\) \+ global/,
     );
     const snapshot = JSON.parse(await readFile(join(root, "fleet.snapshot.json"), "utf8"));
     expect(snapshot.placement).toEqual({ "leaf-000": ["a", "b"], "leaf-001": ["c"] });
@@ -90,8 +92,35 @@ describe("fleetfed sync --local and plan", () => {
     expect(await digestTree(root)).toBe(before); // plan and --dry-run write nothing
   });
 
+  it("plan shows a hand-written cluster and enabled: false against manifests/; render names the files", async () => {
+    const root = await makeRepo({
+      "fleet.yaml": "discovery:\n  route53:\n    exports: exports\nfederation:\n  shardSize: 2\n",
+      "exports/Z1.json": JSON.stringify({
+        ResourceRecordSets: [
+          { Name: "internal.example.com.", Type: "SOA" },
+          ...["a", "b", "c"].map((id) => ({ Name: `prometheus.${id}.internal.example.com.`, Type: "A" })),
+        ],
+      }),
+    });
+    expect((await runCli(["sync", "--local", "--root", root])).code).toBe(0);
+    await writeFiles(root, {
+      "clusters/legacy-dc3.yaml": "cluster: legacy-dc3\nendpoint: 10.3.0.9:9090\n",
+      "clusters/c.yaml": "cluster: c\nenabled: false\n",
+    });
+    const plan = await runCli(["plan", "--root", root]);
+    expect(plan.code, plan.stderr).toBe(0);
+    expect(plan.stdout).toMatch(/^-\s+c\s+prometheus\.c\.internal\.example\.com:80\s+leaf-001$/m);
+    expect(plan.stdout).toMatch(/^\+\s+legacy-dc3\s+10\.3\.0\.9:9090\s+leaf-001$/m);
+    expect(plan.stdout).not.toContain("clusters: no change");
+    const render = await runCli(["render", "--root", root]);
+    expect(render.stdout).toMatch(/^rendered manifests\/: 0 added, \d+ changed, 0 removed/);
+    expect(render.stdout).toContain("  ~ manifests/federation/leaf-001/prometheus.yml");
+    const again = await runCli(["plan", "--root", root]);
+    expect(again.stdout).toMatch(/clusters: no change\nmanifests\/: no change/);
+  });
+
   it("refuses a discovery that finds nothing where the snapshot has clusters, and changes nothing", async () => {
-    const root = await makeRepo({}, PROJECT_ROOT);
+    const root = await makeRepo({}, EXAMPLE_FLEET);
     await writeFiles(root, {
       "examples/route53/Z0EXAMPLEPRIVATE1.json": JSON.stringify({
         ResourceRecordSets: [{ Name: "internal.example.com.", Type: "SOA" }],
@@ -112,9 +141,9 @@ describe("fleetfed sync --local and plan", () => {
   });
 
   it("warns when more clusters would be removed than safety.maxRemovals", async () => {
-    const root = await makeRepo({}, PROJECT_ROOT);
+    const root = await makeRepo({}, EXAMPLE_FLEET);
     await writeFiles(root, {
-      "fleet.yaml": (await readFile(join(PROJECT_ROOT, "fleet.yaml"), "utf8")).replace(
+      "fleet.yaml": (await readFile(join(EXAMPLE_FLEET, "fleet.yaml"), "utf8")).replace(
         "maxRemovals: 5",
         "maxRemovals: 0",
       ),
@@ -145,6 +174,55 @@ describe("usage", () => {
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(
       /exit codes: 0 success, 1 failed check or refused change, 2 bad usage or invalid input/,
+    );
+  });
+});
+
+describe("the failure reporter", () => {
+  // A bug provoked on purpose: stdout that throws on the first write a command makes.
+  const broken = async (env: Record<string, string>) => {
+    let stderr = "";
+    const code = await main({
+      argv: ["render", "--check", "--root", EXAMPLE_FLEET],
+      env,
+      cwd: EXAMPLE_FLEET,
+      stdout: {
+        write() {
+          throw new TypeError("cannot read properties of undefined (reading 'x')");
+        },
+      } as unknown as NodeJS.WritableStream,
+      stderr: new Writable({
+        write(c, _e, cb) {
+          stderr += String(c);
+          cb();
+        },
+      }),
+      stderrIsTTY: false,
+    });
+    return { code, stderr };
+  };
+
+  it("reports an internal error in one line with exit 70, and the stack only with FLEETFED_DEBUG=1", async () => {
+    const quiet = await broken({});
+    expect(quiet.code).toBe(70);
+    expect(quiet.stderr).toMatch(
+      /^fleetfed: internal error: cannot read properties of undefined \(reading 'x'\) \(please report it; FLEETFED_DEBUG=1 shows the stack\)\n$/m,
+    );
+    expect(quiet.stderr).not.toMatch(/\n\s+at /);
+    const debug = await broken({ FLEETFED_DEBUG: "1" });
+    expect(debug.code).toBe(70);
+    expect(debug.stderr).toMatch(/\n\s+at /);
+  });
+
+  it("escapes workflow commands in annotations, so a file name cannot inject its own", () => {
+    const line = annotation({
+      file: "clusters/x\n::error file=fleet.yaml,line=1::INJECTED\n.yaml",
+      line: 3,
+      message: "bad\nvalue",
+    });
+    expect(line.split("\n")).toHaveLength(1);
+    expect(line).toBe(
+      "::error file=clusters/x%0A%3A%3Aerror file=fleet.yaml%2Cline=1%3A%3AINJECTED%0A.yaml,line=3::bad%0Avalue",
     );
   });
 });

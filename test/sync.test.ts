@@ -6,8 +6,14 @@ import { cp, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import type { Context } from "../scripts/commands/context.ts";
+import { publishAndReport } from "../scripts/commands/sync.ts";
+import { FleetfedError, formatProblem } from "../scripts/core/errors.ts";
+import { Git } from "../scripts/io/git.ts";
+import { GitHub } from "../scripts/io/github.ts";
+import { createReporter } from "../scripts/io/terminal.ts";
 import { type GitHubFake, startGitHubFake } from "./support/github-fake.ts";
-import { PROJECT_ROOT, runCli, writeFiles } from "./support/repo.ts";
+import { EXAMPLE_FLEET, runCli, writeFiles } from "./support/repo.ts";
 
 const HUMAN = {
   GIT_AUTHOR_NAME: "Dana",
@@ -52,7 +58,7 @@ async function commitToMain(files: Record<string, string>, message = "edit") {
 async function zoneWith(
   edit: (records: { Name: string; Type: string }[]) => { Name: string; Type: string }[],
 ) {
-  const zone = JSON.parse(await readFile(join(PROJECT_ROOT, ZONE), "utf8"));
+  const zone = JSON.parse(await readFile(join(EXAMPLE_FLEET, ZONE), "utf8"));
   zone.ResourceRecordSets = edit(zone.ResourceRecordSets);
   return JSON.stringify(zone, null, 2);
 }
@@ -72,7 +78,7 @@ beforeEach(async () => {
   git(dir, "init", "-q", "--bare", "-b", "main", origin);
   git(dir, "clone", "-q", origin, work);
   for (const path of ["fleet.yaml", "fleet.snapshot.json", "clusters", "examples", "manifests"]) {
-    await cp(join(PROJECT_ROOT, path), join(work, path), { recursive: true });
+    await cp(join(EXAMPLE_FLEET, path), join(work, path), { recursive: true });
   }
   // The example has a cluster Route 53 knows and the snapshot does not yet: start from a synced fleet.
   expect((await runCli(["sync", "--local", "--root", work])).code).toBe(0);
@@ -88,6 +94,46 @@ afterEach(async () => {
   await fake.close();
   await rm(dir, { recursive: true, force: true });
 });
+
+/** One publish, in-process, with the given Git and a GitHub client whose retries are shortened. */
+async function publishOnce(repo = new Git(work)) {
+  let stdout = "";
+  let stderr = "";
+  const ctx: Context = {
+    root: work,
+    out: (t) => {
+      stdout += t;
+    },
+    report: createReporter(
+      {
+        write: (t: string) => {
+          stderr += t;
+          return true;
+        },
+      } as NodeJS.WritableStream,
+      false,
+    ),
+    env: {
+      ci: true,
+      awsRegion: "us-east-1",
+      github: { token: "t", repository: "acme/fleet", apiUrl: fake.url },
+    },
+  };
+  // One retry after 1 ms: the behaviour of Octokit's retries without their 1 + 4 + 9 s of waiting.
+  const client = new GitHub({
+    token: "t",
+    repository: "acme/fleet",
+    apiUrl: fake.url,
+    retry: { retries: 1, baseMs: 1 },
+  });
+  try {
+    return { code: await publishAndReport(ctx, repo, client), stdout, stderr };
+  } catch (e) {
+    if (!(e instanceof FleetfedError)) throw e;
+    for (const p of e.problems) stderr += `error: ${formatProblem(p)}\n`;
+    return { code: e.exitCode, stdout, stderr };
+  }
+}
 
 const branchSha = () => {
   try {
@@ -185,7 +231,7 @@ describe("fleetfed sync", () => {
       const r = await sync();
       expect(r.code).toBe(0);
       expect(r.stdout).toBe(
-        "refused: fleetfed/sync has commits by dana@example.com; fleetfed will not overwrite them\n",
+        "stood down #1: fleetfed/sync has commits by dana@example.com; fleetfed will not overwrite or delete them\n",
       );
     }
     expect(branchSha()).toBe(human);
@@ -197,7 +243,9 @@ describe("fleetfed sync", () => {
     await sync();
     (fake.pulls[0] as { state: string }).state = "closed";
     const r = await sync();
-    expect(r.stdout).toBe("unchanged #1\n");
+    expect(r.stdout).toBe(
+      "stood down #1: a person closed it with exactly this change; fleetfed does not reopen it\n",
+    );
     expect(fake.pulls).toHaveLength(1);
     await commitToMain({
       [ZONE]: await withRecords("billing-eu", "billing-prod"),
@@ -214,7 +262,7 @@ describe("fleetfed sync", () => {
     await commitToMain({
       [ZONE]: await withRecords("billing-eu", "billing-prod"),
     });
-    expect((await sync()).stdout).toBe("unchanged #1\n");
+    expect((await sync()).stdout).toBe("stood down #1: it has the fleetfed:stop label\n");
     expect(branchSha()).toBe(before);
     expect(fake.pulls[0]?.title).toBe("fleetfed: add 1 cluster");
   });
@@ -235,7 +283,9 @@ describe("fleetfed sync", () => {
     fake.secondaryRateLimit(1);
     const r = await sync();
     expect(r.stdout).toBe("created #1\n");
-    expect(fake.requests.filter((x) => x === "GET /repos/acme/fleet/pulls").length).toBeGreaterThanOrEqual(2);
+    // Without the limit a run lists pull requests twice (open, then closed); the limited call is repeated.
+    expect(fake.requests.filter((x) => x === "GET /repos/acme/fleet/pulls")).toHaveLength(3);
+    expect(r.stderr).toMatch(/GitHub secondary rate limit on GET .*retrying in 1 s/);
   });
 
   it("opens a draft labelled for review when removals exceed safety.maxRemovals", async () => {
@@ -254,9 +304,9 @@ describe("fleetfed sync", () => {
     expect(r.stdout, r.stderr).toBe("created #1\n");
     expect(fake.pulls[0]).toMatchObject({ draft: true });
     expect(fake.pulls[0]?.labels).toContain("fleetfed:needs-review");
-    expect(fake.pulls[0]?.body.indexOf("[!CAUTION]")).toBeLessThan(
-      fake.pulls[0]?.body.indexOf("### Removed (3)") ?? 0,
-    );
+    const body = fake.pulls[0]?.body ?? "";
+    expect(body.indexOf("> [!CAUTION]")).toBeGreaterThanOrEqual(0);
+    expect(body.indexOf("> [!CAUTION]")).toBeLessThan(body.indexOf("### Removed (3)"));
   });
 
   it("refuses an empty discovery: no pull request, exit 1, and one issue however often it runs", async () => {
@@ -278,6 +328,140 @@ describe("fleetfed sync", () => {
       title: "fleetfed: discovery found no clusters; sync refused",
       labels: ["fleetfed:refused"],
     });
+  });
+
+  it("keeps a person's commit, branch and pull request when the bot's own change vanishes", async () => {
+    const original = await readFile(join(work, ZONE), "utf8");
+    await commitToMain({ [ZONE]: await addRecord("billing-eu") });
+    expect((await sync()).stdout).toBe("created #1\n");
+    git(work, "fetch", "-q", "origin");
+    git(work, "checkout", "-q", "-b", "mine", "origin/fleetfed/sync");
+    await writeFiles(work, { "clusters/legacy-dc9.yaml": "cluster: legacy-dc9\nendpoint: 10.9.0.1:9090\n" });
+    git(work, "add", "-A");
+    git(work, "commit", "-q", "-m", "add legacy-dc9 by hand");
+    git(work, "push", "-q", "origin", "HEAD:refs/heads/fleetfed/sync");
+    const human = branchSha();
+    // Route 53 returns to what main already has: the bot's change is gone, the person's is not.
+    await commitToMain({ [ZONE]: original }, "revert the record");
+    for (let i = 0; i < 2; i++) {
+      const r = await sync();
+      expect(r.code, r.stderr).toBe(0);
+      expect(r.stdout).toMatch(/^stood down #1: fleetfed\/sync has commits by dana@example\.com/);
+    }
+    expect(branchSha()).toBe(human);
+    expect(git(origin, "log", "-1", "--format=%s", "refs/heads/fleetfed/sync")).toBe(
+      "add legacy-dc9 by hand",
+    );
+    expect(fake.pulls[0]?.state).toBe("open");
+    expect(fake.pulls[0]?.comments).toHaveLength(1);
+    expect(fake.pulls[0]?.comments[0]).toMatch(/will not overwrite or delete them/);
+  });
+
+  it("lets two syncs started together open one pull request, each ending in one line", async () => {
+    await commitToMain({ [ZONE]: await addRecord("billing-eu") });
+    // A second runner: its own clone, as two Actions jobs have.
+    const other = join(dir, "other");
+    git(dir, "clone", "-q", origin, other);
+    const run = (cwd: string) =>
+      runCli(["sync"], {
+        cwd,
+        env: { GITHUB_TOKEN: "t", GITHUB_REPOSITORY: "acme/fleet", GITHUB_API_URL: fake.url },
+      });
+    const results = await Promise.all([run(work), run(other)]);
+    expect(fake.pulls).toHaveLength(1);
+    for (const r of results) {
+      expect([0, 1]).toContain(r.code);
+      expect(r.stdout.split("\n").filter(Boolean).length + (r.code === 0 ? 0 : 1)).toBe(1);
+      expect(`${r.stdout}${r.stderr}`).not.toMatch(/\n\s+at |GitError|internal error/);
+    }
+    expect(
+      results
+        .map((r) => r.stdout)
+        .sort()
+        .join(""),
+    ).toMatch(/created #1\n|stood down( #1)?: another sync .* meanwhile; nothing written\n/);
+  });
+
+  it("stands down in one line when another sync moved the branch between its fetch and its push", async () => {
+    await commitToMain({ [ZONE]: await addRecord("billing-eu") });
+    // The other run pushes exactly between this run's fetch and its push.
+    class RacedGit extends Git {
+      override async pushWithLease(commit: string, branch: string, expected: string | undefined) {
+        git(origin, "update-ref", `refs/heads/${branch}`, git(origin, "rev-parse", "main"));
+        return super.pushWithLease(commit, branch, expected);
+      }
+    }
+    const r = await publishOnce(new RacedGit(work));
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toBe("stood down: another sync updated fleetfed/sync meanwhile; nothing written\n");
+    expect(branchSha()).toBe(git(origin, "rev-parse", "main"));
+    expect(fake.pulls).toHaveLength(0);
+  });
+
+  it.each([
+    [
+      "*",
+      401,
+      "Bad credentials",
+      /GitHub: listing pull requests failed \(HTTP 401\): Bad credentials \(the token is missing, expired or wrong/,
+    ],
+    [
+      "POST /pulls",
+      403,
+      "Resource not accessible by integration",
+      /GitHub: opening the pull request .*failed \(HTTP 403\): Resource not accessible by integration \(the token may not do this/,
+    ],
+  ] as const)("reports %s → HTTP %i in one line, exit 1", async (route, status, message, says) => {
+    await commitToMain({ [ZONE]: await addRecord("billing-eu") });
+    fake.fail(route, status, message, 10);
+    const r = await sync();
+    expect(r.code).toBe(1);
+    const errors = r.stderr.split("\n").filter((l) => l.startsWith("error:"));
+    expect(errors).toHaveLength(1);
+    expect(errors[0]).toMatch(says);
+    expect(r.stderr).not.toMatch(/\n\s+at /);
+  });
+
+  it("reports a 500 on opening the PR after the push in one line, and the next run opens it", async () => {
+    await commitToMain({ [ZONE]: await addRecord("billing-eu") });
+    fake.fail("POST /pulls", 500, "Server Error", 2);
+    const r = await publishOnce();
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(
+      /^error: GitHub: opening the pull request \(fleetfed\/sync was pushed; the next run opens it\) failed \(HTTP 500\): Server Error \(GitHub failed after retries/m,
+    );
+    expect(branchSha()).toBeDefined();
+    expect(fake.pulls).toHaveLength(0);
+    expect((await sync()).stdout).toBe("created #1\n");
+  });
+
+  it("reports a push that origin refuses (branch protection) in one line, exit 1", async () => {
+    await commitToMain({ [ZONE]: await addRecord("billing-eu") });
+    const hook = join(origin, "hooks", "pre-receive");
+    await writeFile(
+      hook,
+      '#!/bin/sh\necho "error: GH006: Protected branch update failed for refs/heads/fleetfed/sync." >&2\nexit 1\n',
+      { mode: 0o755 },
+    );
+    const r = await sync();
+    expect(r.code).toBe(1);
+    const errors = r.stderr.split("\n").filter((l) => l.startsWith("error:"));
+    expect(errors).toHaveLength(1);
+    expect(errors[0]).toMatch(
+      /git push failed: .*(GH006: Protected branch update failed|pre-receive hook declined)/,
+    );
+    expect(r.stderr).not.toMatch(/\n\s+at /);
+    expect(fake.pulls).toHaveLength(0);
+  });
+
+  it("reports an unreachable origin in one line, exit 1", async () => {
+    git(work, "remote", "set-url", "origin", join(dir, "gone.git"));
+    const r = await sync();
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(
+      /^error: git fetch failed: .*(does not appear to be a git repository|Could not read)/m,
+    );
+    expect(r.stderr).not.toMatch(/\n\s+at /);
   });
 
   it("needs a token and a repository to publish, and says how to preview instead", async () => {

@@ -2,15 +2,15 @@
 // → push with a lease → open, update or close the one pull request. `--local` applies the result to the
 // working tree and stops; `--dry-run` prints the pull request it would open and writes nothing.
 //
-// Safety, in the order it is checked: a stop label freezes the PR; a commit on the branch by anyone else
-// stops the bot (said once, in a comment); a PR a human closed is not reopened for the same change; an
-// empty discovery opens one issue and no PR; removals over safety.maxRemovals make the PR a draft.
+// What to do is decided by one pure function (core/review/sync-policy.ts, where the order of the safety
+// rules is stated); this module reads the state, executes the decision and reports it in one line. An empty
+// discovery opens one issue and no PR; removals over safety.maxRemovals make the PR a draft.
 
 import { appendFile, mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { EmptyDiscoveryError } from "../core/discovery/discovery.ts";
-import { EXIT_INVALID, FleetfedError, formatProblem } from "../core/errors.ts";
+import { EXIT_INVALID, EXIT_REFUSED, FleetfedError, formatProblem } from "../core/errors.ts";
 import { SNAPSHOT_FILE, serialiseSnapshot } from "../core/inputs/snapshot.ts";
 import { MANIFESTS_DIR } from "../core/layout.ts";
 import { touchedFiles } from "../core/review/change.ts";
@@ -21,9 +21,10 @@ import {
   renderPullRequest,
   STOP_LABEL,
 } from "../core/review/pull-request.ts";
+import { decide, type SyncState } from "../core/review/sync-policy.ts";
 import { writeFileAtomic, writeTree } from "../io/files.ts";
-import { Git, type Identity } from "../io/git.ts";
-import { GitHub } from "../io/github.ts";
+import { Git, GitCommandError, type Identity, LeaseLostError } from "../io/git.ts";
+import { GitHub, GitHubError } from "../io/github.ts";
 import { loadInputs } from "../io/inputs.ts";
 import type { Context } from "./context.ts";
 import { type Proposal, propose } from "./propose.ts";
@@ -75,21 +76,24 @@ async function local(ctx: Context): Promise<number> {
   return 0;
 }
 
-/** Writes the snapshot and manifests/ of a proposal into its root; returns what it wrote. */
+/**
+ * Writes manifests/ and then the snapshot of a proposal into its root; returns what it wrote. The snapshot
+ * is the commit point: until it is written, a re-run computes the same proposal and finishes the job.
+ */
 async function apply(p: Proposal): Promise<string[]> {
   const wrote: string[] = [];
-  if (p.snapshotChanged) {
-    await writeFileAtomic(join(p.inputs.root, SNAPSHOT_FILE), serialiseSnapshot(p.snapshot));
-    wrote.push(SNAPSHOT_FILE);
-  }
   if (touchedFiles(p.change.files).length > 0) {
     await writeTree(join(p.inputs.root, MANIFESTS_DIR), p.fleet.tree);
     wrote.push(`${MANIFESTS_DIR}/`);
   }
+  if (p.snapshotChanged) {
+    await writeFileAtomic(join(p.inputs.root, SNAPSHOT_FILE), serialiseSnapshot(p.snapshot));
+    wrote.push(SNAPSHOT_FILE);
+  }
   return wrote;
 }
 
-type Operation = "created" | "updated" | "closed" | "unchanged" | "refused";
+type Operation = "created" | "updated" | "closed" | "unchanged" | "stood-down";
 
 async function publish(ctx: Context): Promise<number> {
   const { token, repository, apiUrl } = ctx.env.github;
@@ -103,10 +107,20 @@ async function publish(ctx: Context): Promise<number> {
     );
   }
   const github = new GitHub({ token, repository, apiUrl, log: (l) => ctx.report.warn(l) });
-  const git = new Git(ctx.root);
-  const result = await publishWith(ctx, git, github);
+  return publishAndReport(ctx, new Git(ctx.root), github);
+}
+
+/** Publishes, then reports the outcome as one line (stdout) and $GITHUB_OUTPUT; failures as one line each. */
+export async function publishAndReport(ctx: Context, git: Git, github: GitHub): Promise<number> {
+  let result: PublishResult;
+  try {
+    result = await publishWith(ctx, git, github);
+  } catch (e) {
+    throw asUserFacing(e, ctx.env.github.apiUrl);
+  }
+  const ref = result.number ? ` #${result.number}` : "";
   ctx.out(
-    `${result.operation === "refused" ? `refused: ${result.reason}` : result.number ? `${result.operation} #${result.number}` : result.operation}\n`,
+    `${result.operation === "stood-down" ? `stood down${ref}: ${result.reason}` : `${result.operation}${ref}`}\n`,
   );
   if (ctx.env.githubOutput) {
     await appendFile(
@@ -114,8 +128,44 @@ async function publish(ctx: Context): Promise<number> {
       `pull-request-number=${result.number ?? ""}\noperation=${result.operation}\n`,
     );
   }
-  if (ctx.env.stepSummary && result.summary) await appendFile(ctx.env.stepSummary, `${result.summary}\n`);
+  if (ctx.env.stepSummary && result.summary) {
+    await appendFile(ctx.env.stepSummary, `${result.summary}\n`).catch((e: Error) =>
+      ctx.report.warn(`could not append to $GITHUB_STEP_SUMMARY: ${e.message}`),
+    );
+  }
   return 0;
+}
+
+/** Git and GitHub failures as one line each, with what to do; exit 1 (something is wrong, nothing lost). */
+function asUserFacing(e: unknown, apiUrl: string): unknown {
+  if (e instanceof GitHubError) {
+    const hint =
+      e.status === 401
+        ? "the token is missing, expired or wrong: check the GITHUB_TOKEN the workflow passes"
+        : e.status === 403
+          ? "the token may not do this: the workflow needs contents: write, pull-requests: write and issues: write (or a GitHub App with those permissions)"
+          : e.status === 404
+            ? "check GITHUB_REPOSITORY and that the token can see the repository"
+            : e.status >= 500
+              ? "GitHub failed after retries; the next run tries again and picks up where this one stopped"
+              : e.status === 0
+                ? `could not reach GitHub at ${apiUrl}; check GITHUB_API_URL and the network`
+                : "see GitHub's message; the next run tries again";
+    return new FleetfedError({ message: e.message, hint }, EXIT_REFUSED);
+  }
+  if (e instanceof GitCommandError) {
+    return new FleetfedError(
+      {
+        message: e.message,
+        hint:
+          e.verb === "push"
+            ? "origin refused the push (branch protection on the sync branch, or missing contents: write); nothing else was changed"
+            : "check that origin is reachable and the checkout is a clone of it; nothing was changed",
+      },
+      EXIT_REFUSED,
+    );
+  }
+  return e;
 }
 
 interface PublishResult {
@@ -125,6 +175,10 @@ interface PublishResult {
   summary?: string;
 }
 
+/**
+ * Reads everything the policy needs, asks decide() what to do, and does exactly that. Every write is
+ * guarded: pushes and branch deletions carry a lease, so a run that lost a race writes nothing.
+ */
 export async function publishWith(ctx: Context, git: Git, github: GitHub): Promise<PublishResult> {
   const report = ctx.report;
   await report.step("fetching origin", () => git.fetch());
@@ -152,51 +206,88 @@ export async function publishWith(ctx: Context, git: Git, github: GitHub): Promi
       if (e instanceof EmptyDiscoveryError) await reportEmptyDiscovery(github, e);
       throw e;
     }
-    const settings = p.inputs.settings.pullRequest;
-    const branchSha = await git.resolve(`refs/remotes/origin/${settings.branch}`);
-    const [open] = await github.pullRequests(settings.branch, settings.base, "open");
+    const { branch, base: baseBranch } = p.inputs.settings.pullRequest;
+    const branchSha = await git.resolve(`refs/remotes/origin/${branch}`);
+    const [open] = await github.pullRequests(branch, baseBranch, "open");
+    const [lastClosed] = open ? [] : await github.pullRequests(branch, baseBranch, "closed");
+    const pr = pullRequestFor(p);
+    const state: SyncState = {
+      changed: changed(p),
+      hash: pr.hash,
+      ...(open && {
+        open: {
+          number: open.number,
+          labels: open.labels,
+          humanCommitNoted: (await github.comments(open.number)).some((c) => c.includes(HUMAN_COMMIT_MARKER)),
+        },
+      }),
+      ...(branchSha && {
+        branch: {
+          humanAuthors: (await git.authorsBetween(baseSha, branchSha)).filter((email) => email !== BOT.email),
+        },
+      }),
+      ...(lastClosed && {
+        lastClosed: {
+          number: lastClosed.number,
+          merged: lastClosed.merged,
+          ...(recordedHash(lastClosed.body) !== undefined && { hash: recordedHash(lastClosed.body) }),
+        },
+      }),
+    };
+    const action = decide(state);
+    const raced = (what: string): PublishResult => {
+      report.info(`another sync ${what} ${branch} meanwhile; nothing written`);
+      return {
+        operation: "stood-down",
+        ...(open && { number: open.number }),
+        reason: `another sync ${what} ${branch} meanwhile; nothing written`,
+      };
+    };
 
-    if (open?.labels.includes(STOP_LABEL)) {
-      report.info(`#${open.number} has the ${STOP_LABEL} label: leaving it alone`);
-      return { operation: "unchanged", number: open.number, reason: "stop label" };
-    }
-
-    if (!changed(p)) {
-      if (open) {
-        await github.updatePullRequest(open.number, { state: "closed" });
-        await github.comment(
-          open.number,
-          `Closed by fleetfed: \`${settings.base}\` already matches Route 53 and \`clusters/\`, so there is nothing left to merge.`,
-        );
-      }
-      if (branchSha) await git.deleteRemoteBranch(settings.branch, branchSha);
-      return open ? { operation: "closed", number: open.number } : { operation: "unchanged" };
-    }
-
-    if (branchSha) {
-      const others = (await git.authorsBetween(baseSha, branchSha)).filter((email) => email !== BOT.email);
-      if (others.length > 0) {
-        const reason = `${settings.branch} has commits by ${[...new Set(others)].join(", ")}; fleetfed will not overwrite them`;
-        if (open && !(await github.comments(open.number)).some((c) => c.includes(HUMAN_COMMIT_MARKER))) {
+    switch (action.kind) {
+      case "stand-down-human": {
+        const reason = `${branch} has commits by ${action.authors.join(", ")}; fleetfed will not overwrite or delete them`;
+        if (action.comment && action.number !== undefined) {
           await github.comment(
-            open.number,
-            `${HUMAN_COMMIT_MARKER}\nfleetfed found commits by someone else on \`${settings.branch}\` and has stopped updating this pull request. Merge or close it; fleetfed resumes on a fresh branch once it is gone.`,
+            action.number,
+            `${HUMAN_COMMIT_MARKER}\nfleetfed found commits by someone else on \`${branch}\` and has stopped updating this pull request; it will not overwrite or delete them. Merge or close it; fleetfed resumes on a fresh branch once it is gone.`,
           );
         }
-        report.warn(reason);
-        return { operation: "refused", ...(open && { number: open.number }), reason };
+        return {
+          operation: "stood-down",
+          ...(action.number !== undefined && { number: action.number }),
+          reason,
+        };
       }
-    }
-
-    const pr = pullRequestFor(p);
-    if (!open) {
-      const [lastClosed] = await github.pullRequests(settings.branch, settings.base, "closed");
-      if (lastClosed && !lastClosed.merged && recordedHash(lastClosed.body) === pr.hash) {
-        report.info(
-          `#${lastClosed.number} proposed exactly this and was closed by a person: not reopening it`,
+      case "stand-down-stop-label":
+        return { operation: "stood-down", number: action.number, reason: `it has the ${STOP_LABEL} label` };
+      case "stand-down-closed-by-person":
+        return {
+          operation: "stood-down",
+          number: action.number,
+          reason: "a person closed it with exactly this change; fleetfed does not reopen it",
+        };
+      case "nothing":
+        return { operation: "unchanged" };
+      case "close": {
+        if (action.deleteBranch && branchSha) {
+          try {
+            await git.deleteRemoteBranch(branch, branchSha);
+          } catch (e) {
+            if (e instanceof LeaseLostError) return raced("updated");
+            throw e;
+          }
+        }
+        if (action.number === undefined) return { operation: "unchanged" };
+        await github.updatePullRequest(action.number, { state: "closed" });
+        await github.comment(
+          action.number,
+          `Closed by fleetfed: \`${baseBranch}\` already matches Route 53 and \`clusters/\`, so there is nothing left to merge.`,
         );
-        return { operation: "unchanged", number: lastClosed.number, reason: "closed by a person" };
+        return { operation: "closed", number: action.number };
       }
+      case "publish":
+        break;
     }
 
     await apply(p);
@@ -208,10 +299,14 @@ export async function publishWith(ctx: Context, git: Git, github: GitHub): Promi
       branchSha !== undefined &&
       (await git.tree(branchSha)) === (await git.tree(commit)) &&
       (await git.parents(branchSha)).join() === baseSha;
-    if (!unchangedBranch)
-      await report.step(`pushing ${settings.branch}`, () =>
-        git.pushWithLease(commit, settings.branch, branchSha),
-      );
+    if (!unchangedBranch) {
+      try {
+        await report.step(`pushing ${branch}`, () => git.pushWithLease(commit, branch, branchSha));
+      } catch (e) {
+        if (e instanceof LeaseLostError) return raced("updated");
+        throw e;
+      }
+    }
 
     const summary = `### ${pr.title}\n\n${pr.body}`;
     if (open) {
@@ -225,13 +320,27 @@ export async function publishWith(ctx: Context, git: Git, github: GitHub): Promi
         summary,
       };
     }
-    const number = await github.createPullRequest({
-      branch: settings.branch,
-      base: settings.base,
-      title: pr.title,
-      body: pr.body,
-      draft: pr.draft,
-    });
+    let number: number;
+    try {
+      number = await github.createPullRequest({
+        branch,
+        base: baseBranch,
+        title: pr.title,
+        body: pr.body,
+        draft: pr.draft,
+      });
+    } catch (e) {
+      if (e instanceof GitHubError && e.status === 422 && /already exists/.test(e.message))
+        return raced("opened the pull request for");
+      if (e instanceof GitHubError) {
+        throw new GitHubError(
+          `opening the pull request (${branch} was pushed; the next run opens it)`,
+          e.status,
+          e.message.replace(/^GitHub: .*? failed( \(HTTP \d+\))?: /, ""),
+        );
+      }
+      throw e;
+    }
     await github.addLabels(number, pr.labels);
     return { operation: "created", number, summary };
   } finally {

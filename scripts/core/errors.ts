@@ -16,7 +16,7 @@ export interface Problem {
 export const EXIT_REFUSED = 1;
 export const EXIT_INVALID = 2;
 /** Not the user's fault: a fleetfed bug, reported in one line (FLEETFED_DEBUG=1 adds the stack). */
-export const EXIT_INTERNAL = 3;
+export const EXIT_INTERNAL = 70;
 
 export class FleetfedError extends Error {
   readonly problems: readonly Problem[];

@@ -1,11 +1,54 @@
 // Git behind one class, one method per verb, all through simple-git against the checkout's `origin`.
 // The sync logic receives an instance, so tests drive it against real repositories in temp dirs.
 
-import { type SimpleGit, simpleGit } from "simple-git";
+import { GitError, type SimpleGit, simpleGit } from "simple-git";
 
 export interface Identity {
   name: string;
   email: string;
+}
+
+/** A git command failed; `detail` is the line of git's output that says why. */
+export class GitCommandError extends Error {
+  readonly verb: string;
+  readonly detail: string;
+
+  constructor(verb: string, detail: string) {
+    super(`git ${verb} failed: ${detail}`);
+    this.name = "GitCommandError";
+    this.verb = verb;
+    this.detail = detail;
+  }
+}
+
+/** A push with a lease was rejected because the branch moved since our fetch: someone else got there first. */
+export class LeaseLostError extends GitCommandError {}
+
+/** The line of git's stderr that names the cause: a `fatal:`/`error:`/`! [rejected]` line, else the last one. */
+function cause(message: string): string {
+  const lines = message
+    .split("\n")
+    .map((l) => l.trim())
+    .filter(Boolean);
+  const line =
+    lines.find((l) => /^(remote: )?(fatal|error):/.test(l) && !/^error: failed to push/.test(l)) ??
+    lines.find((l) => /^! \[(remote )?rejected\]/.test(l)) ??
+    lines.at(-1) ??
+    "no output";
+  return line.length > 300 ? `${line.slice(0, 300)}…` : line;
+}
+
+/** Runs one git verb, turning simple-git's errors into one-line GitCommandErrors. */
+async function run<T>(verb: string, fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (e) {
+    if (!(e instanceof GitError)) throw e;
+    const message = e.message;
+    if (verb === "push" && /\(stale info\)|\(fetch first\)|\(non-fast-forward\)/.test(message))
+      throw new LeaseLostError(verb, cause(message));
+    throw new GitCommandError(verb, cause(message));
+  }
 }
 
 export class Git {
@@ -19,7 +62,7 @@ export class Git {
 
   /** Updates every origin/* ref, dropping branches deleted upstream. */
   async fetch(): Promise<void> {
-    await this.git.fetch(["--prune", "origin", "+refs/heads/*:refs/remotes/origin/*"]);
+    await run("fetch", () => this.git.fetch(["--prune", "origin", "+refs/heads/*:refs/remotes/origin/*"]));
   }
 
   /** The commit `ref` names, or undefined when it does not exist. */
@@ -32,40 +75,41 @@ export class Git {
   }
 
   async tree(ref: string): Promise<string> {
-    return (await this.git.revparse([`${ref}^{tree}`])).trim();
+    return (await run("rev-parse", () => this.git.revparse([`${ref}^{tree}`]))).trim();
   }
 
   async parents(ref: string): Promise<string[]> {
-    return (await this.git.raw(["rev-list", "--parents", "-n", "1", ref])).trim().split(" ").slice(1);
+    const out = await run("rev-list", () => this.git.raw(["rev-list", "--parents", "-n", "1", ref]));
+    return out.trim().split(" ").slice(1);
   }
 
   /** Author e-mails of the commits reachable from `head` but not from `base`. */
   async authorsBetween(base: string, head: string): Promise<string[]> {
-    const out = await this.git.raw(["log", "--format=%ae", `${base}..${head}`]);
+    const out = await run("log", () => this.git.raw(["log", "--format=%ae", `${base}..${head}`]));
     return out.split("\n").filter(Boolean);
   }
 
   /** A detached worktree at `ref` in `path`, so the user's checkout is never touched. */
   async addWorktree(path: string, ref: string): Promise<Git> {
-    await this.git.raw(["worktree", "add", "--detach", path, ref]);
+    await run("worktree add", () => this.git.raw(["worktree", "add", "--detach", path, ref]));
     return new Git(path);
   }
 
   async removeWorktree(path: string): Promise<void> {
     await this.git.raw(["worktree", "remove", "--force", path]).catch(() => undefined);
-    await this.git.raw(["worktree", "prune"]);
+    await this.git.raw(["worktree", "prune"]).catch(() => undefined);
   }
 
   /** Stages everything and commits as `author`; returns the new commit. */
   async commitAll(message: string, author: Identity): Promise<string> {
-    await this.git.add(["-A"]);
+    await run("add", () => this.git.add(["-A"]));
     // Identity through -c, so the user's git config and environment never decide who the bot is.
     const as = simpleGit({
       baseDir: this.dir,
       config: [`user.name=${author.name}`, `user.email=${author.email}`],
     });
-    await as.raw(["commit", "--no-verify", "--allow-empty", "-m", message]);
-    return (await this.git.revparse(["HEAD"])).trim();
+    await run("commit", () => as.raw(["commit", "--no-verify", "--allow-empty", "-m", message]));
+    return (await run("rev-parse", () => this.git.revparse(["HEAD"]))).trim();
   }
 
   /**
@@ -73,20 +117,25 @@ export class Git {
    * exist): a lease, so a push made since our fetch is never overwritten.
    */
   async pushWithLease(commit: string, branch: string, expected: string | undefined): Promise<void> {
-    await this.git.raw([
-      "push",
-      `--force-with-lease=refs/heads/${branch}:${expected ?? ""}`,
-      "origin",
-      `${commit}:refs/heads/${branch}`,
-    ]);
+    await run("push", () =>
+      this.git.raw([
+        "push",
+        `--force-with-lease=refs/heads/${branch}:${expected ?? ""}`,
+        "origin",
+        `${commit}:refs/heads/${branch}`,
+      ]),
+    );
   }
 
+  /** Deletes origin's `branch`, but only if it is still at `expected` (a lease, as for a push). */
   async deleteRemoteBranch(branch: string, expected: string): Promise<void> {
-    await this.git.raw([
-      "push",
-      `--force-with-lease=refs/heads/${branch}:${expected}`,
-      "origin",
-      `:refs/heads/${branch}`,
-    ]);
+    await run("push", () =>
+      this.git.raw([
+        "push",
+        `--force-with-lease=refs/heads/${branch}:${expected}`,
+        "origin",
+        `:refs/heads/${branch}`,
+      ]),
+    );
   }
 }

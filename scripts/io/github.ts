@@ -8,6 +8,30 @@ import { Octokit } from "@octokit/rest";
 
 const Client = Octokit.plugin(throttling, retry);
 
+/** A GitHub call failed after the plugins' retries: `status` is the HTTP status (0: no answer at all). */
+export class GitHubError extends Error {
+  readonly status: number;
+  readonly what: string;
+
+  constructor(what: string, status: number, message: string) {
+    super(`GitHub: ${what} failed${status ? ` (HTTP ${status})` : ""}: ${message}`);
+    this.name = "GitHubError";
+    this.what = what;
+    this.status = status;
+  }
+}
+
+/** Runs one REST call; Octokit's RequestError (or a network failure) becomes a one-line GitHubError. */
+async function call<T>(what: string, fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (e) {
+    const err = e as { status?: number; message?: string; response?: { data?: { message?: string } } };
+    const message = (err.response?.data?.message ?? err.message ?? String(e)).split("\n", 1)[0] ?? "";
+    throw new GitHubError(what, typeof err.status === "number" ? err.status : 0, message.slice(0, 300));
+  }
+}
+
 export interface PullRequest {
   number: number;
   state: "open" | "closed";
@@ -29,6 +53,8 @@ export interface GitHubOptions {
   repository: string;
   apiUrl: string;
   log?: (line: string) => void;
+  /** Octokit's retries of 5xx (default 3, after 1, 4 and 9 s); tests shorten them. */
+  retry?: { retries: number; baseMs: number };
 }
 
 export class GitHub {
@@ -56,7 +82,7 @@ export class GitHub {
           return retryCount < 3;
         },
       },
-      retry: { retries: 3 },
+      retry: { retries: opts.retry?.retries ?? 3, retryAfterBaseValue: opts.retry?.baseMs ?? 1000 },
     });
   }
 
@@ -66,15 +92,17 @@ export class GitHub {
 
   /** Pull requests from `branch` into `base`, newest first. */
   async pullRequests(branch: string, base: string, state: "open" | "closed"): Promise<PullRequest[]> {
-    const { data } = await this.octokit.rest.pulls.list({
-      ...this.where,
-      head: `${this.owner}:${branch}`,
-      base,
-      state,
-      sort: "created",
-      direction: "desc",
-      per_page: 20,
-    });
+    const { data } = await call("listing pull requests", () =>
+      this.octokit.rest.pulls.list({
+        ...this.where,
+        head: `${this.owner}:${branch}`,
+        base,
+        state,
+        sort: "created",
+        direction: "desc",
+        per_page: 20,
+      }),
+    );
     return data.map((p) => ({
       number: p.number,
       state: p.state as "open" | "closed",
@@ -93,14 +121,16 @@ export class GitHub {
     body: string;
     draft: boolean;
   }): Promise<number> {
-    const { data } = await this.octokit.rest.pulls.create({
-      ...this.where,
-      head: p.branch,
-      base: p.base,
-      title: p.title,
-      body: p.body,
-      draft: p.draft,
-    });
+    const { data } = await call("opening the pull request", () =>
+      this.octokit.rest.pulls.create({
+        ...this.where,
+        head: p.branch,
+        base: p.base,
+        title: p.title,
+        body: p.body,
+        draft: p.draft,
+      }),
+    );
     return data.number;
   }
 
@@ -108,51 +138,65 @@ export class GitHub {
     number: number,
     p: { title?: string; body?: string; state?: "open" | "closed" },
   ): Promise<void> {
-    await this.octokit.rest.pulls.update({ ...this.where, pull_number: number, ...p });
+    await call("updating the pull request", () =>
+      this.octokit.rest.pulls.update({ ...this.where, pull_number: number, ...p }),
+    );
   }
 
   async addLabels(number: number, labels: readonly string[]): Promise<void> {
     if (labels.length > 0)
-      await this.octokit.rest.issues.addLabels({ ...this.where, issue_number: number, labels: [...labels] });
+      await call("labelling the pull request", () =>
+        this.octokit.rest.issues.addLabels({ ...this.where, issue_number: number, labels: [...labels] }),
+      );
   }
 
   async comments(number: number): Promise<string[]> {
-    const { data } = await this.octokit.rest.issues.listComments({
-      ...this.where,
-      issue_number: number,
-      per_page: 100,
-    });
+    const { data } = await call("reading comments", () =>
+      this.octokit.rest.issues.listComments({
+        ...this.where,
+        issue_number: number,
+        per_page: 100,
+      }),
+    );
     return data.map((c) => c.body ?? "");
   }
 
   async comment(number: number, body: string): Promise<void> {
-    await this.octokit.rest.issues.createComment({ ...this.where, issue_number: number, body });
+    await call("commenting", () =>
+      this.octokit.rest.issues.createComment({ ...this.where, issue_number: number, body }),
+    );
   }
 
   /** Open issues carrying `label`. */
   async openIssues(label: string): Promise<Issue[]> {
-    const { data } = await this.octokit.rest.issues.listForRepo({
-      ...this.where,
-      state: "open",
-      labels: label,
-      per_page: 100,
-    });
+    const { data } = await call("listing issues", () =>
+      this.octokit.rest.issues.listForRepo({
+        ...this.where,
+        state: "open",
+        labels: label,
+        per_page: 100,
+      }),
+    );
     return data
       .filter((i) => !i.pull_request)
       .map((i) => ({ number: i.number, title: i.title, body: i.body ?? "" }));
   }
 
   async createIssue(p: { title: string; body: string; labels: readonly string[] }): Promise<number> {
-    const { data } = await this.octokit.rest.issues.create({
-      ...this.where,
-      title: p.title,
-      body: p.body,
-      labels: [...p.labels],
-    });
+    const { data } = await call("opening an issue", () =>
+      this.octokit.rest.issues.create({
+        ...this.where,
+        title: p.title,
+        body: p.body,
+        labels: [...p.labels],
+      }),
+    );
     return data.number;
   }
 
   async updateIssue(number: number, body: string): Promise<void> {
-    await this.octokit.rest.issues.update({ ...this.where, issue_number: number, body });
+    await call("updating an issue", () =>
+      this.octokit.rest.issues.update({ ...this.where, issue_number: number, body }),
+    );
   }
 }

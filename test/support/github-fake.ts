@@ -34,6 +34,11 @@ export interface GitHubFake {
   requests: string[];
   /** The next `n` requests get a secondary rate limit (403 with retry-after). */
   secondaryRateLimit(n: number): void;
+  /**
+   * The next `n` requests on `route` (e.g. "POST /pulls", "*" for any) answer `status` with GitHub's error
+   * body. 5xx are retried by Octokit, so a persistent 500 needs n larger than its retries.
+   */
+  fail(route: string, status: number, message: string, n?: number): void;
   close(): Promise<void>;
 }
 
@@ -50,6 +55,7 @@ export async function startGitHubFake(owner: string, repo: string, bareRepo: str
   const issues: FakeIssue[] = [];
   const requests: string[] = [];
   let limited = 0;
+  const failures: { route: string; status: number; message: string; left: number }[] = [];
   let next = 1;
   const sha = (branch: string) => {
     try {
@@ -98,6 +104,15 @@ export async function startGitHubFake(owner: string, repo: string, bareRepo: str
     const q = url.searchParams;
     // Routes with the number taken out: "PATCH /pulls/:n" and the like.
     const route = `${req.method} ${(path ?? "").replace(/\/\d+/g, "/:n")}`;
+    const failure = failures.find((f) => f.left > 0 && (f.route === "*" || f.route === route));
+    if (failure) {
+      failure.left--;
+      return send(failure.status, {
+        message: failure.message,
+        documentation_url: "https://docs.github.com/rest",
+        status: String(failure.status),
+      });
+    }
     const n = Number(/\/(\d+)/.exec(path ?? "")?.[1]);
     if (path === "/pulls" && req.method === "GET") {
       const head = q.get("head")?.split(":")[1];
@@ -181,13 +196,22 @@ export async function startGitHubFake(owner: string, repo: string, bareRepo: str
       return send(201, { id: pr.comments.length, body: b.body });
     }
     if (path === "/issues" && req.method === "GET") {
+      // Real GitHub lists pull requests among issues, marked by a pull_request key.
       const label = q.get("labels");
-      return send(
-        200,
-        issues
-          .filter((i) => i.state === (q.get("state") ?? "open") && (!label || i.labels.includes(label)))
-          .map((i) => ({ ...i, labels: i.labels.map((name) => ({ name })) })),
-      );
+      const state = q.get("state") ?? "open";
+      const wanted = (x: { state: string; labels: string[] }) =>
+        x.state === state && (!label || x.labels.includes(label));
+      return send(200, [
+        ...issues.filter(wanted).map((i) => ({ ...i, labels: i.labels.map((name) => ({ name })) })),
+        ...pulls.filter(wanted).map((p) => ({
+          number: p.number,
+          state: p.state,
+          title: p.title,
+          body: p.body,
+          labels: p.labels.map((name) => ({ name })),
+          pull_request: { url: `${prefix}/pulls/${p.number}` },
+        })),
+      ]);
     }
     if (path === "/issues" && req.method === "POST") {
       const b = await body(req);
@@ -219,6 +243,9 @@ export async function startGitHubFake(owner: string, repo: string, bareRepo: str
     requests,
     secondaryRateLimit: (n) => {
       limited = n;
+    },
+    fail: (route, status, message, n = 1) => {
+      failures.push({ route, status, message, left: n });
     },
     close,
   };

@@ -164,7 +164,7 @@ function bodyContent(input: PullRequestInput, needsReview: boolean, maxRows: num
     "<details><summary>How to stop or re-run fleetfed</summary>",
     "",
     `- **Pause this PR:** add the label \`${STOP_LABEL}\`; fleetfed leaves it alone until the label is removed.`,
-    `- **Take over:** push a commit to \`${input.branch}\`; fleetfed stops force-pushing it and says so once.`,
+    `- **Take over:** push a commit to \`${input.branch}\`; fleetfed stops force-pushing it, never deletes it, and says so once.`,
     "- **Discard:** close the PR; fleetfed will not reopen it for the same change.",
     "- **Re-run now:** run the *fleetfed sync* workflow (Actions → fleetfed sync → Run workflow).",
     "- **Change what is federated:** edit `clusters/<cluster>.yaml` in an ordinary PR; never edit `manifests/` by hand.",
