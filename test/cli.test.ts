@@ -222,7 +222,8 @@ describe("the failure reporter", () => {
     });
     expect(line.split("\n")).toHaveLength(1);
     expect(line).toBe(
-      "::error file=clusters/x%0A%3A%3Aerror file=fleet.yaml%2Cline=1%3A%3AINJECTED%0A.yaml,line=3::bad%0Avalue",
+      // The message is one line already (formatProblem escapes the newline); the file property is escaped.
+      "::error file=clusters/x%0A%3A%3Aerror file=fleet.yaml%2Cline=1%3A%3AINJECTED%0A.yaml,line=3::bad\\nvalue",
     );
   });
 });

@@ -3,10 +3,10 @@
 
 import { describe, expect, it } from "vitest";
 import { checkCoverage, concreteQuery, queriesToCover } from "../scripts/core/check/coverage.ts";
-import { covers, selectorsOf } from "../scripts/core/check/promql.ts";
 import { renderFleet } from "../scripts/core/fleet.ts";
 import { parseClusterFile } from "../scripts/core/inputs/cluster-file.ts";
 import { parseSettings } from "../scripts/core/inputs/settings.ts";
+import { covers, selectorsOf } from "../scripts/core/promql.ts";
 import { discoveredCluster } from "./support/fleet.ts";
 
 const sel = (s: string) => {
@@ -72,11 +72,17 @@ describe("checkCoverage", () => {
 
   it("fails a dashboard that queries an unfederated metric, naming dashboard, panel and metric", () => {
     const problems = checkCoverage(
-      [{ where: 'manifests/dashboards/x.json: panel "Load"', expr: 'avg(node_load1{cluster="$cluster"})' }],
+      [
+        {
+          file: "manifests/dashboards/x.json",
+          item: 'panel "Load"',
+          expr: 'avg(node_load1{cluster="$cluster"})',
+        },
+      ],
       fleet.inventory.clusters,
       files,
     );
-    expect(problems.map((p) => `${p.file}: ${p.message}`)).toEqual([
+    expect(problems.map((p) => `${p.file}: ${p.field}: ${p.message}`)).toEqual([
       'manifests/dashboards/x.json: panel "Load": queries node_load1{cluster="x"}, which the match[] in fleet.yaml (federation.match) does not federate (a, c), so it shows no data',
       'manifests/dashboards/x.json: panel "Load": queries node_load1{cluster="x"}, which the match[] in clusters/b.yaml does not federate (b), so it shows no data',
     ]);
@@ -86,9 +92,11 @@ describe("checkCoverage", () => {
     const problems = checkCoverage(queriesToCover(fleet, settings), fleet.inventory.clusters, files);
     expect(problems.length).toBeGreaterThan(0);
     expect(problems.every((p) => p.message.includes("clusters/b.yaml does not federate (b)"))).toBe(true);
-    expect(problems.map((p) => p.file)).toContain(
-      'manifests/dashboards/fleetfed-cluster-detail.json: panel "CPU by namespace"',
-    );
+    // The file is a path an annotation can point at; the panel is named apart from it.
+    expect(problems.map((p) => [p.file, p.field])).toContainEqual([
+      "manifests/dashboards/fleetfed-cluster-detail.json",
+      'panel "CPU by namespace"',
+    ]);
   });
 
   it("substitutes Grafana variables before parsing", () => {

@@ -114,13 +114,13 @@ const CASES: Case[] = [
     name: "a record pattern that is not a regular expression",
     files: { "fleet.yaml": "discovery:\n  route53:\n    recordPattern: '^prometheus\\.(?<cluster>[a-z'\n" },
     where: "fleet.yaml:3:20",
-    says: /recordPattern: is not a valid regular expression/,
+    says: /recordPattern: is not a valid RE2 regular expression: missing \]/,
   },
   {
     name: "a snapshot that is not valid JSON",
     files: { "fleet.snapshot.json": '{\n  "clusters": [\n    {"cluster": "alpha",}\n  ]\n' },
-    where: "fleet.snapshot.json:",
-    says: /invalid/,
+    where: "fleet.snapshot.json:3:25",
+    says: /invalid JSON: Expected double-quoted property name/,
   },
   {
     name: "a snapshot with a wrong field",
@@ -131,14 +131,14 @@ const CASES: Case[] = [
   {
     name: "invalid YAML",
     files: { "clusters/alpha.yaml": "cluster: alpha\nlabels: {env: prod\n" },
-    where: "clusters/alpha.yaml:",
-    says: /invalid YAML/,
+    where: "clusters/alpha.yaml:3:1",
+    says: /invalid YAML: Flow map in block collection must be sufficiently indented and end with a \}/,
   },
   {
     name: "a duplicate key",
     files: { "clusters/alpha.yaml": "cluster: alpha\nenabled: true\nenabled: false\n" },
     where: "clusters/alpha.yaml:3:1",
-    says: /invalid YAML: Map keys must be unique/,
+    says: /invalid YAML: key "enabled" appears twice in one mapping/,
   },
   {
     name: "a snapshot naming a cluster twice",

@@ -2,6 +2,7 @@
 
 import { describe, expect, it } from "vitest";
 import type { DiscoveredCluster } from "../scripts/core/discovery/cluster.ts";
+import { FleetfedError } from "../scripts/core/errors.ts";
 import { nextSnapshot, renderFleet } from "../scripts/core/fleet.ts";
 import { parseClusterFile } from "../scripts/core/inputs/cluster-file.ts";
 import { parseSettings } from "../scripts/core/inputs/settings.ts";
@@ -29,6 +30,12 @@ describe("placement", () => {
     expect(fleet.plan.leaves).toHaveLength(20);
     expect(Math.max(...fleet.plan.leaves.map((l) => l.clusters.length))).toBe(50);
     expect(fleet.plan.global).toBe(true);
+    // In id order: a leaf opens only when every leaf is full, so leaf i holds ids 50i … 50i+49.
+    const ids = discovered(1000).map((c) => c.cluster);
+    fleet.plan.leaves.forEach((leaf, i) => {
+      expect(leaf.name).toBe(`leaf-${String(i).padStart(3, "0")}`);
+      expect(leaf.clusters.map((c) => c.id)).toEqual(ids.slice(50 * i, 50 * i + 50));
+    });
   });
 
   it("keeps a cluster on its leaf when another cluster is added, and touches one leaf's files", () => {
@@ -98,12 +105,13 @@ describe("placement", () => {
     expect(after.fleet.plan.leaves).toHaveLength(3);
   });
 
+  const pin = (id: string, leaf: string, extra = "") =>
+    parseClusterFile(`cluster: ${id}\nleaf: ${leaf}\n${extra}`, `clusters/${id}.yaml`, id, "cluster");
+
   it("honours a pin to a leaf, and refuses more pins than a leaf holds", () => {
     const s = settings(2);
-    const pin = (id: string, leaf: string) =>
-      parseClusterFile(`cluster: ${id}\nleaf: ${leaf}\n`, `clusters/${id}.yaml`, id, "cluster");
     const fleet = renderFleet(s, { clusters: discovered(4), placement: new Map() }, [
-      pin("c00003", "leaf-007"),
+      pin("c00003", "leaf-007", "newLeaf: true\n"),
     ]);
     expect(fleet.plan.placement.get("leaf-007")).toContain("c00003");
     const later = renderFleet(s, { clusters: discovered(9), placement: fleet.plan.placement }, [
@@ -115,9 +123,51 @@ describe("placement", () => {
       renderFleet(
         s,
         { clusters: discovered(4), placement: new Map() },
-        ["c00000", "c00001", "c00002"].map((id) => pin(id, "leaf-001")),
+        ["c00000", "c00001", "c00002"].map((id) => pin(id, "leaf-001", "newLeaf: true\n")),
       ),
     ).toThrow(/3 clusters are pinned to leaf-001, more than federation.shardSize \(2\)/);
+  });
+
+  it("refuses a pin to a leaf that does not exist, naming file and line, unless newLeaf: true says it is meant", () => {
+    const s = settings(2);
+    const { snapshot } = synced(s, discovered(4));
+    let error: unknown;
+    try {
+      renderFleet(s, snapshot, [pin("c00003", "leaf-009")]);
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(FleetfedError);
+    expect((error as FleetfedError).problems).toEqual([
+      expect.objectContaining({
+        file: "clusters/c00003.yaml",
+        line: 2,
+        field: "leaf",
+        message: expect.stringMatching(
+          /^leaf-009 does not exist, and pinning c00003 to it would open a new leaf/,
+        ),
+        hint: expect.stringMatching(/leaf-000, leaf-001\) or leaf-002, or add newLeaf: true/),
+      }),
+    ]);
+    // The next leaf a new cluster would open is not a typo.
+    expect(renderFleet(s, snapshot, [pin("c00003", "leaf-002")]).plan.placement.get("leaf-002")).toEqual([
+      "c00003",
+    ]);
+  });
+
+  it("warns, with file and line, which cluster a pin into a full leaf moves away", () => {
+    const s = settings(2);
+    const { snapshot } = synced(s, discovered(4));
+    const full = [...(snapshot.placement.get("leaf-000") ?? [])];
+    const fleet = renderFleet(s, snapshot, [pin("c00003", "leaf-000")]);
+    expect(fleet.plan.placement.get("leaf-000")).toContain("c00003");
+    expect(fleet.plan.warnings).toEqual([
+      expect.objectContaining({
+        file: "clusters/c00003.yaml",
+        line: 2,
+        message: `pinning c00003 to leaf-000, which is full, moves ${full.at(-1)} to another leaf`,
+      }),
+    ]);
   });
 
   it("keeps one empty leaf when the fleet has no clusters", () => {

@@ -14,12 +14,30 @@ import { loadInputs } from "../io/inputs.ts";
 import { promtoolCheck, requirePromtool } from "../io/promtool.ts";
 import type { Context } from "./context.ts";
 
+/** Kubernetes refuses a ConfigMap over 1 MiB; each federator's files go into one through kustomize. */
+const CONFIGMAP_LIMIT = 1024 * 1024;
+
+function oversizedConfigMaps(tree: ReadonlyMap<string, string>): Problem[] {
+  const sizes = new Map<string, number>();
+  for (const [path, content] of tree) {
+    const m = /^federation\/([^/]+)\/(prometheus\.yml|alerts\.yml)$/.exec(path);
+    if (m?.[1]) sizes.set(m[1], (sizes.get(m[1]) ?? 0) + Buffer.byteLength(content));
+  }
+  return [...sizes]
+    .filter(([, bytes]) => bytes > CONFIGMAP_LIMIT - 16 * 1024)
+    .map(([federator, bytes]) => ({
+      file: `${MANIFESTS_DIR}/federation/${federator}/prometheus.yml`,
+      message: `${federator}'s ConfigMap would hold ${bytes} bytes; Kubernetes refuses ConfigMaps over 1 MiB`,
+      hint: "lower federation.shardSize so each leaf holds fewer clusters",
+    }));
+}
+
 export async function checkCommand(ctx: Context): Promise<number> {
   const inputs = await ctx.report.step("validating fleet.yaml, clusters/ and the snapshot", () =>
     loadInputs(ctx.root, ctx.config),
   );
   const fleet = renderFleet(inputs.settings, inputs.snapshot, inputs.clusterFiles);
-  for (const p of fleet.inventory.unresolved) ctx.report.warn(formatProblem(p));
+  for (const p of [...fleet.inventory.unresolved, ...fleet.plan.warnings]) ctx.report.warn(formatProblem(p));
   const dir = join(inputs.root, MANIFESTS_DIR);
   const problems: Problem[] = [];
 
@@ -32,7 +50,7 @@ export async function checkCommand(ctx: Context): Promise<number> {
   ctx.report.info(
     `dashboard and alert queries: ${queries.length}, ${uncovered.length === 0 ? "all federated" : `${uncovered.length} not federated`}`,
   );
-  problems.push(...uncovered);
+  problems.push(...uncovered, ...oversizedConfigMaps(fleet.tree));
   const hint = "manifests/ is generated: run fleetfed render and commit the result";
   for (const p of files.added) problems.push({ file: `${MANIFESTS_DIR}/${p}`, message: "is missing", hint });
   for (const p of files.changed)

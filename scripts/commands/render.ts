@@ -20,7 +20,7 @@ export async function renderCommand(ctx: Context, opts: { check: boolean }): Pro
   const fleet = await ctx.report.step("rendering", () =>
     renderFleet(inputs.settings, inputs.snapshot, inputs.clusterFiles),
   );
-  for (const p of fleet.inventory.unresolved) ctx.report.warn(formatProblem(p));
+  for (const p of [...fleet.inventory.unresolved, ...fleet.plan.warnings]) ctx.report.warn(formatProblem(p));
   const dir = join(inputs.root, MANIFESTS_DIR);
   const files = diffTrees(await readTree(dir), fleet.tree);
   const stale = touchedFiles(files);

@@ -17,7 +17,7 @@ const UNITS: ReadonlyArray<readonly [string, number]> = [
 
 /** The same grammar as Prometheus' model.ParseDuration: units in decreasing order, each at most once. */
 export const DURATION_PATTERN =
-  "^(([0-9]+)y)?(([0-9]+)w)?(([0-9]+)d)?(([0-9]+)h)?(([0-9]+)m)?(([0-9]+)s)?(([0-9]+)ms)?$";
+  "^(([0-9]{1,6})y)?(([0-9]{1,6})w)?(([0-9]{1,6})d)?(([0-9]{1,6})h)?(([0-9]{1,6})m)?(([0-9]{1,6})s)?(([0-9]{1,6})ms)?$";
 const DURATION_RE = new RegExp(DURATION_PATTERN);
 
 export function parseDuration(text: string): Duration | undefined {

@@ -31,11 +31,34 @@ export class FleetfedError extends Error {
   }
 }
 
+/**
+ * One line per problem, whatever the input held: control characters escaped, each part bounded, so a
+ * 50 MB label value or a file name with a newline can neither flood stderr nor forge another line.
+ */
 export function formatProblem(p: Problem): string {
-  const where = p.file ? `${p.file}${p.line ? `:${p.line}${p.column ? `:${p.column}` : ""}` : ""}: ` : "";
-  const field = p.field ? `${p.field}: ` : "";
-  const hint = p.hint ? ` (${p.hint})` : "";
-  return `${where}${field}${p.message}${hint}`;
+  const file = p.file ? oneLine(p.file, 300) : "";
+  const where = file ? `${file}${p.line ? `:${p.line}${p.column ? `:${p.column}` : ""}` : ""}: ` : "";
+  const field = p.field ? `${oneLine(p.field, 200)}: ` : "";
+  const hint = p.hint ? ` (${oneLine(p.hint, 600)})` : "";
+  return `${where}${field}${oneLine(p.message, 600)}${hint}`;
+}
+
+/** A value from the input, quoted for a message: at most 80 characters, control characters escaped. */
+export function quote(value: unknown): string {
+  if (typeof value !== "string") {
+    const json = JSON.stringify(value) ?? String(value);
+    return oneLine(json.length > 80 ? `${json.slice(0, 80)}…` : json, 200);
+  }
+  const cut = value.length > 80 ? `${value.slice(0, 80)}…` : value;
+  return `"${oneLine(cut, 200).replaceAll('"', '\\"')}"`;
+}
+
+function oneLine(s: string, max: number): string {
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: escaping control characters is the point
+  const escaped = s.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g, (c) =>
+    c === "\n" ? "\\n" : c === "\t" ? "\\t" : `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`,
+  );
+  return escaped.length > max ? `${escaped.slice(0, max)}…` : escaped;
 }
 
 /** Throws once with every problem found, so a user fixes a file in one pass rather than one error per run. */

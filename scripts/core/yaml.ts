@@ -70,9 +70,26 @@ function scalar(v: unknown): string {
   const s = String(v);
   if ((PLAIN.test(s) && !s.endsWith(":") && !s.includes(": ") && !RESERVED.test(s)) || PLAIN_NUMERIC.test(s))
     return s;
-  // biome-ignore lint/suspicious/noControlCharactersInRegex: detecting control characters is the point
-  if (/[\u0000-\u001f\u007f\u0085\u2028\u2029]/.test(s)) return JSON.stringify(s);
+  if (NEEDS_ESCAPES.test(s)) return doubleQuoted(s);
   return `'${s.replaceAll("'", "''")}'`;
+}
+
+// Characters a single-quoted scalar cannot carry safely: controls, YAML's non-printables (C1, U+FEFF,
+// U+FFFE/F), and NEL, LS and PS, which YAML 1.1 parsers (Prometheus's among them) read as line breaks.
+// biome-ignore lint/suspicious/noControlCharactersInRegex: detecting control characters is the point
+const NEEDS_ESCAPES = /[\u0000-\u001f\u007f-\u009f\u2028\u2029\ufeff\ufffe\uffff]/;
+
+/** A double-quoted scalar with every unsafe character escaped, the same under YAML 1.1 and 1.2. */
+function doubleQuoted(s: string): string {
+  const escaped = JSON.stringify(s)
+    .replaceAll("\u0085", "\\N")
+    .replaceAll("\u2028", "\\L")
+    .replaceAll("\u2029", "\\P");
+  // JSON.stringify leaves C1 controls and the non-characters raw; YAML needs them escaped.
+  return escaped.replace(
+    /[\u007f-\u009f\ufeff\ufffe\uffff]/g,
+    (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`,
+  );
 }
 
 /** A parsed YAML file that can say where any of its values came from. */
@@ -85,17 +102,37 @@ export interface YamlSource {
 
 export function parseYaml(text: string, file: string): { source?: YamlSource; problems: Problem[] } {
   const lineCounter = new LineCounter();
-  const doc = parseDocument(text, { lineCounter, uniqueKeys: true, prettyErrors: false });
+  // The library's own duplicate-key check is quadratic in the keys of a map (80,000 keys: minutes), so
+  // duplicates are found here in one pass instead.
+  const doc = parseDocument(text, { lineCounter, uniqueKeys: false, prettyErrors: false });
   const problems: Problem[] = doc.errors.map((e) => {
     const pos = lineCounter.linePos(e.pos[0]);
     return {
       file,
       line: pos.line,
       column: pos.col,
-      message: `invalid YAML: ${e.message.split("\n")[0]}`,
-      hint: e.code === "DUPLICATE_KEY" ? "remove one of the duplicate keys" : "fix the YAML syntax",
+      message: `invalid YAML: ${e.message.split("\n")[0]?.replace(/;? ?[Pp]lease use YAML\.parseAllDocuments\(\)\.?| Use YAML\.parseAllDocuments\(\)[^.]*\./, "")}`,
+      hint:
+        e.code === "DUPLICATE_KEY"
+          ? "remove one of the duplicate keys"
+          : e.code === "MULTIPLE_DOCS"
+            ? "a file holds one document: remove the --- line and what follows it, or move that to a file of its own"
+            : "fix the YAML syntax",
     };
   });
+  if (problems.length === 0) {
+    const dup = firstDuplicateKey(doc.contents);
+    if (dup !== undefined) {
+      const pos = lineCounter.linePos(dup.offset);
+      problems.push({
+        file,
+        line: pos.line,
+        column: pos.col,
+        message: `invalid YAML: key ${JSON.stringify(dup.key).slice(0, 82)} appears twice in one mapping`,
+        hint: "remove one of the duplicate keys",
+      });
+    }
+  }
   if (problems.length > 0) return { problems };
 
   const locate = (path: readonly (string | number)[], opts: { key?: boolean } = {}) => {
@@ -123,5 +160,86 @@ export function parseYaml(text: string, file: string): { source?: YamlSource; pr
     const pos = lineCounter.linePos(offset);
     return { line: pos.line, column: pos.col };
   };
-  return { source: { file, value: doc.toJS() ?? null, locate }, problems };
+  let value: unknown;
+  try {
+    // The default alias budget stops "billion laughs" documents; say so as an input error.
+    value = doc.toJS() ?? null;
+  } catch (e) {
+    return {
+      problems: [
+        {
+          file,
+          line: 1,
+          message: `invalid YAML: ${(e as Error).message.split("\n")[0]}`,
+          hint: "write the values out instead of repeating anchors (&name) through aliases (*name)",
+        },
+      ],
+    };
+  }
+  const odd = findNonPlain(value, []);
+  if (odd) {
+    return {
+      problems: [
+        {
+          file,
+          ...locate(odd.path),
+          ...(odd.path.length > 0 && { field: odd.path.join(".") }),
+          message: `is a YAML ${odd.kind}, which fleetfed does not read`,
+          hint: "use plain mappings, lists, strings, numbers and booleans (no !!set, !!binary, !!omap or timestamps)",
+        },
+      ],
+    };
+  }
+  return { source: { file, value, locate }, problems };
+}
+
+/** The first key given twice in one mapping, anywhere in the document; linear in the document's size. */
+function firstDuplicateKey(root: unknown): { key: unknown; offset: number } | undefined {
+  const stack: unknown[] = [root];
+  while (stack.length > 0) {
+    const node = stack.pop();
+    if (isMap(node)) {
+      const seen = new Set<unknown>();
+      for (const pair of node.items) {
+        const key = isScalar(pair.key) ? pair.key.value : pair.key;
+        if (seen.has(key)) return { key, offset: (pair.key as Node | null)?.range?.[0] ?? 0 };
+        seen.add(key);
+        stack.push(pair.value);
+      }
+    } else if (isSeq(node)) {
+      stack.push(...node.items);
+    }
+  }
+  return undefined;
+}
+
+/** The first value that is not plain data (a Set from !!set, a Date from a timestamp, bytes from !!binary). */
+function findNonPlain(
+  v: unknown,
+  path: (string | number)[],
+): { path: (string | number)[]; kind: string } | undefined {
+  if (v === null || typeof v !== "object") return undefined;
+  if (Array.isArray(v)) {
+    for (const [i, item] of v.entries()) {
+      const found = findNonPlain(item, [...path, i]);
+      if (found) return found;
+    }
+    return undefined;
+  }
+  if (Object.getPrototypeOf(v) !== Object.prototype) {
+    const kind =
+      v instanceof Set
+        ? "set (!!set)"
+        : v instanceof Date
+          ? "timestamp"
+          : v instanceof Map
+            ? "ordered map"
+            : "binary or tagged value";
+    return { path, kind };
+  }
+  for (const [k, item] of Object.entries(v)) {
+    const found = findNonPlain(item, [...path, k]);
+    if (found) return found;
+  }
+  return undefined;
 }

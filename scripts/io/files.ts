@@ -1,19 +1,95 @@
 // File system edge: read the inputs and the current manifests, and write generated output so that any
 // interruption leaves a state the next run completes.
 
-import { type Dirent, readdirSync, readFileSync } from "node:fs";
-import { mkdir, readFile, rename, rm, writeFile } from "node:fs/promises";
-import { dirname, join, relative, sep } from "node:path";
+import {
+  type Dirent,
+  lstatSync,
+  readdirSync,
+  readFileSync,
+  realpathSync,
+  type Stats,
+  statSync,
+} from "node:fs";
+import { mkdir, rename, rm, writeFile } from "node:fs/promises";
+import { dirname, isAbsolute, join, relative, sep } from "node:path";
 import { EXIT_REFUSED, FleetfedError } from "../core/errors.ts";
 import type { Tree } from "../core/render/manifests.ts";
 
-export async function readTextIfExists(path: string): Promise<string | undefined> {
+/** Inputs are small: a cluster file is a few hundred bytes, fleet.yaml a few kilobytes. */
+export const INPUT_LIMIT = 1024 * 1024;
+
+/**
+ * Reads one input file, or undefined when it does not exist. Refused by name, without reading them:
+ * anything that is not a regular file (a folder, a FIFO that would block, a device like /dev/zero),
+ * a file over `limit` bytes, and a symbolic link that leads outside `root` (so `ln -s /etc/shadow
+ * clusters/x.yaml` cannot put a secret into an error message).
+ */
+export function readInput(
+  root: string,
+  path: string,
+  shownAs: string,
+  limit = INPUT_LIMIT,
+): string | undefined {
+  let st: Stats;
   try {
-    return await readFile(path, "utf8");
+    st = lstatSync(path);
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code === "ENOENT") return undefined;
-    throw e;
+    throw inputError(shownAs, `cannot be read: ${(e as NodeJS.ErrnoException).code}`);
   }
+  if (st.isSymbolicLink()) {
+    let target: string;
+    try {
+      target = realpathSync(path);
+    } catch {
+      throw inputError(
+        shownAs,
+        "is a symbolic link to nothing",
+        "remove the link or make it point at a file in the repository",
+      );
+    }
+    if (!isInside(realpathSync(root), target))
+      throw inputError(
+        shownAs,
+        "is a symbolic link to a file outside the repository; fleetfed reads only files inside it",
+        "copy the file into the repository instead of linking to it",
+      );
+    st = statSync(target);
+  }
+  if (!st.isFile()) {
+    const what = st.isDirectory()
+      ? "a folder"
+      : st.isFIFO()
+        ? "a FIFO"
+        : st.isSocket()
+          ? "a socket"
+          : "a device";
+    throw inputError(shownAs, `is ${what}, not a file`, "remove it, or replace it with a regular file");
+  }
+  if (st.size > limit)
+    throw inputError(
+      shownAs,
+      `is ${st.size} bytes; fleetfed refuses inputs over ${limit} bytes`,
+      "this is not a fleetfed input; remove it or split it",
+    );
+  try {
+    const text = readFileSync(path, "utf8");
+    if (text.length > limit) throw inputError(shownAs, `grew over ${limit} bytes while being read`);
+    return text;
+  } catch (e) {
+    if (e instanceof FleetfedError) throw e;
+    throw inputError(shownAs, `cannot be read: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+  }
+}
+
+/** Whether `path` is `dir` or inside it, both absolute and resolved. */
+export function isInside(dir: string, path: string): boolean {
+  const rel = relative(dir, path);
+  return rel === "" || (!rel.startsWith("..") && !isAbsolute(rel));
+}
+
+function inputError(file: string, message: string, hint?: string): FleetfedError {
+  return new FleetfedError({ file, line: 1, message, ...(hint && { hint }) });
 }
 
 /** Marks a file fleetfed is still writing; any such file found later is a leftover of an interrupted run. */

@@ -1,15 +1,15 @@
 // Reads fleet.yaml, clusters/*.yaml and the snapshot from a repository root and parses each once into
 // validated types. Problems from every file are reported together.
 
-import { readdir } from "node:fs/promises";
-import { basename, extname, join, relative, resolve } from "node:path";
-import { FleetfedError, type Problem, throwIfAny } from "../core/errors.ts";
+import { readdirSync, realpathSync } from "node:fs";
+import { basename, dirname, extname, join, relative, resolve } from "node:path";
+import { FleetfedError, type Problem, quote, throwIfAny } from "../core/errors.ts";
 import { type ClusterFile, parseClusterFile } from "../core/inputs/cluster-file.ts";
 import { parseSettings, type Settings } from "../core/inputs/settings.ts";
 import { EMPTY_SNAPSHOT, parseSnapshot, SNAPSHOT_FILE, type Snapshot } from "../core/inputs/snapshot.ts";
 import { CLUSTERS_DIR } from "../core/layout.ts";
 import { compare } from "../core/order.ts";
-import { readTextIfExists } from "./files.ts";
+import { isInside, readInput } from "./files.ts";
 
 export interface Inputs {
   root: string;
@@ -35,12 +35,20 @@ function collect(problems: Problem[], fn: () => void): void {
   }
 }
 
+/** The snapshot grows with the fleet: about 300 bytes a cluster. */
+const SNAPSHOT_LIMIT = 256 * 1024 * 1024;
+
 export async function loadInputs(rootArg: string, configArg?: string): Promise<Inputs> {
   const root = resolve(rootArg);
   const configPath = resolve(root, configArg ?? "fleet.yaml");
   const problems: Problem[] = [];
 
-  const settingsText = await readTextIfExists(configPath);
+  // --config is named on the command line, so it may live anywhere; every other input must be inside the root.
+  const settingsText = readInput(
+    isInside(root, configPath) ? root : dirname(configPath),
+    configPath,
+    shown(root, configPath),
+  );
   if (settingsText === undefined) {
     throw new FleetfedError({
       file: shown(root, configPath),
@@ -52,33 +60,61 @@ export async function loadInputs(rootArg: string, configArg?: string): Promise<I
 
   const clusterFiles: ClusterFile[] = [];
   const dir = join(root, CLUSTERS_DIR);
-  const names = await readdir(dir).catch((e: NodeJS.ErrnoException) => {
-    if (e.code === "ENOENT") return [] as string[];
-    throw e;
-  });
+  let names: string[] = [];
+  try {
+    if (!isInside(realpathSync(root), realpathSync(dir)))
+      throw new FleetfedError({
+        file: `${CLUSTERS_DIR}/`,
+        message: "is a symbolic link to a folder outside the repository; fleetfed reads only files inside it",
+        hint: "make clusters/ a folder of the repository",
+      });
+    names = readdirSync(dir);
+  } catch (e) {
+    if (e instanceof FleetfedError) throw e;
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code !== "ENOENT")
+      throw new FleetfedError({
+        file: CLUSTERS_DIR,
+        message: `cannot be listed: ${code}`,
+        hint: "make clusters/ a readable folder",
+      });
+  }
   const byId = new Map<string, string>();
-  for (const name of names.filter((n) => /\.ya?ml$/.test(n)).sort(compare)) {
+  for (const name of names.sort(compare)) {
     const file = `${CLUSTERS_DIR}/${name}`;
+    if (!/\.ya?ml$/.test(name)) {
+      if (/\.ya?ml$/i.test(name))
+        problems.push({
+          file,
+          message: "is not read: cluster files end in .yaml or .yml, in lowercase",
+          hint: `rename it to ${name.replace(/\.ya?ml$/i, ".yaml")}`,
+        });
+      continue;
+    }
     const id = basename(name, extname(name));
     const other = byId.get(id);
     if (other) {
       problems.push({
         file,
         line: 1,
-        message: `cluster "${id}" is defined twice: ${other} and ${file}`,
-        hint: "merge them into one file",
+        message: `cluster ${quote(id)} is defined twice: ${other} and ${file}`,
+        hint: `merge them into ${other} and delete ${file}`,
       });
       continue;
     }
     byId.set(id, file);
-    const text = (await readTextIfExists(join(dir, name))) ?? "";
-    collect(problems, () => clusterFiles.push(parseClusterFile(text, file, id, settings.clusterLabel)));
+    collect(problems, () => {
+      const text = readInput(root, join(dir, name), file) ?? "";
+      clusterFiles.push(parseClusterFile(text, file, id, settings.clusterLabel));
+    });
   }
 
   let snapshot = EMPTY_SNAPSHOT;
-  const snapshotText = await readTextIfExists(join(root, SNAPSHOT_FILE));
-  if (snapshotText !== undefined)
-    collect(problems, () => (snapshot = parseSnapshot(snapshotText, SNAPSHOT_FILE)));
+  let snapshotText: string | undefined;
+  collect(problems, () => {
+    snapshotText = readInput(root, join(root, SNAPSHOT_FILE), SNAPSHOT_FILE, SNAPSHOT_LIMIT);
+    if (snapshotText !== undefined) snapshot = parseSnapshot(snapshotText, SNAPSHOT_FILE);
+  });
 
   throwIfAny(problems);
   return { root, settings, clusterFiles, snapshot, ...(snapshotText !== undefined && { snapshotText }) };

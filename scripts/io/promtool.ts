@@ -36,19 +36,20 @@ export async function promtoolCheck(
     const batch = files.slice(i, i + 100);
     const r = await $({ cwd, nothrow: true, quiet: true })`${promtool} check ${what} ${batch}`;
     if (r.exitCode === 0) continue;
-    const text = `${r.stdout}\n${r.stderr}`;
+    // A batch failed: check its files one by one, so each finding is pinned to the file it concerns
+    // (promtool writes "Checking" to stdout and "FAILED" to stderr, so one joined output cannot tell).
     for (const file of batch) {
-      const failed = new RegExp(
-        `Checking ${file.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}\\s*\\n\\s*FAILED: (.*)`,
-      ).exec(text);
-      if (failed)
-        problems.push({
-          file,
-          message: `promtool check ${what}: ${failed[1]}`,
-          hint: "this is a fleetfed bug if the file is generated; please report it",
-        });
+      const one = await $({ cwd, nothrow: true, quiet: true })`${promtool} check ${what} ${file}`;
+      if (one.exitCode === 0) continue;
+      const reason =
+        (/FAILED: (.*)/.exec(one.stderr) ?? /FAILED: (.*)/.exec(one.stdout))?.[1] ??
+        one.stderr.trim().split("\n")[0];
+      problems.push({
+        file,
+        message: `promtool check ${what}: ${reason ?? `exit code ${one.exitCode}`}`,
+        hint: "fix the input the file is rendered from; if every input is valid, this is a fleetfed bug: please report it",
+      });
     }
-    if (problems.length === 0) problems.push({ message: `promtool check ${what} failed: ${text.trim()}` });
   }
   return problems;
 }

@@ -6,9 +6,9 @@ import type { Problem } from "../errors.ts";
 import type { RenderedFleet } from "../fleet.ts";
 import type { Settings } from "../inputs/settings.ts";
 import type { Cluster } from "../plan/inventory.ts";
+import { covers, type Selector, selectorsOf } from "../promql.ts";
 import { alertRules } from "../render/alert-rules.ts";
 import { dashboardSpecs } from "../render/dashboards.ts";
-import { covers, type Selector, selectorsOf } from "./promql.ts";
 
 /** Series every Prometheus records about its own scrapes: available at the top for its own targets. */
 const SCRAPE_SERIES = new Set([
@@ -28,8 +28,10 @@ export function concreteQuery(expr: string, values: Record<string, string> = {})
 }
 
 export interface Query {
-  /** Where the query lives, for the message: file and panel, variable or alert. */
-  where: string;
+  /** The generated file the query lives in. */
+  file: string;
+  /** Which part of it: panel, variable or alert. */
+  item: string;
   expr: string;
 }
 
@@ -39,18 +41,24 @@ export function queriesToCover(fleet: RenderedFleet, settings: Settings): Query[
     for (const row of d.rows) {
       for (const panel of row.panels) {
         for (const t of panel.targets)
-          queries.push({ where: `manifests/dashboards/${d.uid}.json: panel "${panel.title}"`, expr: t.expr });
+          queries.push({
+            file: `manifests/dashboards/${d.uid}.json`,
+            item: `panel "${panel.title}"`,
+            expr: t.expr,
+          });
       }
     }
     if (d.clusterVariable)
       queries.push({
-        where: `manifests/dashboards/${d.uid}.json: variable "cluster"`,
+        file: `manifests/dashboards/${d.uid}.json`,
+        item: 'variable "cluster"',
         expr: d.clusterVariable.query.replace(/^label_values\((.*), \w+\)$/, "$1"),
       });
   }
   for (const r of alertRules(fleet.plan, settings))
     queries.push({
-      where: `manifests/federation/${fleet.plan.top}/alerts.yml: alert ${r.alert}`,
+      file: `manifests/federation/${fleet.plan.top}/alerts.yml`,
+      item: `alert ${r.alert}`,
       expr: r.expr,
     });
   return queries;
@@ -66,20 +74,28 @@ export function checkCoverage(
   matchFiles: ReadonlyMap<string, string>,
 ): Problem[] {
   const problems: Problem[] = [];
-  const parsedMatch = new Map<string, Selector>();
+  const parsedMatch = new Map<string, Selector | undefined>();
   const matchSelector = (m: string) => {
-    let s = parsedMatch.get(m);
-    if (!s) {
-      s = selectorsOf(m).selectors[0] ?? { matchers: [], text: m };
-      parsedMatch.set(m, s);
+    if (!parsedMatch.has(m)) {
+      const { selectors, error } = selectorsOf(m);
+      parsedMatch.set(m, error ? undefined : selectors[0]);
     }
-    return s;
+    return parsedMatch.get(m);
   };
+  // Clusters share a handful of match lists: decide coverage once per list, not once per cluster.
+  const groups = new Map<string, { match: readonly string[]; ids: string[] }>();
+  for (const c of clusters) {
+    const key = JSON.stringify(c.match);
+    const group = groups.get(key) ?? { match: c.match, ids: [] };
+    group.ids.push(c.id);
+    groups.set(key, group);
+  }
   for (const q of queries) {
     const { selectors, error } = selectorsOf(concreteQuery(q.expr));
     if (error) {
       problems.push({
-        file: q.where,
+        file: q.file,
+        field: q.item,
         message: `query does not parse (${error}): ${q.expr}`,
         hint: "this is a fleetfed bug; please report it",
       });
@@ -88,14 +104,23 @@ export function checkCoverage(
     for (const s of selectors) {
       if (s.metric !== undefined && SCRAPE_SERIES.has(s.metric)) continue;
       const missing = new Map<string, string[]>();
-      for (const c of clusters) {
-        if (c.match.some((m) => covers(matchSelector(m), s))) continue;
-        const source = matchFiles.get(c.id) ?? "fleet.yaml (federation.match)";
-        missing.set(source, [...(missing.get(source) ?? []), c.id]);
+      for (const group of groups.values()) {
+        if (
+          group.match.some((m) => {
+            const by = matchSelector(m);
+            return by !== undefined && covers(by, s);
+          })
+        )
+          continue;
+        for (const id of group.ids) {
+          const source = matchFiles.get(id) ?? "fleet.yaml (federation.match)";
+          missing.set(source, [...(missing.get(source) ?? []), id]);
+        }
       }
       for (const [source, ids] of missing) {
         problems.push({
-          file: q.where,
+          file: q.file,
+          field: q.item,
           message: `queries ${s.text}, which the match[] in ${source} does not federate (${ids.length === clusters.length ? "every cluster" : ids.join(", ")}), so it shows no data`,
           hint: `add a selector that matches it, e.g. '{__name__=~"${s.metric ?? "…"}"}', to that match list`,
         });

@@ -1,10 +1,11 @@
 // clusters/<cluster>.yaml → ClusterFile: the human-owned facts about one cluster.
 
 import { type Duration, parseDuration, timeoutExceedsInterval } from "../duration.ts";
-import { type Problem, throwIfAny } from "../errors.ts";
+import { type Problem, quote, throwIfAny } from "../errors.ts";
+import { selectorProblem } from "../promql.ts";
 import { parseYaml, type YamlSource } from "../yaml.ts";
 import { validateAgainstSchema } from "./schema.ts";
-import { FEDERATOR_LABEL, type Scheme } from "./settings.ts";
+import { reservedLabel, type Scheme, SELECTOR_HINT } from "./settings.ts";
 
 export interface ClusterFile {
   cluster: string;
@@ -17,7 +18,11 @@ export interface ClusterFile {
   scrapeTimeout?: Duration;
   match?: readonly string[];
   enabled: boolean;
+  /** The leaf the file pins the cluster to, and the line that says so. */
   leaf?: string;
+  leafLine?: number;
+  /** The file says the pinned leaf is meant to be new. */
+  newLeaf: boolean;
 }
 
 interface RawClusterFile {
@@ -30,6 +35,7 @@ interface RawClusterFile {
   match?: string[];
   enabled: boolean;
   leaf?: string;
+  newLeaf: boolean;
 }
 
 /**
@@ -48,26 +54,28 @@ export function parseClusterFile(
   throwIfAny(validateAgainstSchema(src, "cluster"));
   const raw = src.value as RawClusterFile;
   const issues: Problem[] = [];
-  const at = (path: string[], message: string, hint?: string, key = false) =>
+  const at = (path: (string | number)[], message: string, hint?: string, key = false) =>
     issues.push({ file, ...src.locate(path, { key }), field: path.join("."), message, hint });
 
   if (raw.cluster !== expectedId) {
     at(
       ["cluster"],
-      `"${raw.cluster}" differs from the file name "${expectedId}"`,
+      `${quote(raw.cluster)} differs from the file name ${quote(expectedId)}`,
       `rename the file to ${raw.cluster}.yaml or set cluster: ${expectedId}`,
     );
   }
   for (const name of Object.keys(raw.labels ?? {})) {
-    if (name === clusterLabel || name === FEDERATOR_LABEL || name.startsWith("__")) {
-      at(
-        ["labels", name],
-        `label "${name}" is reserved`,
-        `fleetfed sets ${clusterLabel} and ${FEDERATOR_LABEL} itself, and names starting with __ are internal to Prometheus; remove it`,
-        true,
-      );
-    }
+    const reserved =
+      name === clusterLabel
+        ? `fleetfed sets ${clusterLabel} to the cluster's id itself`
+        : reservedLabel(name);
+    if (reserved)
+      at(["labels", name], `label ${quote(name)} is reserved: ${reserved}`, "remove it or rename it", true);
   }
+  (raw.match ?? []).forEach((selector, i) => {
+    const problem = selectorProblem(selector);
+    if (problem) at(["match", i], `${quote(selector)} ${problem}`, SELECTOR_HINT);
+  });
   if (raw.endpoint !== undefined) {
     const port = Number(raw.endpoint.slice(raw.endpoint.lastIndexOf(":") + 1));
     if (port < 1 || port > 65535)
@@ -91,6 +99,7 @@ export function parseClusterFile(
     ...(timeout && { scrapeTimeout: timeout }),
     ...(raw.match && { match: raw.match }),
     enabled: raw.enabled,
-    ...(raw.leaf !== undefined && { leaf: raw.leaf }),
+    ...(raw.leaf !== undefined && { leaf: raw.leaf, leafLine: src.locate(["leaf"]).line }),
+    newLeaf: raw.newLeaf,
   };
 }

@@ -6,7 +6,7 @@ import { Ajv2020, type ErrorObject, type ValidateFunction } from "ajv/dist/2020.
 import clusterSchema from "../../schema/cluster.schema.json" with { type: "json" };
 import fleetSchema from "../../schema/fleet.schema.json" with { type: "json" };
 import snapshotSchema from "../../schema/snapshot.schema.json" with { type: "json" };
-import type { Problem } from "../errors.ts";
+import { type Problem, quote } from "../errors.ts";
 import type { YamlSource } from "../yaml.ts";
 
 const SCHEMAS = { fleet: fleetSchema, cluster: clusterSchema, snapshot: snapshotSchema };
@@ -92,7 +92,7 @@ function describe(err: ErrorObject, source: YamlSource): Problem | undefined {
       const allowed = Object.keys(parent?.properties ?? {});
       return {
         ...at([...path, extra], true),
-        message: `unknown key "${extra}"`,
+        message: `unknown key ${quote(extra)}`,
         hint: allowed.length > 0 ? `allowed keys here: ${allowed.join(", ")}` : "remove it",
       };
     }
@@ -119,12 +119,16 @@ function describe(err: ErrorObject, source: YamlSource): Problem | undefined {
       if (propertyName !== undefined) {
         return {
           ...at([...path, propertyName], true),
-          message: `"${propertyName}" is not a valid name`,
+          message: `${quote(propertyName)} is not a valid name`,
           hint: "use a Prometheus label name: letters, digits and '_', not starting with a digit",
         };
       }
-      const value = JSON.stringify(err.data);
-      return { ...at(path), message: `${value} ${err.message ?? "is invalid"}`, hint: parent?.description };
+      return {
+        ...at(path),
+        // A scalar is worth quoting; a whole mapping or list is not (the location already points at it).
+        message: `${err.data !== null && typeof err.data === "object" ? "" : `${quote(err.data)} `}${err.message ?? "is invalid"}`,
+        hint: parent?.description,
+      };
     }
   }
 }

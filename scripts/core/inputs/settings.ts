@@ -1,7 +1,9 @@
 // fleet.yaml → Settings: parsed once, defaults filled from the schema, cross-field rules checked here.
 
 import { type Duration, parseDuration, timeoutExceedsInterval } from "../duration.ts";
-import { type Problem, throwIfAny } from "../errors.ts";
+import { type Problem, quote, throwIfAny } from "../errors.ts";
+import { selectorProblem } from "../promql.ts";
+import { compileRe2, type Re2 } from "../re2.ts";
 import { parseYaml, type YamlSource } from "../yaml.ts";
 import { validateAgainstSchema } from "./schema.ts";
 
@@ -10,7 +12,8 @@ export type Scheme = "http" | "https";
 export interface Route53Settings {
   /** Zone ids or names as written (normalised where zones are selected); empty means every private zone. */
   hostedZones: readonly string[];
-  recordPattern: RegExp;
+  /** Compiled with RE2: linear time whatever the pattern. */
+  recordPattern: Re2;
   port: number;
   scheme: Scheme;
   /** Folder of `aws route53 list-resource-record-sets` exports, relative to the root; replaces the API. */
@@ -52,6 +55,27 @@ export interface Settings {
 /** Label names fleetfed sets itself; users may not set them through `labels:`. */
 export const FEDERATOR_LABEL = "federator";
 
+/**
+ * Label names that already mean something on every federated series: Prometheus sets `job` and
+ * `instance` on every target (alerts, dashboards and the global's match select by job), and `le` and
+ * `quantile` are histogram and summary buckets. Neither the cluster label nor a user label may be one.
+ */
+export const RESERVED_LABELS: ReadonlySet<string> = new Set([
+  "job",
+  "instance",
+  "le",
+  "quantile",
+  FEDERATOR_LABEL,
+]);
+
+/** Why `name` may not be set by fleet.yaml or a cluster file, or undefined when it may. */
+export function reservedLabel(name: string): string | undefined {
+  if (name.startsWith("__")) return "names starting with __ are internal to Prometheus";
+  if (name === FEDERATOR_LABEL) return `fleetfed sets ${FEDERATOR_LABEL} on every series itself`;
+  if (RESERVED_LABELS.has(name)) return `Prometheus already uses ${name} on every series`;
+  return undefined;
+}
+
 interface RawSettings {
   clusterLabel: string;
   discovery: { route53?: Omit<Route53Settings, "recordPattern"> & { recordPattern: string } };
@@ -72,11 +96,16 @@ export function parseSettings(text: string, file: string): Settings {
   throwIfAny(validateAgainstSchema(src, "fleet"));
   const raw = src.value as RawSettings;
   const issues: Problem[] = [];
-  const at = (path: string[], message: string, hint?: string) =>
+  const at = (path: (string | number)[], message: string, hint?: string) =>
     issues.push({ file, ...src.locate(path), field: path.join("."), message, hint });
 
-  if (raw.clusterLabel.startsWith("__") || raw.clusterLabel === FEDERATOR_LABEL) {
-    at(["clusterLabel"], `"${raw.clusterLabel}" is reserved`, "choose another label name, e.g. cluster");
+  const reserved = reservedLabel(raw.clusterLabel);
+  if (reserved) {
+    at(
+      ["clusterLabel"],
+      `${quote(raw.clusterLabel)} is reserved: ${reserved}`,
+      "choose another label name, e.g. cluster",
+    );
   }
   const f = raw.federation;
   const interval = parseDuration(f.scrapeInterval) as Duration;
@@ -84,6 +113,11 @@ export function parseSettings(text: string, file: string): Settings {
   if (interval.ms === 0) at(["federation", "scrapeInterval"], "must be longer than 0s");
   const tooLong = timeoutExceedsInterval(timeout, interval);
   if (tooLong) at(["federation", "scrapeTimeout"], tooLong.message, tooLong.hint);
+
+  raw.federation.match.forEach((selector, i) => {
+    const problem = selectorProblem(selector);
+    if (problem) at(["federation", "match", i], `${quote(selector)} ${problem}`, SELECTOR_HINT);
+  });
 
   let route53: Route53Settings | undefined;
   if (raw.discovery.route53) {
@@ -93,7 +127,7 @@ export function parseSettings(text: string, file: string): Settings {
     );
     route53 = {
       hostedZones: r.hostedZones,
-      recordPattern: recordPattern ?? /$^/,
+      recordPattern: recordPattern ?? { test: () => false, exec: () => null },
       port: r.port,
       scheme: r.scheme,
       requestsPerSecond: r.requestsPerSecond,
@@ -117,18 +151,22 @@ export function parseSettings(text: string, file: string): Settings {
   };
 }
 
+export const SELECTOR_HINT =
+  'fix it, e.g. {__name__=~"(cluster|namespace):.*"}: one bad selector fails every /federate scrape that carries it';
+
 function compileRecordPattern(
   pattern: string,
   report: (message: string, hint: string) => void,
-): RegExp | undefined {
-  let re: RegExp;
-  try {
-    re = new RegExp(pattern);
-  } catch (e) {
-    report(`is not a valid regular expression: ${(e as Error).message}`, "fix the regular expression");
+): Re2 | undefined {
+  const re = compileRe2(pattern);
+  if ("error" in re) {
+    report(
+      `is not a valid RE2 regular expression: ${re.error}`,
+      "fix the regular expression (RE2 syntax, as Prometheus uses; no backreferences or lookarounds)",
+    );
     return undefined;
   }
-  if (!/\(\?<cluster>/.test(pattern)) {
+  if (!/\(\?P?<cluster>/.test(pattern)) {
     report(
       "has no named group (?<cluster>…)",
       "capture the cluster id with a named group, e.g. ^prometheus\\.(?<cluster>[a-z0-9-]+)\\.",

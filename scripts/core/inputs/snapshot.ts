@@ -5,7 +5,7 @@
 // how errors in it still get a line and column.
 
 import type { DiscoveredCluster } from "../discovery/cluster.ts";
-import { type Problem, throwIfAny } from "../errors.ts";
+import { FleetfedError, type Problem, throwIfAny } from "../errors.ts";
 import { compare } from "../order.ts";
 import { GENERATED_HEADER, parseYaml, type YamlSource } from "../yaml.ts";
 import { validateAgainstSchema } from "./schema.ts";
@@ -27,10 +27,21 @@ export function parseSnapshot(text: string, file: string): Snapshot {
   try {
     value = JSON.parse(text);
   } catch (e) {
+    throw new FleetfedError({
+      file,
+      ...jsonErrorPosition(text, e as Error),
+      message: `invalid JSON: ${(e as Error).message.replace(/ (at|in JSON at) position \d+.*$/, "")}`,
+      hint: `the snapshot is written by fleetfed sync; restore it with git checkout -- ${file}`,
+    });
+  }
+  if (hasDuplicateKeys(text, value)) {
+    // JSON.parse keeps the last of two equal keys silently; the YAML reader names the line.
     const { problems } = parseYaml(text, file);
-    throwIfAny(
-      problems.length > 0 ? problems : [{ file, line: 1, message: `invalid JSON: ${(e as Error).message}` }],
-    );
+    const asJson = problems.map((p) => ({
+      ...p,
+      message: p.message.replace(/^invalid YAML/, "invalid JSON"),
+    }));
+    throwIfAny(asJson.length > 0 ? asJson : [{ file, line: 1, message: "has duplicate keys" }]);
   }
   // Positions are only needed for messages, so the YAML parse that finds them runs only on the error path.
   let located: YamlSource | undefined;
@@ -80,6 +91,106 @@ export function parseSnapshot(text: string, file: string): Snapshot {
     clusters: raw.clusters,
     placement: new Map(Object.entries(raw.placement).map(([leaf, ids]) => [leaf, [...ids]])),
   };
+}
+
+/** Line and column of the first JSON syntax error (V8's messages no longer carry a position). */
+function jsonErrorPosition(text: string, e: Error): { line: number; column: number } {
+  const m = /position (\d+)/.exec(e.message);
+  const offset = m ? Number(m[1]) : jsonErrorOffset(text);
+  const before = text.slice(0, offset);
+  const line = before.split("\n").length;
+  return { line, column: before.length - before.lastIndexOf("\n") };
+}
+
+/** Where a strict JSON reading of `text` first fails: a small recursive-descent scan, linear in the text. */
+function jsonErrorOffset(text: string): number {
+  let i = 0;
+  const ws = () => {
+    while (i < text.length && " \t\n\r".includes(text[i] as string)) i++;
+  };
+  const fail = (): never => {
+    throw i;
+  };
+  const literal = (word: string) => {
+    if (!text.startsWith(word, i)) fail();
+    i += word.length;
+  };
+  const string = () => {
+    i++;
+    while (i < text.length && text[i] !== '"') {
+      if (text[i] === "\\") i++;
+      else if ((text.charCodeAt(i) ?? 0) < 0x20) fail();
+      i++;
+    }
+    if (i >= text.length) fail();
+    i++;
+  };
+  const value = (depth: number): void => {
+    if (depth > 512) fail();
+    ws();
+    const c = text[i];
+    if (c === "{" || c === "[") {
+      const close = c === "{" ? "}" : "]";
+      i++;
+      ws();
+      if (text[i] === close) {
+        i++;
+        return;
+      }
+      for (;;) {
+        if (c === "{") {
+          ws();
+          if (text[i] !== '"') fail();
+          string();
+          ws();
+          if (text[i] !== ":") fail();
+          i++;
+        }
+        value(depth + 1);
+        ws();
+        if (text[i] === ",") {
+          i++;
+          continue;
+        }
+        if (text[i] === close) {
+          i++;
+          return;
+        }
+        fail();
+      }
+    }
+    if (c === '"') {
+      string();
+      return;
+    }
+    if (c === "t" || c === "f" || c === "n") {
+      literal(c === "t" ? "true" : c === "f" ? "false" : "null");
+      return;
+    }
+    const num = /^-?(0|[1-9]\d*)(\.\d+)?([eE][+-]?\d+)?/.exec(text.slice(i, i + 400));
+    if (!num) fail();
+    i += (num as RegExpExecArray)[0].length;
+  };
+  try {
+    value(0);
+    ws();
+    return i;
+  } catch (at) {
+    return typeof at === "number" ? at : 0;
+  }
+}
+
+/** More `"key":` tokens in the text than keys in the parsed value means some key was given twice. */
+function hasDuplicateKeys(text: string, value: unknown): boolean {
+  let tokens = 0;
+  for (const m of text.matchAll(/"(?:[^"\\]|\\.)*"(\s*:)?/g)) if (m[1]) tokens++;
+  const count = (v: unknown): number =>
+    v === null || typeof v !== "object"
+      ? 0
+      : Array.isArray(v)
+        ? v.reduce((n: number, x) => n + count(x), 0)
+        : Object.entries(v).reduce((n, [, x]) => n + 1 + count(x), 0);
+  return tokens > count(value);
 }
 
 export function serialiseSnapshot(snapshot: Snapshot): string {

@@ -20,6 +20,8 @@ export interface Cluster {
   origin: "route53" | "manual";
   /** Leaf the cluster file pins it to, if any. */
   pin?: string;
+  /** Where the pin is written, and whether the file says the leaf is meant to be new. */
+  pinnedBy?: { file: string; line: number; newLeaf: boolean };
 }
 
 export interface Inventory {
@@ -87,7 +89,10 @@ export function buildInventory(
       scrapeTimeout,
       match: file?.match ?? fed.match,
       origin: d ? "route53" : "manual",
-      ...(file?.leaf !== undefined && { pin: file.leaf }),
+      ...(file?.leaf !== undefined && {
+        pin: file.leaf,
+        pinnedBy: { file: file.file, line: file.leafLine ?? 1, newLeaf: file.newLeaf },
+      }),
     });
   }
   throwIfAny(problems);

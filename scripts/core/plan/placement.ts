@@ -25,6 +25,8 @@ export interface FederationTree {
   top: string;
   placement: Placement;
   shardSize: number;
+  /** Things a person should know about this placement, such as a pin that moved another cluster. */
+  warnings: readonly Problem[];
 }
 
 export const GLOBAL = "global";
@@ -47,6 +49,23 @@ export function placeClusters(inventory: Inventory, previous: Placement, shardSi
   }
 
   const problems: Problem[] = [];
+  const warnings: Problem[] = [];
+  // A pin to a leaf that does not exist opens a federator with its own volume: refuse it as the typo it
+  // usually is, unless the file says newLeaf: true, or it names the next leaf a new cluster would open.
+  const existing = new Set([...leaves].filter(([, ids]) => ids.length > 0).map(([name]) => name));
+  let next = 0;
+  while (existing.has(leafName(next))) next++;
+  for (const c of inventory.clusters) {
+    if (c.pin === undefined || existing.has(c.pin) || c.pin === leafName(next) || c.pinnedBy?.newLeaf)
+      continue;
+    problems.push({
+      ...(c.pinnedBy && { file: c.pinnedBy.file, line: c.pinnedBy.line }),
+      field: "leaf",
+      message: `${c.pin} does not exist, and pinning ${c.id} to it would open a new leaf federator with its own volume`,
+      hint: `pin to an existing leaf (${[...existing].sort(byLeafName).join(", ") || "none yet"}) or ${leafName(next)}, or add newLeaf: true if a new leaf is intended`,
+    });
+  }
+  throwIfAny(problems);
   for (const c of inventory.clusters) {
     if (c.pin === undefined) continue;
     const list = leaves.get(c.pin) ?? [];
@@ -67,9 +86,22 @@ export function placeClusters(inventory: Inventory, previous: Placement, shardSi
       });
       continue;
     }
-    // shardSize was lowered: keep the pinned clusters and the first others, re-place the rest.
+    // A pin into a full leaf, or shardSize lowered: keep the pinned clusters and the first others,
+    // re-place the rest, and say which cluster each pin moved.
     const keep = [...pinned, ...ids.filter((id) => !pinned.includes(id)).slice(0, shardSize - pinned.length)];
-    for (const id of ids) if (!keep.includes(id)) placed.delete(id);
+    const moved = ids.filter((id) => !keep.includes(id));
+    for (const id of moved) placed.delete(id);
+    const newlyPinned = pinned.filter((id) => !(previous.get(leaf) ?? []).includes(id));
+    for (const id of newlyPinned) {
+      const by = present.get(id)?.pinnedBy;
+      if (moved.length === 0) break;
+      warnings.push({
+        ...(by && { file: by.file, line: by.line }),
+        field: "leaf",
+        message: `pinning ${id} to ${leaf}, which is full, moves ${moved.join(", ")} to another leaf`,
+        hint: "expected when you mean it; otherwise pin to a leaf with room",
+      });
+    }
     leaves.set(leaf, keep.sort(compare));
   }
   throwIfAny(problems);
@@ -111,5 +143,6 @@ export function placeClusters(inventory: Inventory, previous: Placement, shardSi
     top: global ? GLOBAL : (result[0] as Leaf).name,
     placement: new Map(result.map((l) => [l.name, l.clusters.map((c) => c.id)])),
     shardSize,
+    warnings,
   };
 }

@@ -100,7 +100,7 @@ export function describeChange(settings: Settings, after: RenderedFleet, onDisk:
     const m = /^federation\/([^/]+)\//.exec(path);
     if (m?.[1]) leavesAffected.add(m[1]);
   }
-  const warnings: string[] = after.inventory.unresolved.map(formatProblem);
+  const warnings: string[] = [...after.inventory.unresolved, ...after.plan.warnings].map(formatProblem);
   if (removed.length > settings.safety.maxRemovals) {
     warnings.push(
       `${removed.length} clusters would be removed, more than safety.maxRemovals (${settings.safety.maxRemovals}); review the removals before merging`,

@@ -1,6 +1,7 @@
 // PromQL → the series selectors it reads, with the real PromQL grammar (@prometheus-io/lezer-promql).
 
 import { parser } from "@prometheus-io/lezer-promql";
+import { compileRe2, fullMatch } from "./re2.ts";
 
 export interface Matcher {
   name: string;
@@ -61,10 +62,6 @@ export function selectorsOf(expr: string): { selectors: Selector[]; error?: stri
   return error ? { selectors, error } : { selectors };
 }
 
-function fullMatch(regex: string, value: string): boolean {
-  return new RegExp(`^(?:${regex})$`).test(value);
-}
-
 /**
  * Does the federation selector `by` (a match[] entry) provably select every series `query` can read?
  * Each of its matchers must be implied by the query: the metric name against a `__name__` matcher, and
@@ -90,4 +87,56 @@ function implied(m: Matcher, query: Selector): boolean {
   if (m.name === "__name__") return query.metric !== undefined && test(m, query.metric);
   const equal = query.matchers.find((q) => q.name === m.name && q.op === "=");
   return equal !== undefined && test(m, equal.value);
+}
+
+/**
+ * Why Prometheus's /federate would reject `text` as a match[] selector, or undefined when it is fine: it
+ * must parse as one series selector, every regex must be valid RE2, and at least one matcher must not
+ * match the empty string (`{}` and `{job=~".*"}` select everything, which Prometheus refuses).
+ */
+const EXPRESSION_NODES = new Set([
+  "AggregateExpr",
+  "BinaryExpr",
+  "FunctionCall",
+  "MatrixSelector",
+  "NumberDurationLiteral",
+  "OffsetExpr",
+  "ParenExpr",
+  "StepInvariantExpr",
+  "SubqueryExpr",
+  "UnaryExpr",
+]);
+
+export function selectorProblem(text: string): string | undefined {
+  const tree = parser.parse(text);
+  let error: number | undefined;
+  let selectors = 0;
+  let other = false;
+  tree.iterate({
+    enter(node) {
+      if (node.type.isError && error === undefined) error = node.from;
+      if (node.name === "VectorSelector") selectors++;
+      // Anything but one plain selector: an expression, a range, an offset, a literal outside a matcher.
+      if (EXPRESSION_NODES.has(node.name)) other = true;
+      if (node.name === "StringLiteral" && !/LabelMatcher$/.test(node.node.parent?.name ?? "")) other = true;
+    },
+  });
+  if (error !== undefined) return `is not a valid series selector: syntax error at character ${error + 1}`;
+  if (selectors !== 1 || other)
+    return 'must be a single series selector such as {__name__=~"cluster:.*"}, not an expression';
+  const [sel] = selectorsOf(text).selectors;
+  if (!sel) return "is not a valid series selector";
+  for (const m of sel.matchers) {
+    if (m.op === "=~" || m.op === "!~") {
+      const re = compileRe2(`^(?:${m.value})$`);
+      if ("error" in re) return `has an invalid regular expression for ${m.name}: ${re.error}`;
+    }
+  }
+  const all: Matcher[] = [
+    ...(sel.metric !== undefined ? [{ name: "__name__", op: "=" as const, value: sel.metric }] : []),
+    ...sel.matchers,
+  ];
+  if (all.every((m) => test(m, "")))
+    return "matches every series: at least one matcher must not match the empty string, or Prometheus rejects it";
+  return undefined;
 }

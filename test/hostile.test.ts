@@ -1,0 +1,398 @@
+// Hostile and careless input, as an attacker or a tired person writes it: every case ends in one-line
+// errors naming the file and line, the documented exit code, no stack trace, less than 2 KB of output,
+// in under 10 s, with manifests/ byte-identical. (test/inputs.test.ts holds the everyday mistakes.)
+
+import { execFileSync } from "node:child_process";
+import { mkdirSync, symlinkSync } from "node:fs";
+import { join } from "node:path";
+import { beforeAll, describe, expect, it } from "vitest";
+import { DURATION_PATTERN } from "../scripts/core/duration.ts";
+import clusterSchema from "../scripts/schema/cluster.schema.json" with { type: "json" };
+import fleetSchema from "../scripts/schema/fleet.schema.json" with { type: "json" };
+import { digestTree, makeRepo, runCli, snapshotJson, writeFiles } from "./support/repo.ts";
+
+const VALID = {
+  "fleet.yaml": "federation:\n  shardSize: 2\n",
+  "fleet.snapshot.json": snapshotJson(["alpha", "bravo", "charlie"]),
+  "clusters/alpha.yaml": "cluster: alpha\nlabels: {env: prod}\n",
+};
+
+const bomb = (key: string) =>
+  `${key}:\n  a: &a [x,x,x,x,x,x,x,x,x]\n  b: &b [*a,*a,*a,*a,*a,*a,*a,*a,*a]\n  c: &c [*b,*b,*b,*b,*b,*b,*b,*b,*b]\n  d: &d [*c,*c,*c,*c,*c,*c,*c,*c,*c]\n  e: [*d,*d,*d,*d,*d,*d,*d,*d,*d]\n`;
+const zone = (records: unknown) =>
+  JSON.stringify({
+    ResourceRecordSets: [
+      { Name: "internal.example.com.", Type: "SOA" },
+      { Name: "internal.example.com.", Type: "NS" },
+      ...(records as unknown[]),
+    ],
+  });
+const EXPORTS = "federation:\n  shardSize: 2\ndiscovery:\n  route53:\n    exports: exports\n";
+
+interface Case {
+  name: string;
+  files?: Record<string, string>;
+  /** Builds what files cannot: links, FIFOs, folders. */
+  setup?: (root: string) => void;
+  /** Commands to run (default: render and check). */
+  commands?: string[][];
+  env?: Record<string, string>;
+  code?: number;
+  /** `file:line` an error line must start with ("" for errors that name no file). */
+  where: string;
+  says: RegExp;
+  /** Text that must not appear anywhere in the output. */
+  never?: RegExp;
+}
+
+const CASES: Case[] = [
+  // Library failures that used to escape as stack traces
+  {
+    name: "a YAML alias bomb in a cluster file",
+    files: { "clusters/alpha.yaml": `cluster: alpha\n${bomb("extra")}` },
+    where: "clusters/alpha.yaml:1",
+    says: /invalid YAML: Excessive alias count/,
+  },
+  {
+    name: "a YAML alias bomb in labels",
+    files: { "clusters/alpha.yaml": `cluster: alpha\n${bomb("labels")}` },
+    where: "clusters/alpha.yaml:1",
+    says: /invalid YAML: Excessive alias count .*\(write the values out/,
+  },
+  {
+    name: "a YAML alias bomb in the snapshot",
+    files: { "fleet.snapshot.json": `clusters: []\n${bomb("placement")}` },
+    where: "fleet.snapshot.json:1:1",
+    says: /invalid JSON/,
+  },
+  {
+    name: "a cluster file that is a folder",
+    setup: (root) => mkdirSync(join(root, "clusters", "x.yaml")),
+    where: "clusters/x.yaml:1",
+    says: /is a folder, not a file/,
+  },
+  {
+    name: "--config naming a folder",
+    setup: (root) => mkdirSync(join(root, "conf")),
+    commands: [
+      ["render", "--config", "conf"],
+      ["check", "--config", "conf"],
+    ],
+    where: "conf:1",
+    says: /is a folder, not a file/,
+  },
+  {
+    name: "an export whose record Name is a number",
+    files: { "fleet.yaml": EXPORTS, "exports/Z1.json": zone([{ Name: 123, Type: "A" }]) },
+    commands: [["discover"], ["plan"]],
+    where: "exports/Z1.json",
+    says: /ResourceRecordSets\.2\.Name: must be a string/,
+  },
+  {
+    name: "an export with a null record",
+    files: { "fleet.yaml": EXPORTS, "exports/Z1.json": zone([null]) },
+    commands: [["discover"], ["plan"]],
+    where: "exports/Z1.json",
+    says: /ResourceRecordSets\.2: must be an object/,
+  },
+  {
+    name: "an export that is a list",
+    files: { "fleet.yaml": EXPORTS, "exports/Z1.json": "[]" },
+    commands: [["discover"], ["plan"]],
+    where: "exports/Z1.json",
+    says: /must be a JSON object/,
+  },
+  {
+    name: "exports outside the repository",
+    files: { "fleet.yaml": EXPORTS.replace("exports: exports", "exports: ../../../etc") },
+    commands: [["discover"], ["plan"]],
+    where: "",
+    says: /discovery\.route53\.exports: "\.\.\/\.\.\/\.\.\/etc" is outside the repository/,
+  },
+  // Things that must not hang
+  {
+    name: "a FIFO among the cluster files",
+    setup: (root) => execFileSync("mkfifo", [join(root, "clusters", "fifo.yaml")]),
+    where: "clusters/fifo.yaml:1",
+    says: /is a FIFO, not a file/,
+  },
+  {
+    name: "a cluster file linked to /dev/zero",
+    setup: (root) => symlinkSync("/dev/zero", join(root, "clusters", "zero.yaml")),
+    where: "clusters/zero.yaml:1",
+    says: /is a symbolic link to a file outside the repository/,
+  },
+  {
+    name: "a 1.3 MB cluster file",
+    files: { "clusters/alpha.yaml": `cluster: alpha\n# ${"x".repeat(1_300_000)}\n` },
+    where: "clusters/alpha.yaml:1",
+    says: /is 1300\d+ bytes; fleetfed refuses inputs over 1048576 bytes/,
+  },
+  {
+    name: "a cluster file with 60,000 label keys",
+    files: {
+      "clusters/alpha.yaml": `cluster: alpha\nlabels:\n${Array.from({ length: 60_000 }, (_, i) => `  k${i}: v`).join("\n")}\n`,
+    },
+    where: "clusters/alpha.yaml:3:3",
+    says: /labels: must NOT have more than 64 properties/,
+  },
+  {
+    name: "a match regex that is valid JavaScript but not RE2",
+    files: { "clusters/alpha.yaml": "cluster: alpha\nmatch: ['{__name__=~\"(?=cluster).*\"}']\n" },
+    where: "clusters/alpha.yaml:2:9",
+    says: /match\.0: .* has an invalid regular expression for __name__/,
+  },
+  {
+    name: "a match regex with a repetition RE2 refuses",
+    files: { "clusters/alpha.yaml": "cluster: alpha\nmatch: ['{__name__=~\"a.{0,1001}\"}']\n" },
+    where: "clusters/alpha.yaml:2:9",
+    says: /invalid repetition size/,
+  },
+  {
+    name: "a record pattern with a lookahead",
+    files: {
+      "fleet.yaml": "discovery:\n  route53:\n    recordPattern: '^prometheus\\.(?=x)(?<cluster>[a-z]+)\\.'\n",
+    },
+    where: "fleet.yaml:3:20",
+    says: /recordPattern: is not a valid RE2 regular expression/,
+  },
+  // Nothing outside the repository read or echoed
+  {
+    name: "a cluster file linked to /etc/passwd",
+    setup: (root) => symlinkSync("/etc/passwd", join(root, "clusters", "x.yaml")),
+    where: "clusters/x.yaml:1",
+    says: /is a symbolic link to a file outside the repository; fleetfed reads only files inside it/,
+    never: /root:x:0:0/,
+  },
+  {
+    name: "clusters/ linked to /etc",
+    setup: (root) => {
+      execFileSync("rm", ["-rf", join(root, "clusters")]);
+      mkdirSync(join(root, "etcfiles"));
+      symlinkSync("/etc", join(root, "clusters"));
+    },
+    files: {},
+    where: "clusters/:",
+    says: /is a symbolic link to a folder outside the repository/,
+    never: /root:x:0:0/,
+  },
+  {
+    name: "a 500 KB label value",
+    files: { "clusters/alpha.yaml": `cluster: alpha\nlabels:\n  team: ${"v".repeat(500_000)}\n` },
+    where: "clusters/alpha.yaml:3:9",
+    says: /labels\.team: "v{80}…" must NOT have more than 4096 characters/,
+  },
+  {
+    name: "a file name that forges workflow commands",
+    files: { "clusters/x\n::error file=fleet.yaml,line=1::INJECTED\n.yaml": "cluster: x\n" },
+    env: { GITHUB_ACTIONS: "true" },
+    where: "clusters/x\\n::error file=fleet.yaml,line=1::INJECTED\\n.yaml:1:10",
+    says: /differs from the file name/,
+    never: /^::error file=fleet\.yaml,line=1::INJECTED/m,
+  },
+  // Accepted though wrong
+  ...["job", "instance", "le", "__meta", "federator"].map(
+    (label): Case => ({
+      name: `clusterLabel: ${label}`,
+      files: { "fleet.yaml": `clusterLabel: ${label}\nfederation:\n  shardSize: 2\n` },
+      where: "fleet.yaml:1:15",
+      says: /clusterLabel: .* is reserved/,
+    }),
+  ),
+  ...["job", "instance"].map(
+    (label): Case => ({
+      name: `labels: {${label}: legacy}`,
+      files: { "clusters/alpha.yaml": `cluster: alpha\nlabels: {${label}: legacy}\n` },
+      where: "clusters/alpha.yaml:2:10",
+      says: new RegExp(`labels\\.${label}: label "${label}" is reserved: Prometheus already uses ${label}`),
+    }),
+  ),
+  {
+    name: "sampleLimit: 1e300",
+    files: { "fleet.yaml": "federation:\n  shardSize: 2\n  sampleLimit: 1e300\n" },
+    where: "fleet.yaml:3:16",
+    says: /federation\.sampleLimit: 1e\+300 must be <= 100000000/,
+  },
+  {
+    name: "a 20-digit bodySizeLimit",
+    files: { "fleet.yaml": "federation:\n  shardSize: 2\n  bodySizeLimit: 99999999999999999999GB\n" },
+    where: "fleet.yaml:3:18",
+    says: /federation\.bodySizeLimit: "99999999999999999999GB" must match pattern/,
+  },
+  {
+    name: "a 20-digit scrape interval",
+    files: { "fleet.yaml": "federation:\n  shardSize: 2\n  scrapeInterval: 99999999999999999999s\n" },
+    where: "fleet.yaml:3:19",
+    says: /federation\.scrapeInterval: .* must match pattern/,
+  },
+  {
+    name: "clusters/x.YAML",
+    files: { "clusters/x.YAML": "cluster: x\nendpoint: x:9090\n" },
+    where: "clusters/x.YAML",
+    says: /is not read: cluster files end in \.yaml or \.yml, in lowercase \(rename it to x\.yaml\)/,
+  },
+  {
+    name: "a duplicate key in the snapshot JSON",
+    files: { "fleet.snapshot.json": '{\n  "clusters": [],\n  "clusters": [],\n  "placement": {}\n}\n' },
+    where: "fleet.snapshot.json:3:3",
+    says: /invalid JSON: key "clusters" appears twice/,
+  },
+  {
+    name: "labels: !!set {a, b}",
+    files: { "clusters/alpha.yaml": "cluster: alpha\nlabels: !!set {a, b}\n" },
+    where: "clusters/alpha.yaml:2:15",
+    says: /labels: is a YAML set \(!!set\), which fleetfed does not read/,
+  },
+  {
+    name: "a !!binary label value",
+    files: { "clusters/alpha.yaml": "cluster: alpha\nlabels: {team: !!binary aGVsbG8=}\n" },
+    where: "clusters/alpha.yaml:2:25",
+    says: /labels\.team: is a YAML binary or tagged value/,
+  },
+  {
+    name: "a pin to a leaf that does not exist",
+    files: { "clusters/alpha.yaml": "cluster: alpha\nleaf: leaf-009\n" },
+    where: "clusters/alpha.yaml:2",
+    says: /leaf: leaf-009 does not exist, and pinning alpha to it would open a new leaf federator/,
+  },
+  {
+    name: "a corrupt JSON snapshot",
+    files: { "fleet.snapshot.json": '{"clusters": [}\n' },
+    where: "fleet.snapshot.json:1:15",
+    says: /invalid JSON: Unexpected token/,
+  },
+  {
+    name: "two documents in one cluster file",
+    files: { "clusters/alpha.yaml": "cluster: alpha\n---\ncluster: beta\n" },
+    where: "clusters/alpha.yaml:2",
+    says: /invalid YAML: Source contains multiple documents.*\(a file holds one document/,
+    never: /parseAllDocuments/,
+  },
+  {
+    name: "a duplicate cluster whose suggested name exists",
+    files: { "clusters/alpha.yml": "cluster: alpha\n" },
+    where: "clusters/alpha.yml:1",
+    says: /cluster "alpha" is defined twice: clusters\/alpha.yaml and clusters\/alpha.yml \(merge them into clusters\/alpha.yaml and delete clusters\/alpha.yml\)/,
+  },
+  // Selectors Prometheus would refuse, which would fail every scrape that carries them
+  {
+    name: "a match selector missing its closing brace",
+    files: {
+      "clusters/alpha.yaml": "cluster: alpha\nmatch: ['{__name__=~\"(job|cluster|namespace):.*\"']\n",
+    },
+    where: "clusters/alpha.yaml:2:9",
+    says: /match\.0: .* is not a valid series selector: syntax error/,
+  },
+  {
+    name: "match: ['{}']",
+    files: { "clusters/alpha.yaml": "cluster: alpha\nmatch: ['{}']\n" },
+    where: "clusters/alpha.yaml:2:9",
+    says: /matches every series/,
+  },
+  {
+    name: "a match selector whose matchers all match the empty string",
+    files: { "clusters/alpha.yaml": 'cluster: alpha\nmatch: [\'{job=~".*", env=""}\']\n' },
+    where: "clusters/alpha.yaml:2:9",
+    says: /matches every series/,
+  },
+  {
+    name: "a broken selector in federation.match",
+    files: { "fleet.yaml": "federation:\n  shardSize: 2\n  match:\n    - '{__name__=~\"cluster:.*\"'\n" },
+    where: "fleet.yaml:4:7",
+    says: /federation\.match\.0: .* is not a valid series selector/,
+  },
+  {
+    name: "an expression as a match selector",
+    files: { "fleet.yaml": "federation:\n  shardSize: 2\n  match: ['rate(up[5m])']\n" },
+    where: "fleet.yaml:3:11",
+    says: /must be a single series selector/,
+  },
+  {
+    name: "fleet.yaml that is a list",
+    files: { "fleet.yaml": "- federation\n- clusters\n" },
+    where: "fleet.yaml:1:1",
+    says: /must be a YAML mapping/,
+  },
+  {
+    name: "a cluster file of binary garbage",
+    files: { "clusters/alpha.yaml": "\u0000\u0001\u0002\u00ff\ufffe garbage" },
+    where: "clusters/alpha.yaml:1",
+    says: /invalid YAML|must be a YAML mapping/,
+  },
+  {
+    name: "a label value with a control character",
+    files: { "clusters/alpha.yaml": 'cluster: alpha\nlabels: {team: "a\\u0001b"}\n' },
+    where: "clusters/alpha.yaml:2:16",
+    says: /labels\.team: "a\\u0001b" must match pattern/,
+  },
+  {
+    name: "a snapshot that is a list",
+    files: { "fleet.snapshot.json": "[]\n" },
+    where: "fleet.snapshot.json:1:1",
+    says: /must be a YAML mapping|must be an object/,
+  },
+  {
+    name: "51 match selectors",
+    files: {
+      "clusters/alpha.yaml": `cluster: alpha\nmatch:\n${Array.from({ length: 51 }, (_, i) => `  - 'm${i}'`).join("\n")}\n`,
+    },
+    where: "clusters/alpha.yaml:3:3",
+    says: /match: must NOT have more than 50 items/,
+  },
+];
+
+describe("hostile input", () => {
+  let template: string;
+  beforeAll(async () => {
+    template = await makeRepo(VALID);
+    const r = await runCli(["render", "--root", template]);
+    expect(r.code, r.stderr).toBe(0);
+  });
+
+  it.each(CASES)(
+    "$name: one line per error, exit code, no stack, < 2 KB, < 10 s, manifests/ untouched",
+    async (c) => {
+      const root = await makeRepo({}, template);
+      const before = await digestTree(join(root, "manifests"));
+      await writeFiles(root, c.files ?? {});
+      c.setup?.(root);
+      for (const args of c.commands ?? [["render"], ["check"]]) {
+        const started = performance.now();
+        const r = await runCli([...args, "--root", root], { env: c.env ?? {} });
+        expect(performance.now() - started).toBeLessThan(10_000);
+        expect(r.code, r.stderr).toBe(c.code ?? 2);
+        expect(r.stdout).toBe("");
+        expect(Buffer.byteLength(r.stderr)).toBeLessThan(2048);
+        const errors = r.stderr.split("\n").filter((l) => l.startsWith("error: "));
+        expect(
+          errors.some((l) => l.startsWith(`error: ${c.where}`) && c.says.test(l)),
+          r.stderr,
+        ).toBe(true);
+        expect(r.stderr).not.toMatch(/\n\s+at |internal error/);
+        if (c.never) expect(`${r.stdout}${r.stderr}`).not.toMatch(c.never);
+      }
+      expect(await digestTree(join(root, "manifests"))).toBe(before);
+    },
+  );
+
+  it("evaluates hostile regexes in linear time: discovery and the coverage check finish", async () => {
+    const root = await makeRepo({
+      "fleet.yaml":
+        "discovery:\n  route53:\n    exports: exports\n    recordPattern: '^prometheus\\.(?<cluster>([a-z0-9-]+)*)\\.internal\\.example\\.com$'\nfederation:\n  shardSize: 2\n  match:\n    - '{__name__=~\"([a-z_:]*)*X\"}'\n    - '{__name__=~\"(?i)(CLUSTER|namespace):.*\"}'\n",
+      "exports/Z1.json": zone([{ Name: `prometheus.${"a".repeat(41)}!.internal.example.com.`, Type: "A" }]),
+    });
+    const started = performance.now();
+    const discover = await runCli(["discover", "--root", root]);
+    expect(discover.code, discover.stderr).toBe(0);
+    expect((await runCli(["render", "--root", root])).code).toBe(0);
+    const check = await runCli(["check", "--root", root]);
+    expect(check.stderr).not.toMatch(/internal error|\n\s+at /);
+    expect(check.stderr).toMatch(/dashboard and alert queries: \d+, all federated/);
+    expect(performance.now() - started).toBeLessThan(10_000);
+  });
+
+  it("keeps one duration rule: the schemas' pattern is the one the code parses with", () => {
+    expect(fleetSchema.$defs.duration.pattern).toBe(DURATION_PATTERN);
+    expect(clusterSchema.$defs.duration.pattern).toBe(DURATION_PATTERN);
+  });
+});
