@@ -4,6 +4,7 @@
 
 import { execFileSync } from "node:child_process";
 import { mkdirSync, symlinkSync } from "node:fs";
+import { readdir } from "node:fs/promises";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { DURATION_PATTERN } from "../scripts/core/duration.ts";
@@ -108,6 +109,13 @@ const CASES: Case[] = [
     commands: [["discover"], ["plan"]],
     where: "",
     says: /discovery\.route53\.exports: "\.\.\/\.\.\/\.\.\/etc" is outside the repository/,
+  },
+  {
+    name: "an unwritable $GITHUB_STEP_SUMMARY inside Actions",
+    files: { "fleet.yaml": "federation:\n  shardSize: 0\n" },
+    env: { GITHUB_ACTIONS: "true", GITHUB_STEP_SUMMARY: "/nonexistent/dir/summary.md" },
+    where: "fleet.yaml:2:14",
+    says: /federation\.shardSize: 0 must be >= 1/,
   },
   // Things that must not hang
   {
@@ -389,6 +397,22 @@ describe("hostile input", () => {
     expect(check.stderr).not.toMatch(/internal error|\n\s+at /);
     expect(check.stderr).toMatch(/dashboard and alert queries: \d+, all federated/);
     expect(performance.now() - started).toBeLessThan(10_000);
+  });
+
+  it("reports a write it cannot make in one line naming the path (exit 1), and a re-run after the fix converges", async () => {
+    const root = await makeRepo({}, template);
+    await writeFiles(root, { "fleet.yaml": "federation:\n  shardSize: 1\n" });
+    // A file where render needs a folder: the write fails part-way, as a permission error would.
+    execFileSync("rm", ["-rf", join(root, "manifests", "federation", "leaf-002")]);
+    await writeFiles(root, { "manifests/federation/leaf-002": "in the way\n" });
+    const r = await runCli(["render", "--root", root]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/^error: .*manifests\/federation\/leaf-002.*: cannot write: (EEXIST|ENOTDIR)/m);
+    expect(r.stderr).not.toMatch(/\n\s+at |internal error/);
+    expect((await readdir(join(root, "manifests"))).length).toBeGreaterThan(0);
+    execFileSync("rm", ["-f", join(root, "manifests", "federation", "leaf-002")]);
+    expect((await runCli(["render", "--root", root])).code).toBe(0);
+    expect((await runCli(["render", "--check", "--root", root])).code).toBe(0);
   });
 
   it("keeps one duration rule: the schemas' pattern is the one the code parses with", () => {

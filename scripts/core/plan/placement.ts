@@ -79,7 +79,9 @@ export function placeClusters(inventory: Inventory, previous: Placement, shardSi
     if (ids.length <= shardSize) continue;
     const pinned = ids.filter((id) => present.get(id)?.pin === leaf);
     if (pinned.length > shardSize) {
+      const by = present.get(pinned.at(-1) as string)?.pinnedBy;
       problems.push({
+        ...(by && { file: by.file, line: by.line }),
         field: "leaf",
         message: `${pinned.length} clusters are pinned to ${leaf}, more than federation.shardSize (${shardSize}): ${pinned.join(", ")}`,
         hint: "pin fewer clusters to this leaf or raise federation.shardSize",
