@@ -33,8 +33,17 @@ tests:
         values: '0x10'
       - series: 'scrape_duration_seconds{job="fleetfed-clusters", cluster="c00000", instance="p0:80"}'
         values: '22x20'
+      - series: 'scrape_timeout_seconds{job="fleetfed-clusters", cluster="c00000", instance="p0:80"}'
+        values: '25x20'
+      # A cluster whose file sets scrapeTimeout: 90s: 30 s scrapes are fine for it, not near a 25 s default.
+      - series: 'scrape_duration_seconds{job="fleetfed-clusters-slow", cluster="slow", instance="ps:80"}'
+        values: '30x20'
+      - series: 'scrape_timeout_seconds{job="fleetfed-clusters-slow", cluster="slow", instance="ps:80"}'
+        values: '90x20'
       - series: 'scrape_samples_post_metric_relabeling{job="fleetfed-clusters", cluster="c00000", instance="p0:80"}'
         values: '900x20'
+      - series: 'scrape_sample_limit{job="fleetfed-clusters", cluster="c00000", instance="p0:80"}'
+        values: '1000x20'
     alert_rule_test:
       - eval_time: 8m
         alertname: FleetfedClusterFederationDown
@@ -59,14 +68,14 @@ tests:
           - exp_labels: {severity: warning, job: fleetfed-clusters, cluster: c00000, instance: 'p0:80'}
             exp_annotations:
               summary: 'Federation scrape of p0:80 is close to its timeout'
-              description: 'Scrapes take 22s of a 25s timeout. Federate fewer series (match[]) or raise scrapeTimeout.'
+              description: 'Scrapes take 88% of their timeout. Federate fewer series (match[]) or raise scrapeTimeout for this cluster or the fleet.'
       - eval_time: 16m
         alertname: FleetfedFederationSamplesNearLimit
         exp_alerts:
           - exp_labels: {severity: warning, job: fleetfed-clusters, cluster: c00000, instance: 'p0:80'}
             exp_annotations:
               summary: 'Cluster c00000 federates close to sample_limit'
-              description: '900 samples of a limit of 1000; above it every scrape of this cluster fails. Narrow its match or raise federation.sampleLimit.'
+              description: '90% of its sample_limit; above it every scrape of this cluster fails. Narrow its match or raise federation.sampleLimit.'
 `;
 
 describe.skipIf(!promtool)("federation alerts", () => {

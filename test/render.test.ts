@@ -296,6 +296,16 @@ describe("the operator flavour", () => {
         ...(o.spec.sampleLimit !== undefined && { sample_limit: o.spec.sampleLimit }),
         body_size_limit: o.spec.bodySizeLimit,
         static_configs: o.spec.staticConfigs,
+        ...(o.spec.metricRelabelings && {
+          metric_relabel_configs: o.spec.metricRelabelings.map(
+            (r: { sourceLabels?: string[]; regex?: string; targetLabel?: string; action?: string }) => ({
+              ...(r.sourceLabels && { source_labels: r.sourceLabels }),
+              ...(r.regex !== undefined && { regex: r.regex }),
+              ...(r.targetLabel && { target_label: r.targetLabel }),
+              ...(r.action && { action: r.action }),
+            }),
+          ),
+        }),
       }));
       expect(jobs, name).toEqual(plain.scrape_configs);
     }

@@ -58,15 +58,17 @@ function exposition(cluster: string, seconds: number, index: number): string {
     ["default", "web-1", "web"],
     ["data", "db-0", "db"],
   ];
+  // A finished Job's pod: kube-state-metrics still exports its requests, which must not count.
+  const finished = [["batch", "migrate-x7", "migrate"]];
   add(
     "kube_pod_container_resource_requests",
     "gauge",
-    pods.flatMap(
+    [...pods, ...finished].flatMap(
       ([ns, pod, c]) =>
         [
           [
             `namespace="${ns}",pod="${pod}",container="${c}",node="${cluster}-node-0",resource="cpu",unit="core"`,
-            0.5,
+            pod === "migrate-x7" ? 2 : 0.5,
           ],
           [
             `namespace="${ns}",pod="${pod}",container="${c}",node="${cluster}-node-0",resource="memory",unit="byte"`,
@@ -78,13 +80,23 @@ function exposition(cluster: string, seconds: number, index: number): string {
   add(
     "kube_pod_status_phase",
     "gauge",
-    pods.flatMap(
-      ([ns, pod]) =>
-        [
-          [`namespace="${ns}",pod="${pod}",phase="Running"`, 1],
-          [`namespace="${ns}",pod="${pod}",phase="Pending"`, 0],
-        ] as [string, number][],
-    ),
+    pods
+      .flatMap(
+        ([ns, pod]) =>
+          [
+            [`namespace="${ns}",pod="${pod}",phase="Running"`, 1],
+            [`namespace="${ns}",pod="${pod}",phase="Pending"`, 0],
+          ] as [string, number][],
+      )
+      .concat(
+        finished.flatMap(
+          ([ns, pod]) =>
+            [
+              [`namespace="${ns}",pod="${pod}",phase="Succeeded"`, 1],
+              [`namespace="${ns}",pod="${pod}",phase="Running"`, 0],
+            ] as [string, number][],
+        ),
+      ),
   );
   add("kube_deployment_created", "gauge", [[`namespace="default",deployment="web"`, 1.7e9]]);
   add("kube_statefulset_created", "gauge", [[`namespace="data",statefulset="db"`, 1.7e9]]);

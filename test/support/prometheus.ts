@@ -33,6 +33,7 @@ export async function startPrometheus(
   port: number,
   config: string,
   extraFiles: Record<string, string> = {},
+  flags: readonly string[] = [],
 ): Promise<RunningPrometheus> {
   const home = join(dir, name);
   await mkdir(join(home, "data"), { recursive: true });
@@ -48,6 +49,7 @@ export async function startPrometheus(
       `--storage.tsdb.path=${join(home, "data")}`,
       `--web.listen-address=127.0.0.1:${port}`,
       "--log.level=warn",
+      ...flags,
     ],
     { stdio: ["ignore", "ignore", "pipe"] },
   );

@@ -17,6 +17,8 @@ const SCRAPE_SERIES = new Set([
   "scrape_samples_scraped",
   "scrape_samples_post_metric_relabeling",
   "scrape_series_added",
+  "scrape_timeout_seconds",
+  "scrape_sample_limit",
 ]);
 
 /** Grafana's variables replaced by values that keep the query valid PromQL. */

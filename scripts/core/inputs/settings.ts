@@ -43,8 +43,15 @@ export interface DeliverySettings {
   flux: { enabled: boolean; namespace: string; interval: string };
 }
 
+export interface ClusterRulesSettings {
+  interval: string;
+  jobs: { nodeExporter: string; kubeStateMetrics: string; kubelet: string };
+  labels: Readonly<Record<string, string>>;
+}
+
 export interface Settings {
   clusterLabel: string;
+  clusterRules: ClusterRulesSettings;
   discovery: { route53?: Route53Settings };
   federation: FederationSettings;
   pullRequest: { base: string; branch: string; labels: readonly string[] };
@@ -78,6 +85,7 @@ export function reservedLabel(name: string): string | undefined {
 
 interface RawSettings {
   clusterLabel: string;
+  clusterRules: ClusterRulesSettings;
   discovery: { route53?: Omit<Route53Settings, "recordPattern"> & { recordPattern: string } };
   federation: Omit<FederationSettings, "scrapeInterval" | "scrapeTimeout" | "retention"> & {
     scrapeInterval: string;
@@ -138,6 +146,7 @@ export function parseSettings(text: string, file: string): Settings {
   throwIfAny(issues);
   return {
     clusterLabel: raw.clusterLabel,
+    clusterRules: raw.clusterRules,
     discovery: route53 ? { route53 } : {},
     federation: {
       ...f,

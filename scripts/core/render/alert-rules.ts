@@ -21,7 +21,6 @@ export interface AlertRule {
 export function alertRules(plan: FederationTree, settings: Settings): AlertRule[] {
   const f = settings.federation;
   const cl = settings.clusterLabel;
-  const timeout = f.scrapeTimeout.ms / 1000;
   const rules: AlertRule[] = [
     {
       alert: "FleetfedClusterFederationDown",
@@ -35,24 +34,26 @@ export function alertRules(plan: FederationTree, settings: Settings): AlertRule[
     },
     {
       alert: "FleetfedFederationScrapeNearTimeout",
-      expr: `scrape_duration_seconds{job=~"fleetfed-.*"} > ${Number((0.8 * timeout).toFixed(3))}`,
+      // Each target against its own timeout (extra-scrape-metrics), so a cluster file's override counts.
+      expr: `scrape_duration_seconds{job=~"fleetfed-.*"} / scrape_timeout_seconds{job=~"fleetfed-.*"} > 0.8`,
       for: "15m",
       labels: { severity: "warning" },
       annotations: {
         summary: "Federation scrape of {{ $labels.instance }} is close to its timeout",
-        description: `Scrapes take {{ $value | humanizeDuration }} of a ${f.scrapeTimeout.text} timeout. Federate fewer series (match[]) or raise scrapeTimeout.`,
+        description:
+          "Scrapes take {{ $value | humanizePercentage }} of their timeout. Federate fewer series (match[]) or raise scrapeTimeout for this cluster or the fleet.",
       },
     },
   ];
   if (f.sampleLimit > 0) {
     rules.push({
       alert: "FleetfedFederationSamplesNearLimit",
-      expr: `scrape_samples_post_metric_relabeling{job=~"${CLUSTER_JOB}.*"} > ${Math.floor(0.8 * f.sampleLimit)}`,
+      expr: `scrape_samples_post_metric_relabeling{job=~"${CLUSTER_JOB}.*"} / (scrape_sample_limit{job=~"${CLUSTER_JOB}.*"} > 0) > 0.8`,
       for: "15m",
       labels: { severity: "warning" },
       annotations: {
         summary: `Cluster {{ $labels.${cl} }} federates close to sample_limit`,
-        description: `{{ $value }} samples of a limit of ${f.sampleLimit}; above it every scrape of this cluster fails. Narrow its match or raise federation.sampleLimit.`,
+        description: `{{ $value | humanizePercentage }} of its sample_limit; above it every scrape of this cluster fails. Narrow its match or raise federation.sampleLimit.`,
       },
     });
   }

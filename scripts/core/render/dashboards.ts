@@ -29,8 +29,6 @@ interface DashboardContext {
   cl: string;
   /** Every cluster target's scrape health at the top. */
   up: string;
-  /** The fleet-wide scrape timeout in seconds. */
-  timeout: number;
   limit: number;
   /** A selector for the dashboard's `$cluster` variable, with extra matchers appended. */
   sel: (extra?: string) => string;
@@ -43,7 +41,6 @@ function dashboardContext(plan: FederationTree, settings: Settings): DashboardCo
     settings,
     cl,
     up: `up{job=~"${CLUSTER_JOB}.*"}`,
-    timeout: settings.federation.scrapeTimeout.ms / 1000,
     limit: settings.federation.sampleLimit,
     sel: (extra = "") => `{${cl}="$cluster"${extra}}`,
   };
@@ -207,7 +204,7 @@ function fleetOverview(d: DashboardContext): DashboardSpec {
 
 /** Is every cluster federated, and how close is each scrape to its limits? */
 function federationHealth(d: DashboardContext): DashboardSpec {
-  const { up, timeout, limit } = d;
+  const { up, limit } = d;
   const healthPanels: PanelSpec[] = [
     perCluster(d, {
       title: "Cluster targets up",
@@ -224,16 +221,17 @@ function federationHealth(d: DashboardContext): DashboardSpec {
     },
     perCluster(d, {
       title: "Scrape duration / timeout",
-      description: `How much of the ${d.settings.federation.scrapeTimeout.text} scrape timeout each cluster's /federate takes; at 1 the scrape fails.`,
-      expr: `scrape_duration_seconds{job=~"${CLUSTER_JOB}.*"} / ${timeout}`,
+      description:
+        "How much of its own scrape timeout each cluster's /federate takes; at 1 the scrape fails.",
+      expr: `scrape_duration_seconds{job=~"${CLUSTER_JOB}.*"} / scrape_timeout_seconds{job=~"${CLUSTER_JOB}.*"}`,
       unit: "percentunit",
       min: 0,
     }),
     limit > 0
       ? perCluster(d, {
           title: "Samples / sample_limit",
-          description: `Federated samples per scrape against sample_limit (${limit}); at 1 the scrape fails.`,
-          expr: `scrape_samples_post_metric_relabeling{job=~"${CLUSTER_JOB}.*"} / ${limit}`,
+          description: `Federated samples per scrape against the target's sample_limit (fleet default ${limit}); at 1 the scrape fails.`,
+          expr: `scrape_samples_post_metric_relabeling{job=~"${CLUSTER_JOB}.*"} / scrape_sample_limit{job=~"${CLUSTER_JOB}.*"}`,
           unit: "percentunit",
           min: 0,
         })
@@ -267,7 +265,7 @@ function federationHealth(d: DashboardContext): DashboardSpec {
 
 /** One cluster: federation, capacity, utilisation, and its namespaces. */
 function clusterDetail(d: DashboardContext): DashboardSpec {
-  const { cl, timeout, sel } = d;
+  const { cl, sel } = d;
   return {
     uid: UID.detail,
     title: "Cluster detail",
@@ -372,7 +370,7 @@ function clusterDetail(d: DashboardContext): DashboardSpec {
             unit: "percentunit",
             targets: [
               {
-                expr: `scrape_duration_seconds{job=~"${CLUSTER_JOB}.*", ${cl}="$cluster"} / ${timeout}`,
+                expr: `scrape_duration_seconds{job=~"${CLUSTER_JOB}.*", ${cl}="$cluster"} / scrape_timeout_seconds{job=~"${CLUSTER_JOB}.*", ${cl}="$cluster"}`,
                 legend: "{{federator}}",
               },
             ],

@@ -115,6 +115,9 @@ export function renderFederatorObjects(name: string, tier: "leaf" | "global", se
                   "--config.file=/etc/prometheus/prometheus.yml",
                   "--storage.tsdb.path=/prometheus",
                   `--storage.tsdb.retention.time=${f.retention.text}`,
+                  // scrape_timeout_seconds and scrape_sample_limit per target: alerts and dashboards compare
+                  // each scrape with its own limits, whatever a cluster file overrides.
+                  "--enable-feature=extra-scrape-metrics",
                   "--web.enable-lifecycle",
                 ],
                 ports: [{ name: "http", containerPort: FEDERATOR_PORT }],

@@ -61,8 +61,8 @@ export function renderManifests(plan: FederationTree, settings: Settings): Tree 
   for (const [p, c] of renderDashboards(plan, settings)) files.set(p, c);
   files.set("kustomization.yaml", renderKustomization(["federation", "dashboards"]));
   // Applied to every workload cluster (not to the monitoring cluster): its Prometheus records the aggregates.
-  files.set("cluster-rules/rules.yml", renderClusterRulesFile());
-  files.set("cluster-rules/prometheusrule.yaml", renderClusterPrometheusRule());
+  files.set("cluster-rules/rules.yml", renderClusterRulesFile(settings));
+  files.set("cluster-rules/prometheusrule.yaml", renderClusterPrometheusRule(settings));
   files.set("cluster-rules/kustomization.yaml", renderKustomization(["prometheusrule.yaml"]));
   const components: Component[] = [
     { name: "federation", path: "federation", wave: 0 },

@@ -55,6 +55,7 @@ export function renderOperatorObjects(
         scrapeTimeout: config.global.scrape_timeout,
         evaluationInterval: config.global.evaluation_interval,
         retention: f.retention.text,
+        enableFeatures: ["extra-scrape-metrics"],
         scrapeConfigSelector: { matchLabels: selector },
         ...(alerts.length > 0 && { ruleSelector: { matchLabels: selector } }),
         securityContext: POD_SECURITY_CONTEXT,
@@ -88,6 +89,14 @@ export function renderOperatorObjects(
           ...(job.sample_limit !== undefined && { sampleLimit: job.sample_limit }),
           bodySizeLimit: job.body_size_limit,
           staticConfigs: job.static_configs,
+          ...(job.metric_relabel_configs && {
+            metricRelabelings: job.metric_relabel_configs.map((r) => ({
+              ...(r.source_labels && { sourceLabels: r.source_labels }),
+              ...(r.regex !== undefined && { regex: r.regex }),
+              ...(r.target_label && { targetLabel: r.target_label }),
+              ...(r.action && { action: r.action }),
+            })),
+          }),
         },
       }),
     ),

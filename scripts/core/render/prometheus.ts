@@ -19,9 +19,16 @@ export function federatorAddress(name: string, settings: Settings): string {
   return `${federatorService(name)}.${settings.federation.namespace}.svc:${FEDERATOR_PORT}`;
 }
 
+export interface RelabelRule {
+  source_labels?: string[];
+  regex?: string;
+  target_label?: string;
+  action?: "labeldrop";
+}
+
 export interface FederateJob {
   job_name: string;
-  honor_labels: true;
+  honor_labels: boolean;
   metrics_path: "/federate";
   scheme: string;
   params: { "match[]": string[] };
@@ -30,6 +37,7 @@ export interface FederateJob {
   sample_limit?: number;
   body_size_limit: string;
   static_configs: { targets: string[]; labels: Record<string, string> }[];
+  metric_relabel_configs?: RelabelRule[];
 }
 
 /** A federator's whole configuration, as prometheus.yml says it; the operator objects are built from it too. */
@@ -72,6 +80,31 @@ function clusterTarget(c: Cluster, settings: Settings): FederateJob["static_conf
   };
 }
 
+/**
+ * Cluster identity (SPEC §5.2). A cluster's own Prometheus often carries external labels such as
+ * `cluster`, `prometheus` and `prometheus_replica`, and /federate passes them on. With honor_labels: true
+ * they would win over the fleet's id. So cluster jobs scrape with honor_labels: false, where the target's
+ * labels (the fleet's id, the cluster file's labels) win and the source's conflicting values arrive as
+ * exported_<name>; these rules then restore the source's own `job` and `instance` (what honor_labels was
+ * for), and drop the source's losing values and its replica label, which would flip between the two
+ * replicas of an HA pair behind one name. `up` and the scrape health series carry the target labels.
+ */
+function identityRules(targets: FederateJob["static_configs"]): RelabelRule[] {
+  const fleetLabels = new Set(targets.flatMap((t) => Object.keys(t.labels)));
+  const dropped = [...fleetLabels].sort(compare).map((l) => `exported_${l}`);
+  return [
+    { source_labels: ["exported_job"], regex: "(.+)", target_label: "job" },
+    { source_labels: ["exported_instance"], regex: "(.+)", target_label: "instance" },
+    {
+      action: "labeldrop",
+      regex: ["exported_job", "exported_instance", ...dropped, ...REPLICA_LABELS].join("|"),
+    },
+  ];
+}
+
+/** External labels that tell the replicas of one HA Prometheus apart: dropped, so both replicas' series merge. */
+const REPLICA_LABELS = ["prometheus_replica"];
+
 function federateJob(
   jobName: string,
   scheme: string,
@@ -81,10 +114,12 @@ function federateJob(
   sampleLimit: number,
   bodySizeLimit: string,
   targets: FederateJob["static_configs"],
+  tier: "cluster" | "leaf",
 ): FederateJob {
   return {
     job_name: jobName,
-    honor_labels: true,
+    // Leaves already enforce identity, so the global keeps every label a leaf sends.
+    honor_labels: tier === "leaf",
     metrics_path: "/federate",
     scheme,
     params: { "match[]": [...match] },
@@ -93,6 +128,7 @@ function federateJob(
     ...(sampleLimit > 0 && { sample_limit: sampleLimit }),
     body_size_limit: bodySizeLimit,
     static_configs: targets,
+    ...(tier === "cluster" && { metric_relabel_configs: identityRules(targets) }),
   };
 }
 
@@ -112,6 +148,7 @@ export function leafConfig(leaf: Leaf, settings: Settings): FederatorConfig {
             f.sampleLimit,
             f.bodySizeLimit,
             shared.map((c) => clusterTarget(c, settings)),
+            "cluster",
           ),
         ]
       : []),
@@ -125,6 +162,7 @@ export function leafConfig(leaf: Leaf, settings: Settings): FederatorConfig {
         f.sampleLimit,
         f.bodySizeLimit,
         [clusterTarget(c, settings)],
+        "cluster",
       ),
     ),
   ];
@@ -156,6 +194,7 @@ export function globalConfig(plan: FederationTree, settings: Settings): Federato
       targets: [federatorAddress(leaf.name, settings)],
       labels: { [FEDERATOR_LABEL]: leaf.name },
     })),
+    "leaf",
   );
   return { global: globalSection(settings, GLOBAL), scrape_configs: [job] };
 }

@@ -4,6 +4,7 @@
 // the default federation match[] selects the cluster: and namespace: levels.
 
 import { PrometheusRule } from "@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1";
+import type { Settings } from "../inputs/settings.ts";
 import { toYaml } from "../yaml.ts";
 import { checked, PART_OF } from "./kubernetes.ts";
 
@@ -12,63 +13,68 @@ export interface RecordingRule {
   expr: string;
 }
 
-export const CLUSTER_RULES: readonly RecordingRule[] = [
-  {
-    record: "cluster:node_cpu_utilisation:ratio",
-    expr: '1 - avg(rate(node_cpu_seconds_total{mode="idle"}[5m]))',
-  },
-  {
-    record: "cluster:node_memory_utilisation:ratio",
-    expr: "1 - sum(node_memory_MemAvailable_bytes) / sum(node_memory_MemTotal_bytes)",
-  },
-  {
-    record: "cluster:kube_pod_container_resource_requests_cpu:ratio",
-    expr: 'sum(kube_pod_container_resource_requests{resource="cpu"}) / sum(kube_node_status_allocatable{resource="cpu"})',
-  },
-  {
-    record: "cluster:kube_pod_container_resource_requests_memory:ratio",
-    expr: 'sum(kube_pod_container_resource_requests{resource="memory"}) / sum(kube_node_status_allocatable{resource="memory"})',
-  },
-  { record: "cluster:kube_node_info:count", expr: "count(kube_node_info)" },
-  {
-    record: "cluster:kube_node_ready:sum",
-    expr: 'sum(kube_node_status_condition{condition="Ready",status="true"})',
-  },
-  { record: "cluster:kube_pod_running:sum", expr: 'sum(kube_pod_status_phase{phase="Running"})' },
-  {
-    record: "cluster:kube_applications:count",
+/**
+ * The aggregates, to kubernetes-mixin's standard (its k8s.rules and node.rules): every selector names the
+ * job that exports the metric (configurable under clusterRules.jobs, kube-prometheus's names by default),
+ * and requests count only pods that hold them, Pending or Running, not finished Jobs.
+ */
+export function clusterRules(settings: Settings): RecordingRule[] {
+  const { nodeExporter: node, kubeStateMetrics: ksm, kubelet } = settings.clusterRules.jobs;
+  const k = (metric: string, extra = "") => `${metric}{job="${ksm}"${extra}}`;
+  // The pods that hold their requests, one series per pod: Pending (scheduled, starting) or Running.
+  const active = `max by (namespace, pod) (${k("kube_pod_status_phase", ',phase=~"Pending|Running"')} == 1)`;
+  const requests = (resource: string) =>
+    `sum(${k("kube_pod_container_resource_requests", `,resource="${resource}"`)} * on (namespace, pod) group_left () ${active}) / sum(${k("kube_node_status_allocatable", `,resource="${resource}"`)})`;
+  const apps = `${k("kube_deployment_created")} or ${k("kube_statefulset_created")}`;
+  return [
+    {
+      record: "cluster:node_cpu_utilisation:ratio",
+      expr: `1 - avg(rate(node_cpu_seconds_total{job="${node}",mode="idle"}[5m]))`,
+    },
+    {
+      record: "cluster:node_memory_utilisation:ratio",
+      expr: `1 - sum(node_memory_MemAvailable_bytes{job="${node}"}) / sum(node_memory_MemTotal_bytes{job="${node}"})`,
+    },
+    { record: "cluster:kube_pod_container_resource_requests_cpu:ratio", expr: requests("cpu") },
+    { record: "cluster:kube_pod_container_resource_requests_memory:ratio", expr: requests("memory") },
+    { record: "cluster:kube_node_info:count", expr: `count(${k("kube_node_info")})` },
+    {
+      record: "cluster:kube_node_ready:sum",
+      expr: `sum(${k("kube_node_status_condition", ',condition="Ready",status="true"')})`,
+    },
+    {
+      record: "cluster:kube_pod_running:sum",
+      expr: `sum(${k("kube_pod_status_phase", ',phase="Running"')})`,
+    },
     // Applications are deployments and statefulsets; `or` keeps either kind when the other is absent.
-    expr: "count(kube_deployment_created or kube_statefulset_created)",
-  },
-  {
-    record: "cluster:kube_applications_per_node:ratio",
-    expr: "cluster:kube_applications:count / cluster:kube_node_ready:sum",
-  },
-  {
-    record: "namespace:kube_applications:count",
-    expr: "count by (namespace) (kube_deployment_created or kube_statefulset_created)",
-  },
-  {
-    record: "namespace:container_cpu_usage_seconds:sum_rate",
-    expr: 'sum by (namespace) (rate(container_cpu_usage_seconds_total{container!=""}[5m]))',
-  },
-  {
-    record: "namespace:container_memory_working_set_bytes:sum",
-    expr: 'sum by (namespace) (container_memory_working_set_bytes{container!=""})',
-  },
-];
+    { record: "cluster:kube_applications:count", expr: `count(${apps})` },
+    {
+      record: "cluster:kube_applications_per_node:ratio",
+      expr: "cluster:kube_applications:count / cluster:kube_node_ready:sum",
+    },
+    { record: "namespace:kube_applications:count", expr: `count by (namespace) (${apps})` },
+    {
+      record: "namespace:container_cpu_usage_seconds:sum_rate",
+      expr: `sum by (namespace) (rate(container_cpu_usage_seconds_total{job="${kubelet}",container!=""}[5m]))`,
+    },
+    {
+      record: "namespace:container_memory_working_set_bytes:sum",
+      expr: `sum by (namespace) (container_memory_working_set_bytes{job="${kubelet}",container!=""})`,
+    },
+  ];
+}
 
 const GROUP = "fleetfed-cluster-aggregates";
 
 /** The rules file each cluster's Prometheus loads (rule_files), as a plain Prometheus rules file. */
-export function renderClusterRulesFile(): string {
+export function renderClusterRulesFile(settings: Settings): string {
   return toYaml(
     {
       groups: [
         {
           name: GROUP,
-          interval: "30s",
-          rules: CLUSTER_RULES.map((r) => ({ record: r.record, expr: r.expr })),
+          interval: settings.clusterRules.interval,
+          rules: clusterRules(settings),
         },
       ],
     },
@@ -81,20 +87,21 @@ export function renderClusterRulesFile(): string {
 }
 
 /** The same rules for clusters whose Prometheus is run by prometheus-operator. */
-export function renderClusterPrometheusRule(): string {
+export function renderClusterPrometheusRule(settings: Settings): string {
   return toYaml(
     checked(
       new PrometheusRule({
         metadata: {
           name: "fleetfed-cluster-aggregates",
-          labels: { ...PART_OF, role: "recording-rules" },
+          // clusterRules.labels: what the clusters' Prometheus ruleSelector selects, e.g. release: <name>.
+          labels: { ...PART_OF, role: "recording-rules", ...settings.clusterRules.labels },
         },
         spec: {
           groups: [
             {
               name: GROUP,
-              interval: "30s",
-              rules: CLUSTER_RULES.map((r) => ({ record: r.record, expr: r.expr })),
+              interval: settings.clusterRules.interval,
+              rules: clusterRules(settings),
             },
           ],
         },
