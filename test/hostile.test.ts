@@ -117,6 +117,40 @@ const CASES: Case[] = [
     where: "fleet.yaml:2:14",
     says: /federation\.shardSize: 0 must be >= 1/,
   },
+  // Secured endpoints: credentials only as files of mounted Secrets
+  {
+    name: "a credentials file from a Secret that is not mounted",
+    files: {
+      "clusters/alpha.yaml":
+        "cluster: alpha\nbasicAuth: {username: u, passwordFile: /etc/fleetfed/secrets/auth/password}\n",
+    },
+    where: "clusters/alpha.yaml:2:",
+    says: /basicAuth\.passwordFile: \/etc\/fleetfed\/secrets\/auth\/password is in Secret auth, which federation\.secrets does not mount \(add auth to federation\.secrets\)/,
+  },
+  {
+    name: "basicAuth beside authorization",
+    files: {
+      "fleet.yaml":
+        "federation:\n  shardSize: 2\n  secrets: [auth]\n  basicAuth: {username: u, passwordFile: /etc/fleetfed/secrets/auth/p}\n  authorization: {credentialsFile: /etc/fleetfed/secrets/auth/t}\n",
+    },
+    where: "fleet.yaml:5:",
+    says: /federation\.authorization: cannot be combined with basicAuth/,
+  },
+  {
+    name: "an inline password",
+    files: { "clusters/alpha.yaml": "cluster: alpha\nbasicAuth: {username: u, password: hunter2}\n" },
+    where: "clusters/alpha.yaml:2:",
+    says: /basicAuth\.password: unknown key "password"/,
+  },
+  {
+    name: "the operator flavour with a user name inline",
+    files: {
+      "fleet.yaml":
+        "federation:\n  shardSize: 2\n  flavor: operator\n  secrets: [auth]\n  basicAuth: {username: u, passwordFile: /etc/fleetfed/secrets/auth/p}\n",
+    },
+    where: "fleet.yaml:5:",
+    says: /federation\.basicAuth\.username: the operator's ScrapeConfig reads the user name from a Secret/,
+  },
   // Things that must not hang
   {
     name: "a FIFO among the cluster files",

@@ -356,3 +356,33 @@ describe("GitOps delivery", () => {
     );
   });
 });
+
+describe("secured endpoints in the operator flavour", () => {
+  it("reference the mounted Secrets' keys from the ScrapeConfig, and pass the CRD's schema", () => {
+    const settings = parseSettings(
+      "federation:\n  flavor: operator\n  secrets: [ca, auth]\n  tls: {caFile: /etc/fleetfed/secrets/ca/ca.crt, serverName: prom.internal}\n  basicAuth: {usernameFile: /etc/fleetfed/secrets/auth/user, passwordFile: /etc/fleetfed/secrets/auth/password}\n",
+      "fleet.yaml",
+    );
+    const fleet = renderFleet(settings, { clusters: [], placement: new Map() }, [
+      parseClusterFile(
+        "cluster: a\nendpoint: a:9090\nscheme: https\n",
+        "clusters/a.yaml",
+        "a",
+        "cluster",
+        settings.federation,
+      ),
+    ]);
+    const objects = parseAllDocuments(fleet.tree.get("federation/leaf-000/prometheus.yaml") as string).map(
+      (d) => d.toJS(),
+    );
+    const scrape = objects.find((o) => o.kind === "ScrapeConfig");
+    expect(scrape.spec).toMatchObject({
+      tlsConfig: { ca: { secret: { name: "ca", key: "ca.crt" } }, serverName: "prom.internal" },
+      basicAuth: { username: { name: "auth", key: "user" }, password: { name: "auth", key: "password" } },
+    });
+    expect(() => new ScrapeConfig(scrape).validate()).not.toThrow();
+    expect(fleet.tree.get("federation/leaf-000/prometheus.yml")).toContain(
+      "password_file: /etc/fleetfed/secrets/auth/password",
+    );
+  });
+});

@@ -105,7 +105,7 @@ export async function loadInputs(rootArg: string, configArg?: string): Promise<I
     byId.set(id, file);
     collect(problems, () => {
       const text = readInput(root, join(dir, name), file) ?? "";
-      clusterFiles.push(parseClusterFile(text, file, id, settings.clusterLabel));
+      clusterFiles.push(parseClusterFile(text, file, id, settings.clusterLabel, settings.federation));
     });
   }
 

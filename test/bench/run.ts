@@ -142,3 +142,54 @@ try {
 } finally {
   await emulator.close();
 }
+
+// --- 5. What one cluster sends per federation scrape with the default match[], read from a real cluster
+// Prometheus: the fixture exporter under kube-prometheus's jobs, the rendered recording rules.
+const prometheusBin = await which("prometheus", { nothrow: true });
+if (prometheusBin) {
+  const { startFixtureExporter } = await import("../support/fixture-exporter.ts");
+  const { freePort, startPrometheus, stopAll, waitFor, query } = await import("../support/prometheus.ts");
+  const { renderClusterRulesFile } = await import("../../scripts/core/render/recording-rules.ts");
+  const dir = await mkdtemp(join(tmpdir(), "fleetfed-bench-federate-"));
+  const exporter = await startFixtureExporter(["c1"]);
+  const port = await freePort();
+  const target = exporter.url.replace("http://", "");
+  const config = `global: {scrape_interval: 1s, evaluation_interval: 1s, external_labels: {cluster: eks-c1, prometheus: monitoring/k8s, prometheus_replica: prometheus-k8s-0}}
+rule_files: [rules.yml]
+scrape_configs:
+  - job_name: prometheus
+    static_configs: [{targets: ['127.0.0.1:${port}']}]
+${["node-exporter", "kube-state-metrics", "kubelet"].map((job) => `  - job_name: ${job}\n    metrics_path: /metrics/c1\n    static_configs: [{targets: ['${target}']}]`).join("\n")}
+`;
+  const rules = renderClusterRulesFile(parseSettings("clusterRules: {interval: 1s}\n", "fleet.yaml"));
+  const server = await startPrometheus(dir, "cluster", port, config, { "rules.yml": rules });
+  try {
+    await waitFor(
+      "the aggregates",
+      30_000,
+      async () => (await query(server.url, "namespace:container_cpu_usage_seconds:sum_rate")).length > 0,
+    );
+    const measure = async (match: readonly string[]) => {
+      const q = match.map((m) => `match[]=${encodeURIComponent(m)}`).join("&");
+      const body = await (await fetch(`${server.url}/federate?${q}`)).text();
+      return {
+        series: body.split("\n").filter((l) => l && !l.startsWith("#")).length,
+        bytes: Buffer.byteLength(body),
+      };
+    };
+    const byDefault = await measure(settings.federation.match);
+    const seed = await measure(['{job="prometheus"}', ...settings.federation.match]);
+    console.log(
+      `federated per cluster per scrape, default match[]: ${byDefault.series} series (target ≤ 25): ${byDefault.series <= 25 ? "met" : "MISSED"}, ${(byDefault.bytes / 1024).toFixed(1)} KB (target ≤ 4 KB): ${byDefault.bytes <= 4096 ? "met" : "MISSED"}`,
+    );
+    console.log(
+      `  with the seed's {job="prometheus"} added: ${seed.series} series, ${(seed.bytes / 1024).toFixed(1)} KB`,
+    );
+  } finally {
+    await stopAll([server]);
+    await exporter.close();
+    await rm(dir, { recursive: true, force: true });
+  }
+} else {
+  console.log("federated series per cluster: skipped, prometheus not on PATH (apt-get install prometheus)");
+}

@@ -171,7 +171,7 @@ ${["node-exporter", "kube-state-metrics", "kubelet"]
     );
     const foreign = names.data.filter(
       (n) =>
-        !/^(cluster|namespace):/.test(n) &&
+        !/^(job|cluster|namespace):/.test(n) &&
         !/^(up|scrape_.*|ALERTS.*|prometheus_.*|go_.*|process_.*|net_conntrack.*|promhttp_.*)$/.test(n),
     );
     expect(foreign).toEqual([]);

@@ -34,6 +34,8 @@ export async function startPrometheus(
   config: string,
   extraFiles: Record<string, string> = {},
   flags: readonly string[] = [],
+  /** How to tell it is ready, for a server behind TLS or auth; plain HTTP /-/ready otherwise. */
+  ready?: () => Promise<boolean>,
 ): Promise<RunningPrometheus> {
   const home = join(dir, name);
   await mkdir(join(home, "data"), { recursive: true });
@@ -57,6 +59,7 @@ export async function startPrometheus(
   const url = `http://127.0.0.1:${port}`;
   await waitFor(`${name} ready`, 30_000, async () => {
     if (child.exitCode !== null) throw new Error(`${name} exited with ${child.exitCode}; see ${log}`);
+    if (ready) return ready();
     const r = await fetch(`${url}/-/ready`).catch(() => undefined);
     return r?.ok === true;
   });

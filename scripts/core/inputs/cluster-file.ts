@@ -4,6 +4,13 @@ import { type Duration, parseDuration, timeoutExceedsInterval } from "../duratio
 import { type Problem, quote, throwIfAny } from "../errors.ts";
 import { selectorProblem } from "../promql.ts";
 import { parseYaml, type YamlSource } from "../yaml.ts";
+import {
+  type AuthorizationSettings,
+  authProblems,
+  type BasicAuthSettings,
+  type EndpointAuth,
+  type TlsSettings,
+} from "./endpoint-auth.ts";
 import { validateAgainstSchema } from "./schema.ts";
 import { reservedLabel, type Scheme, SELECTOR_HINT } from "./settings.ts";
 
@@ -23,6 +30,8 @@ export interface ClusterFile {
   leafLine?: number;
   /** The file says the pinned leaf is meant to be new. */
   newLeaf: boolean;
+  /** How to reach this cluster's Prometheus, where the file overrides federation's. */
+  auth: EndpointAuth;
 }
 
 interface RawClusterFile {
@@ -36,6 +45,9 @@ interface RawClusterFile {
   enabled: boolean;
   leaf?: string;
   newLeaf: boolean;
+  tls?: TlsSettings;
+  basicAuth?: BasicAuthSettings;
+  authorization?: AuthorizationSettings;
 }
 
 /**
@@ -47,6 +59,7 @@ export function parseClusterFile(
   file: string,
   expectedId: string,
   clusterLabel: string,
+  federation: { secrets: readonly string[]; flavor: "plain" | "operator" } = { secrets: [], flavor: "plain" },
 ): ClusterFile {
   const { source, problems } = parseYaml(text, file);
   throwIfAny(problems);
@@ -88,9 +101,22 @@ export function parseClusterFile(
   if (interval?.ms === 0) at(["scrapeInterval"], "must be longer than 0s");
   const tooLong = interval && timeout && timeoutExceedsInterval(timeout, interval);
   if (tooLong) at(["scrapeTimeout"], tooLong.message, tooLong.hint);
+  const auth: EndpointAuth = {
+    ...(raw.tls && { tls: raw.tls }),
+    ...(raw.basicAuth && { basicAuth: raw.basicAuth }),
+    ...(raw.authorization && { authorization: raw.authorization }),
+  };
+  issues.push(
+    ...authProblems(auth, federation.secrets, federation.flavor, (field) => ({
+      file,
+      ...src.locate(field.split(".")),
+      field,
+    })),
+  );
   throwIfAny(issues);
   return {
     cluster: raw.cluster,
+    auth,
     file,
     ...(raw.endpoint !== undefined && { endpoint: raw.endpoint }),
     ...(raw.scheme !== undefined && { scheme: raw.scheme }),

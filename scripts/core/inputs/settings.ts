@@ -5,6 +5,12 @@ import { type Problem, quote, throwIfAny } from "../errors.ts";
 import { selectorProblem } from "../promql.ts";
 import { compileRe2, type Re2 } from "../re2.ts";
 import { parseYaml, type YamlSource } from "../yaml.ts";
+import {
+  type AuthorizationSettings,
+  authProblems,
+  type BasicAuthSettings,
+  type TlsSettings,
+} from "./endpoint-auth.ts";
 import { validateAgainstSchema } from "./schema.ts";
 
 export type Scheme = "http" | "https";
@@ -34,6 +40,11 @@ export interface FederationSettings {
   image: string;
   retention: Duration;
   storage: string;
+  /** Kubernetes Secrets mounted into every federator at SECRETS_DIR/<name>/. */
+  secrets: readonly string[];
+  tls?: TlsSettings;
+  basicAuth?: BasicAuthSettings;
+  authorization?: AuthorizationSettings;
 }
 
 export interface DeliverySettings {
@@ -127,6 +138,13 @@ export function parseSettings(text: string, file: string): Settings {
     if (problem) at(["federation", "match", i], `${quote(selector)} ${problem}`, SELECTOR_HINT);
   });
 
+  issues.push(
+    ...authProblems(f, f.secrets, f.flavor, (field) => ({
+      file,
+      ...src.locate(["federation", ...field.split(".")]),
+      field: `federation.${field}`,
+    })),
+  );
   let route53: Route53Settings | undefined;
   if (raw.discovery.route53) {
     const r = raw.discovery.route53;

@@ -5,6 +5,7 @@ import type { DiscoveredCluster } from "../discovery/cluster.ts";
 import { type Duration, durationFromMs, timeoutExceedsInterval } from "../duration.ts";
 import { type Problem, throwIfAny } from "../errors.ts";
 import type { ClusterFile } from "../inputs/cluster-file.ts";
+import type { EndpointAuth } from "../inputs/endpoint-auth.ts";
 import type { Scheme, Settings } from "../inputs/settings.ts";
 import { compare, sortedBy } from "../order.ts";
 
@@ -17,6 +18,8 @@ export interface Cluster {
   scrapeInterval: Duration;
   scrapeTimeout: Duration;
   match: readonly string[];
+  /** TLS and credentials: each of tls, basicAuth, authorization from the cluster file, else federation's. */
+  auth: EndpointAuth;
   origin: "route53" | "manual";
   /** Leaf the cluster file pins it to, if any. */
   pin?: string;
@@ -88,6 +91,7 @@ export function buildInventory(
       scrapeInterval,
       scrapeTimeout,
       match: file?.match ?? fed.match,
+      auth: effectiveAuth(fed, file?.auth),
       origin: d ? "route53" : "manual",
       ...(file?.leaf !== undefined && {
         pin: file.leaf,
@@ -97,4 +101,11 @@ export function buildInventory(
   }
   throwIfAny(problems);
   return { clusters, disabled, unresolved };
+}
+
+function effectiveAuth(fed: EndpointAuth, own: EndpointAuth | undefined): EndpointAuth {
+  const tls = own?.tls ?? fed.tls;
+  const basicAuth = own?.basicAuth ?? (own?.authorization ? undefined : fed.basicAuth);
+  const authorization = own?.authorization ?? (own?.basicAuth ? undefined : fed.authorization);
+  return { ...(tls && { tls }), ...(basicAuth && { basicAuth }), ...(authorization && { authorization }) };
 }

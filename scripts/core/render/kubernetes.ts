@@ -5,6 +5,7 @@
 
 import { StatefulSet } from "kubernetes-models/apps/v1";
 import { Namespace, Service } from "kubernetes-models/v1";
+import { SECRETS_DIR } from "../inputs/endpoint-auth.ts";
 import type { Settings } from "../inputs/settings.ts";
 import { toYaml } from "../yaml.ts";
 import { FEDERATOR_PORT, federatorService } from "./prometheus.ts";
@@ -127,10 +128,18 @@ export function renderFederatorObjects(name: string, tier: "leaf" | "global", se
                 volumeMounts: [
                   { name: "config", mountPath: "/etc/prometheus", readOnly: true },
                   { name: "data", mountPath: "/prometheus" },
+                  ...f.secrets.map((secret) => ({
+                    name: `secret-${secret}`,
+                    mountPath: `${SECRETS_DIR}/${secret}`,
+                    readOnly: true,
+                  })),
                 ],
               },
             ],
-            volumes: [{ name: "config", configMap: { name: service } }],
+            volumes: [
+              { name: "config", configMap: { name: service } },
+              ...f.secrets.map((secret) => ({ name: `secret-${secret}`, secret: { secretName: secret } })),
+            ],
           },
         },
         volumeClaimTemplates: [

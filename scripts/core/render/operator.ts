@@ -4,6 +4,7 @@
 
 import { Prometheus } from "@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1";
 import { ScrapeConfig } from "@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1alpha1";
+import { secretOf } from "../inputs/endpoint-auth.ts";
 import type { Settings } from "../inputs/settings.ts";
 import type { FederationTree } from "../plan/placement.ts";
 import { alertsPrometheusRule } from "./alert-rules.ts";
@@ -17,7 +18,7 @@ import {
   tierLabels,
   WAVES,
 } from "./kubernetes.ts";
-import { type FederatorConfig, federatorService } from "./prometheus.ts";
+import { type FederateJob, type FederatorConfig, federatorService } from "./prometheus.ts";
 
 /** Label that ties a ScrapeConfig to the Prometheus that loads it. */
 export const FEDERATOR_SELECTOR_LABEL = "fleetfed.io/federator";
@@ -89,6 +90,7 @@ export function renderOperatorObjects(
           ...(job.sample_limit !== undefined && { sampleLimit: job.sample_limit }),
           bodySizeLimit: job.body_size_limit,
           staticConfigs: job.static_configs,
+          ...operatorAuth(job),
           ...(job.metric_relabel_configs && {
             metricRelabelings: job.metric_relabel_configs.map((r) => ({
               ...(r.source_labels && { sourceLabels: r.source_labels }),
@@ -102,4 +104,31 @@ export function renderOperatorObjects(
     ),
   );
   return multiDocument([federatorServiceObject(name, tier), prometheus, ...scrapeConfigs, ...alerts]);
+}
+
+/**
+ * The ScrapeConfig CRD reads credentials from Secrets, not files: each file under SECRETS_DIR becomes
+ * the Secret and key it is mounted from (inputs are checked to name only such files in this flavour).
+ */
+function operatorAuth(job: FederateJob): Record<string, unknown> {
+  const ref = (path: string | undefined) => {
+    const s = path === undefined ? undefined : secretOf(path);
+    return s && { name: s.name, key: s.key };
+  };
+  const t = job.tls_config;
+  const b = job.basic_auth;
+  const a = job.authorization;
+  return {
+    ...(t && {
+      tlsConfig: {
+        ...(t.ca_file && { ca: { secret: ref(t.ca_file) } }),
+        ...(t.cert_file && { cert: { secret: ref(t.cert_file) } }),
+        ...(t.key_file && { keySecret: ref(t.key_file) }),
+        ...(t.server_name && { serverName: t.server_name }),
+        ...(t.insecure_skip_verify !== undefined && { insecureSkipVerify: t.insecure_skip_verify }),
+      },
+    }),
+    ...(b && { basicAuth: { username: ref(b.username_file), password: ref(b.password_file) } }),
+    ...(a && { authorization: { type: a.type, credentials: ref(a.credentials_file) } }),
+  };
 }

@@ -1,6 +1,7 @@
 // FederationTree → each federator's configuration, as the plain prometheus.yml says it: the single source
 // of that federator's config, checked by promtool and run unmodified by the end-to-end test.
 
+import type { EndpointAuth } from "../inputs/endpoint-auth.ts";
 import { FEDERATOR_LABEL, type Settings } from "../inputs/settings.ts";
 import { compare } from "../order.ts";
 import type { Cluster } from "../plan/inventory.ts";
@@ -29,6 +30,15 @@ export interface RelabelRule {
 export interface FederateJob {
   job_name: string;
   honor_labels: boolean;
+  tls_config?: {
+    ca_file?: string;
+    cert_file?: string;
+    key_file?: string;
+    server_name?: string;
+    insecure_skip_verify?: boolean;
+  };
+  basic_auth?: { username?: string; username_file?: string; password_file: string };
+  authorization?: { type: string; credentials_file: string };
   metrics_path: "/federate";
   scheme: string;
   params: { "match[]": string[] };
@@ -61,6 +71,39 @@ function defaultScheme(settings: Settings): string {
   return settings.discovery.route53?.scheme ?? "http";
 }
 
+function fleetAuth(settings: Settings): EndpointAuth {
+  const { tls, basicAuth, authorization } = settings.federation;
+  return { ...(tls && { tls }), ...(basicAuth && { basicAuth }), ...(authorization && { authorization }) };
+}
+
+/** Prometheus's own names for the auth settings; file paths only, as the inputs give them. */
+export function authConfig(
+  auth: EndpointAuth,
+): Pick<FederateJob, "tls_config" | "basic_auth" | "authorization"> {
+  const t = auth.tls;
+  const b = auth.basicAuth;
+  const a = auth.authorization;
+  return {
+    ...(t && {
+      tls_config: {
+        ...(t.caFile && { ca_file: t.caFile }),
+        ...(t.certFile && { cert_file: t.certFile }),
+        ...(t.keyFile && { key_file: t.keyFile }),
+        ...(t.serverName && { server_name: t.serverName }),
+        ...(t.insecureSkipVerify !== undefined && { insecure_skip_verify: t.insecureSkipVerify }),
+      },
+    }),
+    ...(b && {
+      basic_auth: {
+        ...(b.username !== undefined && { username: b.username }),
+        ...(b.usernameFile && { username_file: b.usernameFile }),
+        password_file: b.passwordFile,
+      },
+    }),
+    ...(a && { authorization: { type: a.type, credentials_file: a.credentialsFile } }),
+  };
+}
+
 /** A cluster scraped exactly as the defaults say shares the tier's main job; any override gets its own. */
 function usesDefaults(c: Cluster, settings: Settings): boolean {
   const f = settings.federation;
@@ -69,7 +112,8 @@ function usesDefaults(c: Cluster, settings: Settings): boolean {
     c.scrapeInterval.ms === f.scrapeInterval.ms &&
     c.scrapeTimeout.ms === f.scrapeTimeout.ms &&
     c.match.length === f.match.length &&
-    c.match.every((m, i) => m === f.match[i])
+    c.match.every((m, i) => m === f.match[i]) &&
+    JSON.stringify(c.auth) === JSON.stringify(fleetAuth(settings))
   );
 }
 
@@ -115,11 +159,13 @@ function federateJob(
   bodySizeLimit: string,
   targets: FederateJob["static_configs"],
   tier: "cluster" | "leaf",
+  auth: EndpointAuth = {},
 ): FederateJob {
   return {
     job_name: jobName,
     // Leaves already enforce identity, so the global keeps every label a leaf sends.
     honor_labels: tier === "leaf",
+    ...authConfig(auth),
     metrics_path: "/federate",
     scheme,
     params: { "match[]": [...match] },
@@ -149,6 +195,7 @@ export function leafConfig(leaf: Leaf, settings: Settings): FederatorConfig {
             f.bodySizeLimit,
             shared.map((c) => clusterTarget(c, settings)),
             "cluster",
+            fleetAuth(settings),
           ),
         ]
       : []),
@@ -163,6 +210,7 @@ export function leafConfig(leaf: Leaf, settings: Settings): FederatorConfig {
         f.bodySizeLimit,
         [clusterTarget(c, settings)],
         "cluster",
+        c.auth,
       ),
     ),
   ];

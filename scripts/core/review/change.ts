@@ -71,6 +71,7 @@ function changedFields(a: PlacedCluster, b: PlacedCluster): string[] {
   if (x.scrapeInterval.ms !== y.scrapeInterval.ms) fields.push("scrapeInterval");
   if (x.scrapeTimeout.ms !== y.scrapeTimeout.ms) fields.push("scrapeTimeout");
   if (JSON.stringify(x.match) !== JSON.stringify(y.match)) fields.push("match");
+  if (JSON.stringify(x.auth) !== JSON.stringify(y.auth)) fields.push("auth");
   if (a.leaf !== b.leaf) fields.push("leaf");
   return fields;
 }

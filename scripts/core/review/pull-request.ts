@@ -195,6 +195,11 @@ function describeField(field: string, before: PlacedCluster, after: PlacedCluste
       return `match ${cell(a.match.join(" "))} → ${cell(b.match.join(" "))}`;
     case "leaf":
       return `moved ${before.leaf} → ${after.leaf}`;
+    case "auth": {
+      // Which of tls, basicAuth, authorization are set, and the files they read: never a credential.
+      const kinds = (c: typeof a) => Object.keys(c.auth).join("+") || "none";
+      return `auth ${kinds(a)} → ${kinds(b)}`;
+    }
     default:
       return field;
   }
