@@ -449,6 +449,20 @@ describe("hostile input", () => {
     expect((await runCli(["render", "--check", "--root", root])).code).toBe(0);
   });
 
+  it("refuses, in check, a leaf whose ConfigMap would pass Kubernetes's 1 MiB limit, naming the leaf", async () => {
+    const ids = Array.from({ length: 9800 }, (_, i) => `c${String(i).padStart(5, "0")}`);
+    const root = await makeRepo({
+      "fleet.yaml": "federation:\n  shardSize: 10000\n",
+      "fleet.snapshot.json": snapshotJson(ids),
+    });
+    expect((await runCli(["render", "--root", root])).code).toBe(0);
+    const r = await runCli(["check", "--root", root]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(
+      /^error: manifests\/federation\/leaf-000\/prometheus\.yml: leaf-000's ConfigMap would hold \d+ bytes; Kubernetes refuses ConfigMaps over 1 MiB \(lower federation\.shardSize/m,
+    );
+  }, 30_000);
+
   it("keeps one duration rule: the schemas' pattern is the one the code parses with", () => {
     expect(fleetSchema.$defs.duration.pattern).toBe(DURATION_PATTERN);
     expect(clusterSchema.$defs.duration.pattern).toBe(DURATION_PATTERN);
