@@ -74,7 +74,13 @@ describe("placement", () => {
     const after = synced(s, discovered(1001), before.snapshot);
     const files = diffTrees(before.fleet.tree, after.fleet.tree);
     expect(leavesOf(files.added)).toEqual(new Set(["leaf-020"]));
-    expect(files.changed).toEqual(["federation/global/prometheus.yml", "federation/kustomization.yaml"]);
+    // The global scrapes one more leaf, and is sized (memory, alert budgets) for one more leaf's clusters.
+    expect(files.changed).toEqual([
+      "federation/global/alerts.yml",
+      "federation/global/federator.yaml",
+      "federation/global/prometheus.yml",
+      "federation/kustomization.yaml",
+    ]);
     expect(files.removed).toEqual([]);
   });
 
@@ -173,6 +179,8 @@ describe("placement", () => {
   it("keeps one empty leaf when the fleet has no clusters", () => {
     const { fleet } = synced(settings(5), []);
     expect(fleet.plan.leaves.map((l) => l.name)).toEqual(["leaf-000"]);
-    expect(fleet.tree.get("federation/leaf-000/prometheus.yml")).toMatch(/scrape_configs: \[\]/);
+    const config = fleet.tree.get("federation/leaf-000/prometheus.yml");
+    expect(config).not.toContain("fleetfed-clusters");
+    expect(config).toContain("job_name: fleetfed-federators");
   });
 });

@@ -8,6 +8,7 @@ import { GitRepository } from "@kubernetes-models/flux-cd/source.toolkit.fluxcd.
 import { Prometheus, PrometheusRule } from "@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1";
 import { ScrapeConfig } from "@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1alpha1";
 import { StatefulSet } from "kubernetes-models/apps/v1";
+import { PodDisruptionBudget } from "kubernetes-models/policy/v1";
 import { Namespace, Secret, Service } from "kubernetes-models/v1";
 import { describe, expect, it } from "vitest";
 import { parse, parseAllDocuments } from "yaml";
@@ -19,7 +20,7 @@ import { parseSnapshot, type Snapshot } from "../scripts/core/inputs/snapshot.ts
 import { deployedFleet } from "../scripts/core/review/deployed.ts";
 import { readTree } from "../scripts/io/files.ts";
 import { loadInputs } from "../scripts/io/inputs.ts";
-import { EXAMPLE_FLEET, makeRepo, runCli } from "./support/repo.ts";
+import { EXAMPLE_FLEET, makeRepo, runCli, writeFiles } from "./support/repo.ts";
 import { tool } from "./support/tools.ts";
 
 const GOLDEN = join(import.meta.dirname, "golden");
@@ -54,17 +55,24 @@ describe("golden trees", () => {
     }
   });
 
-  it("puts a global tier above the leaves only when there is more than one leaf", async () => {
+  it("always puts a global tier above the leaves, so Grafana's datasource never moves", async () => {
     const flat = await loadInputs(join(GOLDEN, "flat"));
     const tree = await loadInputs(join(GOLDEN, "tree"));
-    expect(renderFleet(flat.settings, flat.snapshot, flat.clusterFiles).plan.global).toBe(false);
+    const one = renderFleet(flat.settings, flat.snapshot, flat.clusterFiles);
+    expect(one.plan.leaves).toHaveLength(1);
+    expect(one.plan.top).toBe("global");
     const plan = renderFleet(tree.settings, tree.snapshot, tree.clusterFiles).plan;
-    expect(plan.global).toBe(true);
+    expect(plan.top).toBe("global");
     expect(plan.leaves.map((l) => [l.name, l.clusters.map((c) => c.id)])).toEqual([
       ["leaf-000", ["c01", "c02", "c03"]],
       ["leaf-001", ["c04", "c05", "c06"]],
       ["leaf-002", ["c07"]],
     ]);
+    // The datasource points at the global for one leaf as for three.
+    for (const f of [one, renderFleet(tree.settings, tree.snapshot, tree.clusterFiles)])
+      expect(f.tree.get("dashboards/datasource.yaml")).toMatch(
+        /url: http:\/\/fleetfed-global\.[a-z-]+\.svc:9090/,
+      );
   });
 
   it("passes render --check through the CLI on the example fleet (the goldens are compared above)", async () => {
@@ -165,11 +173,13 @@ describe("the real tools accept the rendered tree", () => {
         }
         const all = await $({ quiet: true })`${kubectl} kustomize ${join(root, "manifests")}`;
         if (!all.stdout.includes("kind: StatefulSet")) continue; // the operator flavour has no ConfigMaps
-        // The generated ConfigMap carries the federator's prometheus.yml, and the StatefulSet mounts it by its hashed name.
-        const configMaps = [...all.stdout.matchAll(/name: (fleetfed-[a-z0-9-]+-[a-z0-9]{10})\n/g)].map(
-          (m) => m[1],
-        );
-        expect(configMaps.length).toBeGreaterThan(0);
+        // The generated ConfigMap keeps the federator's stable name, and the StatefulSet mounts it by that name.
+        const configMaps = [
+          ...all.stdout.matchAll(
+            /^kind: ConfigMap\nmetadata:\n(?: {2}.*\n)*? {2}name: (fleetfed-(?:leaf-[0-9]+|global))\n/gm,
+          ),
+        ].map((m) => m[1]);
+        expect(configMaps.length, root).toBeGreaterThan(0);
         for (const name of configMaps)
           expect(all.stdout).toMatch(new RegExp(`configMap:\\s+name: ${name}\\n`));
       }
@@ -222,6 +232,7 @@ describe("every rendered Kubernetes object", () => {
     "v1/Namespace": Namespace,
     "v1/Secret": Secret,
     "apps/v1/StatefulSet": StatefulSet,
+    "policy/v1/PodDisruptionBudget": PodDisruptionBudget,
     "argoproj.io/v1alpha1/Application": Application,
     "kustomize.toolkit.fluxcd.io/v1/Kustomization": FluxKustomization,
     "source.toolkit.fluxcd.io/v1/GitRepository": GitRepository,
@@ -285,28 +296,37 @@ describe("the operator flavour", () => {
             prometheus.spec.scrapeConfigSelector.matchLabels["fleetfed.io/federator"],
       );
       // Translate each ScrapeConfig back into a prometheus.yml job: the two must be the same list.
-      const jobs = selected.map((o) => ({
-        job_name: o.spec.jobName,
-        honor_labels: o.spec.honorLabels,
-        metrics_path: o.spec.metricsPath,
-        scheme: o.spec.scheme.toLowerCase(),
-        params: o.spec.params,
-        scrape_interval: o.spec.scrapeInterval,
-        scrape_timeout: o.spec.scrapeTimeout,
-        ...(o.spec.sampleLimit !== undefined && { sample_limit: o.spec.sampleLimit }),
-        body_size_limit: o.spec.bodySizeLimit,
-        static_configs: o.spec.staticConfigs,
-        ...(o.spec.metricRelabelings && {
-          metric_relabel_configs: o.spec.metricRelabelings.map(
-            (r: { sourceLabels?: string[]; regex?: string; targetLabel?: string; action?: string }) => ({
-              ...(r.sourceLabels && { source_labels: r.sourceLabels }),
-              ...(r.regex !== undefined && { regex: r.regex }),
-              ...(r.targetLabel && { target_label: r.targetLabel }),
-              ...(r.action && { action: r.action }),
-            }),
-          ),
-        }),
-      }));
+      const jobs = selected.map((o) =>
+        o.spec.metricsPath === undefined
+          ? { job_name: o.spec.jobName, static_configs: o.spec.staticConfigs }
+          : {
+              job_name: o.spec.jobName,
+              honor_labels: o.spec.honorLabels,
+              metrics_path: o.spec.metricsPath,
+              scheme: o.spec.scheme.toLowerCase(),
+              params: o.spec.params,
+              scrape_interval: o.spec.scrapeInterval,
+              scrape_timeout: o.spec.scrapeTimeout,
+              ...(o.spec.sampleLimit !== undefined && { sample_limit: o.spec.sampleLimit }),
+              body_size_limit: o.spec.bodySizeLimit,
+              static_configs: o.spec.staticConfigs,
+              ...(o.spec.metricRelabelings && {
+                metric_relabel_configs: o.spec.metricRelabelings.map(
+                  (r: {
+                    sourceLabels?: string[];
+                    regex?: string;
+                    targetLabel?: string;
+                    action?: string;
+                  }) => ({
+                    ...(r.sourceLabels && { source_labels: r.sourceLabels }),
+                    ...(r.regex !== undefined && { regex: r.regex }),
+                    ...(r.targetLabel && { target_label: r.targetLabel }),
+                    ...(r.action && { action: r.action }),
+                  }),
+                ),
+              }),
+            },
+      );
       expect(jobs, name).toEqual(plain.scrape_configs);
     }
   });
@@ -384,5 +404,78 @@ describe("secured endpoints in the operator flavour", () => {
     expect(fleet.tree.get("federation/leaf-000/prometheus.yml")).toContain(
       "password_file: /etc/fleetfed/secrets/auth/password",
     );
+  });
+});
+
+describe.skipIf(!kubectl)("federators as production Prometheus, from kubectl kustomize", () => {
+  const build = async (root: string) => {
+    const out = await $({ quiet: true })`${kubectl} kustomize ${join(root, "manifests")}`;
+    return parseAllDocuments(out.stdout).map((d) => d.toJS());
+  };
+
+  it("run 2 replicas each, with a PodDisruptionBudget, restricted security, and memory requests and limits", async () => {
+    const objects = await build(join(GOLDEN, "tree"));
+    const sets = objects.filter((o) => o.kind === "StatefulSet");
+    expect(sets.map((s) => s.metadata.name).sort()).toEqual([
+      "fleetfed-global",
+      "fleetfed-leaf-000",
+      "fleetfed-leaf-001",
+      "fleetfed-leaf-002",
+    ]);
+    for (const sts of sets) {
+      const name = sts.metadata.name;
+      expect(sts.spec.replicas, name).toBeGreaterThanOrEqual(2);
+      const pdb = objects.find(
+        (o) =>
+          o.kind === "PodDisruptionBudget" &&
+          Object.entries(o.spec.selector.matchLabels).every(
+            ([k, v]) => sts.spec.template.metadata.labels[k] === v,
+          ),
+      );
+      expect(pdb, `${name}: a PodDisruptionBudget selecting its pods`).toBeDefined();
+      expect(sts.spec.template.spec.securityContext).toMatchObject({
+        runAsNonRoot: true,
+        seccompProfile: { type: "RuntimeDefault" },
+      });
+      for (const c of sts.spec.template.spec.containers) {
+        expect(c.securityContext, `${name}/${c.name}`).toMatchObject({
+          allowPrivilegeEscalation: false,
+          capabilities: { drop: ["ALL"] },
+          runAsNonRoot: true,
+        });
+        expect(c.resources.requests.memory, `${name}/${c.name}`).toBeDefined();
+        expect(c.resources.limits.memory, `${name}/${c.name}`).toBeDefined();
+      }
+      expect(sts.spec.template.spec.affinity.podAntiAffinity).toBeDefined();
+      expect(sts.spec.persistentVolumeClaimRetentionPolicy).toEqual({
+        whenDeleted: "Delete",
+        whenScaled: "Retain",
+      });
+      const headless = objects.find((o) => o.kind === "Service" && o.metadata.name === sts.spec.serviceName);
+      expect(headless?.spec.clusterIP, `${name}: serviceName is a headless Service`).toBe("None");
+    }
+  });
+
+  it("leave every pod template byte-identical when a cluster joins a leaf with room: config by reload", async () => {
+    const root = await makeRepo({}, join(GOLDEN, "tree"));
+    const templates = async () =>
+      (await build(root))
+        .filter((o) => o.kind === "StatefulSet")
+        .map((o) => JSON.stringify(o.spec.template))
+        .join("\n");
+    const before = await templates();
+    const config = await readFile(
+      join(root, "manifests", "federation", "leaf-002", "prometheus.yml"),
+      "utf8",
+    );
+    // leaf-002 holds one cluster of three: a new cluster goes there.
+    await writeFiles(root, {
+      "clusters/c08.yaml": "cluster: c08\nendpoint: prometheus.c08.internal.example.com:80\n",
+    });
+    expect((await runCli(["render", "--root", root])).code).toBe(0);
+    expect(
+      await readFile(join(root, "manifests", "federation", "leaf-002", "prometheus.yml"), "utf8"),
+    ).not.toBe(config);
+    expect(await templates()).toBe(before);
   });
 });

@@ -11,34 +11,42 @@ import {
   freePort,
   query,
   type RunningPrometheus,
+  startAlertmanager,
   startPrometheus,
   stopAll,
   waitFor,
 } from "../support/prometheus.ts";
 import { makeRepo, runCli } from "../support/repo.ts";
+import { startServiceProxy } from "../support/service-proxy.ts";
 import { tool } from "../support/tools.ts";
 
 const prometheus = await tool("prometheus");
+const alertmanagerBinary = await tool("prometheus-alertmanager");
 
 const CLUSTERS = ["c1", "c2", "c3", "c4", "c5"];
 /** The flags every federator's StatefulSet passes beyond the config (checked against the rendered one). */
-const FEDERATOR_FLAGS = ["--enable-feature=extra-scrape-metrics"];
+const FEDERATOR_FLAGS = ["--enable-feature=extra-scrape-metrics", "--rules.alert.resend-delay=30s"];
 
-describe.skipIf(!prometheus)("federation through real Prometheus servers", () => {
+describe.skipIf(!prometheus || !alertmanagerBinary)("federation through real Prometheus servers", () => {
   const servers: RunningPrometheus[] = [];
   let work: string;
   let global: RunningPrometheus;
 
   let repo: string;
   let exporter: { url: string; close: () => Promise<void> };
+  let alertmanager: RunningPrometheus | undefined;
+  const replicas: RunningPrometheus[] = [];
+  let service: { port: number; close: () => Promise<void> } | undefined;
 
   beforeAll(async () => {
     work = await mkdtemp(join(tmpdir(), "fleetfed-e2e-"));
+    // A real Alertmanager, where the top federator sends its alerts (alerting.alertmanagers).
+    const alertmanagerPort = await freePort();
+    alertmanager = await startAlertmanager(work, alertmanagerPort);
     const ports = new Map<string, number>();
     for (const id of CLUSTERS) ports.set(id, await freePort());
     repo = await makeRepo({
-      "fleet.yaml":
-        "federation:\n  scrapeInterval: 1s\n  scrapeTimeout: 1s\n  shardSize: 2\nclusterRules:\n  interval: 1s\n",
+      "fleet.yaml": `federation:\n  scrapeInterval: 1s\n  scrapeTimeout: 1s\n  shardSize: 2\nclusterRules:\n  interval: 1s\nalerting:\n  alertmanagers: ['http://127.0.0.1:${alertmanagerPort}']\n`,
       ...Object.fromEntries(
         CLUSTERS.map((id, i) => [
           `clusters/${id}.yaml`,
@@ -96,12 +104,32 @@ ${["node-exporter", "kube-state-metrics", "kubelet"]
 
     const manifests = join(repo, "manifests", "federation");
     const leafPorts = new Map<string, number>();
-    for (const leaf of ["leaf-000", "leaf-001", "leaf-002"]) {
+    // Each federator scrapes itself at localhost:9090, its pod's own address; here each has its own port.
+    const own = (config: string, port: number) => config.replaceAll("localhost:9090", `127.0.0.1:${port}`);
+    for (const leaf of ["leaf-000", "leaf-002"]) {
       const port = await freePort();
       leafPorts.set(leaf, port);
       const config = await readFile(join(manifests, leaf, "prometheus.yml"), "utf8");
-      servers.push(await startPrometheus(work, leaf, port, config, {}, FEDERATOR_FLAGS));
+      servers.push(await startPrometheus(work, leaf, port, own(config, port), {}, FEDERATOR_FLAGS));
     }
+    // leaf-001 runs as its StatefulSet does, two replicas behind one Service.
+    const replicaConfig = await readFile(join(manifests, "leaf-001", "prometheus.yml"), "utf8");
+    for (const replica of ["a", "b"]) {
+      const port = await freePort();
+      replicas.push(
+        await startPrometheus(
+          work,
+          `leaf-001-${replica}`,
+          port,
+          own(replicaConfig, port),
+          {},
+          FEDERATOR_FLAGS,
+        ),
+      );
+    }
+    servers.push(...replicas);
+    service = await startServiceProxy(replicas.map((r) => r.port));
+    leafPorts.set("leaf-001", service.port);
     let globalConfig = await readFile(join(manifests, "global", "prometheus.yml"), "utf8");
     // The only edit: in-cluster Service addresses become the local leaves' addresses.
     for (const [leaf, port] of leafPorts) {
@@ -110,11 +138,12 @@ ${["node-exporter", "kube-state-metrics", "kubelet"]
       globalConfig = globalConfig.replaceAll(address, `127.0.0.1:${port}`);
     }
     const alerts = await readFile(join(manifests, "global", "alerts.yml"), "utf8");
+    const globalPort = await freePort();
     global = await startPrometheus(
       work,
       "global",
-      await freePort(),
-      globalConfig,
+      globalPort,
+      own(globalConfig, globalPort),
       { "alerts.yml": alerts },
       FEDERATOR_FLAGS,
     );
@@ -123,6 +152,8 @@ ${["node-exporter", "kube-state-metrics", "kubelet"]
 
   afterAll(async () => {
     await stopAll(servers);
+    await service?.close();
+    await stopAll(alertmanager ? [alertmanager] : []);
     await exporter?.close();
     if (work) await rm(work, { recursive: true, force: true });
   });
@@ -163,7 +194,8 @@ ${["node-exporter", "kube-state-metrics", "kubelet"]
     await waitFor("aggregates at the global", 60_000, async () => {
       return (await query(global.url, "cluster:kube_node_ready:sum")).length === CLUSTERS.length;
     });
-    expect(await query(global.url, "prometheus_build_info")).toEqual([]);
+    // Only the federators' own self-metrics (job fleetfed-federators), none of a cluster's Prometheus.
+    expect(await query(global.url, 'prometheus_build_info{job!="fleetfed-federators"}')).toEqual([]);
     expect(await query(global.url, 'up{job="node-exporter"}')).toEqual([]);
     expect(await query(global.url, "kube_pod_status_phase")).toEqual([]);
     const names = await fetch(`${global.url}/api/v1/label/__name__/values`).then(
@@ -249,7 +281,55 @@ ${["node-exporter", "kube-state-metrics", "kubelet"]
     });
   }, 150_000);
 
-  it("loads the federation alerts on the global, with none firing", async () => {
+  it("delivers the watchdog to the real Alertmanager within a minute, and shows every federator's health at the top", async () => {
+    const am = alertmanager as RunningPrometheus;
+    await waitFor("FleetfedWatchdog at the Alertmanager", 60_000, async () => {
+      const alerts = (await fetch(`${am.url}/api/v2/alerts`).then((r) => r.json())) as {
+        labels: Record<string, string>;
+      }[];
+      return alerts.some((a) => a.labels.alertname === "FleetfedWatchdog" && a.labels.federator === "global");
+    });
+    await waitFor("every federator's head series at the global", 30_000, async () => {
+      const got = await query(global.url, 'prometheus_tsdb_head_series{job="fleetfed-federators"}');
+      return new Set(got.map((s) => s.metric.federator)).size === 4;
+    });
+    const heads = await query(global.url, 'prometheus_tsdb_head_series{job="fleetfed-federators"}');
+    expect([...new Set(heads.map((s) => s.metric.federator))].sort()).toEqual([
+      "global",
+      "leaf-000",
+      "leaf-001",
+      "leaf-002",
+    ]);
+    for (const s of heads) expect(Number(s.value[1])).toBeGreaterThan(0);
+  }, 90_000);
+
+  it("loses no series at the top when one replica of a leaf dies", async () => {
+    const onLeaf001 = 'cluster:kube_node_info:count{cluster=~"c3|c4"}';
+    await waitFor(
+      "leaf-001's clusters at the global",
+      30_000,
+      async () => (await query(global.url, onLeaf001)).length === 2,
+    );
+    const [a] = replicas;
+    await stopAll([a as RunningPrometheus]);
+    // The Service now reaches replica b, which has been federating the same clusters all along.
+    const killedAt = Date.now() / 1000;
+    await waitFor("fresh samples of leaf-001's clusters after the kill", 30_000, async () => {
+      const got = await query(global.url, `timestamp(${onLeaf001})`);
+      return got.length === 2 && got.every((s) => Number(s.value[1]) > killedAt + 2);
+    });
+    expect((await query(global.url, onLeaf001)).map((s) => s.metric.cluster).sort()).toEqual(["c3", "c4"]);
+    // One series per cluster: the global never holds both replicas' copies.
+    expect(await query(global.url, "count by (cluster) (cluster:kube_node_info:count) > 1")).toEqual([]);
+    const up = await query(global.url, 'up{job="fleetfed-leaves"}');
+    expect(up.map((s) => [s.metric.federator, s.value[1]]).sort()).toEqual([
+      ["leaf-000", "1"],
+      ["leaf-001", "1"],
+      ["leaf-002", "1"],
+    ]);
+  }, 90_000);
+
+  it("loads the federation alerts on the global, with only the watchdog firing", async () => {
     const body = (await fetch(`${global.url}/api/v1/rules`).then((r) => r.json())) as {
       data: { groups: { rules: { name: string; state: string }[] }[] };
     };
@@ -258,9 +338,15 @@ ${["node-exporter", "kube-state-metrics", "kubelet"]
       "FleetfedClusterFederationDown",
       "FleetfedFederationSamplesNearLimit",
       "FleetfedFederationScrapeNearTimeout",
+      "FleetfedFederatorConfigReloadFailed",
+      "FleetfedFederatorHeadSeriesNearBudget",
+      "FleetfedFederatorMemoryNearLimit",
+      "FleetfedFederatorRuleFailures",
       "FleetfedLeafFederatorDown",
+      "FleetfedWatchdog",
     ]);
-    expect(rules.filter((r) => r.state === "firing")).toEqual([]);
+    // Only the watchdog fires: it always does.
+    expect(rules.filter((r) => r.state === "firing").map((r) => r.name)).toEqual(["FleetfedWatchdog"]);
   });
 
   it("has every federation target up, at both tiers", async () => {
@@ -277,7 +363,7 @@ ${["node-exporter", "kube-state-metrics", "kubelet"]
       ["leaf-001", "1"],
       ["leaf-002", "1"],
     ]);
-    for (const s of servers) {
+    for (const s of servers.filter((x) => x.process.exitCode === null && x.process.signalCode === null)) {
       const targets = await fetch(`${s.url}/api/v1/targets`).then(
         (r) => r.json() as Promise<{ data: { activeTargets: { health: string; lastError: string }[] } }>,
       );

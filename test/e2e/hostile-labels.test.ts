@@ -83,7 +83,7 @@ describe.skipIf(!prometheus)("label values through Prometheus's own YAML parser"
       const body = (await (await fetch(`${leaf.url}/api/v1/targets?state=any`)).json()) as {
         data: { activeTargets: { labels: Record<string, string> }[] };
       };
-      targets = body.data.activeTargets;
+      targets = body.data.activeTargets.filter((t) => t.labels.job?.startsWith("fleetfed-clusters"));
       return targets.length === clusters.length;
     });
     const read = new Map(targets.map((t) => [t.labels.cluster, t.labels]));

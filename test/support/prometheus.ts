@@ -6,6 +6,7 @@ import { createWriteStream } from "node:fs";
 import { mkdir, writeFile } from "node:fs/promises";
 import { createServer } from "node:net";
 import { join } from "node:path";
+import { which } from "zx";
 
 export async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -64,6 +65,41 @@ export async function startPrometheus(
     return r?.ok === true;
   });
   return { name, port, url, process: child, log };
+}
+
+/** A real Alertmanager (Debian's prometheus-alertmanager) on 127.0.0.1, clustering off; resolves once ready. */
+export async function startAlertmanager(dir: string, port: number): Promise<RunningPrometheus> {
+  const home = join(dir, "alertmanager");
+  await mkdir(join(home, "data"), { recursive: true });
+  const config = "route:\n  receiver: nobody\n  group_wait: 0s\nreceivers:\n  - name: nobody\n";
+  await writeFile(join(home, "alertmanager.yml"), config);
+  const log = join(home, "alertmanager.log");
+  // Debian names the binary prometheus-alertmanager; upstream's is alertmanager.
+  const binary =
+    (await which("prometheus-alertmanager", { nothrow: true })) ??
+    (await which("alertmanager", { nothrow: true })) ??
+    "prometheus-alertmanager";
+  const child = spawn(
+    "timeout",
+    [
+      "600",
+      binary,
+      `--config.file=${join(home, "alertmanager.yml")}`,
+      `--storage.path=${join(home, "data")}`,
+      `--web.listen-address=127.0.0.1:${port}`,
+      "--cluster.listen-address=",
+      "--log.level=warn",
+    ],
+    { stdio: ["ignore", "ignore", "pipe"] },
+  );
+  child.stderr?.pipe(createWriteStream(log));
+  const url = `http://127.0.0.1:${port}`;
+  await waitFor("alertmanager ready", 30_000, async () => {
+    if (child.exitCode !== null) throw new Error(`alertmanager exited with ${child.exitCode}; see ${log}`);
+    const r = await fetch(`${url}/-/ready`).catch(() => undefined);
+    return r?.ok === true;
+  });
+  return { name: "alertmanager", port, url, process: child, log };
 }
 
 export async function stopAll(servers: readonly RunningPrometheus[]): Promise<void> {

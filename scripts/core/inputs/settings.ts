@@ -45,6 +45,20 @@ export interface FederationSettings {
   tls?: TlsSettings;
   basicAuth?: BasicAuthSettings;
   authorization?: AuthorizationSettings;
+  replicas: number;
+  expectedSeriesPerCluster: number;
+  resources: { leaf?: ResourceOverride; global?: ResourceOverride };
+  storageClassName?: string;
+  retentionSize?: string;
+  nodeSelector: Readonly<Record<string, string>>;
+  tolerations: readonly Readonly<Record<string, string | number>>[];
+  priorityClassName?: string;
+  reloaderImage: string;
+}
+
+export interface ResourceOverride {
+  cpu?: string;
+  memory?: string;
 }
 
 export interface DeliverySettings {
@@ -61,6 +75,7 @@ export interface ClusterRulesSettings {
 }
 
 export interface Settings {
+  alerting: { alertmanagers: readonly string[] };
   clusterLabel: string;
   clusterRules: ClusterRulesSettings;
   discovery: { route53?: Route53Settings };
@@ -95,6 +110,7 @@ export function reservedLabel(name: string): string | undefined {
 }
 
 interface RawSettings {
+  alerting: Settings["alerting"];
   clusterLabel: string;
   clusterRules: ClusterRulesSettings;
   discovery: { route53?: Omit<Route53Settings, "recordPattern"> & { recordPattern: string } };
@@ -163,6 +179,7 @@ export function parseSettings(text: string, file: string): Settings {
   }
   throwIfAny(issues);
   return {
+    alerting: raw.alerting,
     clusterLabel: raw.clusterLabel,
     clusterRules: raw.clusterRules,
     discovery: route53 ? { route53 } : {},

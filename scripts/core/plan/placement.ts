@@ -1,5 +1,5 @@
-// Inventory + the previous placement → FederationTree: which leaf federator scrapes which cluster, and
-// whether a global federator sits above the leaves.
+// Inventory + the previous placement → FederationTree: which leaf federator scrapes which cluster; a
+// global federator always sits above the leaves.
 //
 // Placement is sticky: a cluster stays on the leaf the snapshot records for it, so adding or removing
 // one cluster changes one leaf's files. New clusters go to the emptiest leaf with room (ties: lowest
@@ -19,7 +19,7 @@ export interface Leaf {
 export interface FederationTree {
   /** Sorted by name; at least one. */
   leaves: readonly Leaf[];
-  /** True when there is more than one leaf: a global federator scrapes them. */
+  /** Always true: a global federator scrapes the leaves and is what Grafana reads. */
   global: boolean;
   /** Name of the federator at the top of the tree, which Grafana reads. */
   top: string;
@@ -138,11 +138,13 @@ export function placeClusters(inventory: Inventory, previous: Placement, shardSi
     clusters: [...ids].sort(compare).map((id) => present.get(id) as Cluster),
   }));
   if (result.length === 0) result.push({ name: leafName(0), clusters: [] });
-  const global = result.length > 1;
+  // The global tier is always there, even above one leaf: Grafana's datasource and the history behind
+  // it never move when a second leaf opens (SPEC §5.6).
+  const global = true;
   return {
     leaves: result,
     global,
-    top: global ? GLOBAL : (result[0] as Leaf).name,
+    top: GLOBAL,
     placement: new Map(result.map((l) => [l.name, l.clusters.map((c) => c.id)])),
     shardSize,
     warnings,

@@ -6,7 +6,8 @@ import type { Settings } from "../inputs/settings.ts";
 import type { FederationTree } from "../plan/placement.ts";
 import { toYaml } from "../yaml.ts";
 import { checked, PART_OF } from "./kubernetes.ts";
-import { CLUSTER_JOB, LEAF_JOB } from "./prometheus.ts";
+import { CLUSTER_JOB, LEAF_JOB, SELF_JOB } from "./prometheus.ts";
+import { federatorSize } from "./sizing.ts";
 
 export const ALERTS_FILE = "alerts.yml";
 
@@ -57,6 +58,7 @@ export function alertRules(plan: FederationTree, settings: Settings): AlertRule[
       },
     });
   }
+  rules.push(...federatorHealthRules(plan, settings));
   if (plan.global) {
     rules.push({
       alert: "FleetfedLeafFederatorDown",
@@ -71,6 +73,79 @@ export function alertRules(plan: FederationTree, settings: Settings): AlertRule[
     });
   }
   return rules;
+}
+
+/**
+ * The watchers watched: an always-firing watchdog (its absence at the receiver means the path is dead, as
+ * kube-prometheus's Watchdog), and each federator's own health, from its self-scrape (job
+ * fleetfed-federators, labelled with its name): config reloads, rule failures, and head series and memory
+ * against the size the federator was given (core/render/sizing.ts), before it falls over.
+ */
+function federatorHealthRules(plan: FederationTree, settings: Settings): AlertRule[] {
+  const self = `job="${SELF_JOB}"`;
+  const leaf = federatorSize("leaf", plan, settings);
+  const top = federatorSize("global", plan, settings);
+  const perTier = (metric: string, leafLimit: number, globalLimit: number) =>
+    `${metric}{${self},federator=~"leaf-.*"} / ${leafLimit} > 0.8 or ${metric}{${self},federator="global"} / ${globalLimit} > 0.8`;
+  return [
+    {
+      alert: "FleetfedWatchdog",
+      expr: "vector(1)",
+      for: "0m",
+      labels: { severity: "none" },
+      annotations: {
+        summary: "Always firing: proves that alerts from the fleet's top federator reach their receiver",
+        description:
+          "Route it to a dead man's switch (for example a heartbeat service). When it stops arriving, the top federator, its Alertmanager or the path between them is down.",
+      },
+    },
+    {
+      alert: "FleetfedFederatorConfigReloadFailed",
+      expr: `max_over_time(prometheus_config_last_reload_successful{${self}}[5m]) == 0`,
+      for: "10m",
+      labels: { severity: "warning" },
+      annotations: {
+        summary: "Federator {{ $labels.federator }} cannot load its configuration",
+        description:
+          "It still runs its previous configuration, so clusters added since are not federated. Check the config-reloader's and Prometheus's logs and run fleetfed check on main.",
+      },
+    },
+    {
+      alert: "FleetfedFederatorRuleFailures",
+      expr: `increase(prometheus_rule_evaluation_failures_total{${self}}[10m]) > 0`,
+      for: "15m",
+      labels: { severity: "warning" },
+      annotations: {
+        summary: "Federator {{ $labels.federator }} fails to evaluate rules",
+        description:
+          "Alerts on the federation may not fire. Check the federator's log for the failing rule group.",
+      },
+    },
+    {
+      alert: "FleetfedFederatorHeadSeriesNearBudget",
+      expr: perTier("prometheus_tsdb_head_series", leaf.series, top.series),
+      for: "30m",
+      labels: { severity: "warning" },
+      annotations: {
+        summary:
+          "Federator {{ $labels.federator }} holds {{ $value | humanizePercentage }} of the series it is sized for",
+        description:
+          "Clusters send more series than federation.expectedSeriesPerCluster: raise it (memory follows), narrow match[], or lower shardSize.",
+      },
+    },
+    {
+      alert: "FleetfedFederatorMemoryNearLimit",
+      expr: perTier("process_resident_memory_bytes", leaf.memoryLimitBytes, top.memoryLimitBytes),
+      for: "15m",
+      labels: { severity: "critical" },
+      annotations: {
+        summary:
+          "Federator {{ $labels.federator }} uses {{ $value | humanizePercentage }} of its memory limit",
+        description:
+          "It will be OOM-killed and its clusters will show gaps. Raise federation.resources or expectedSeriesPerCluster, or lower shardSize.",
+      },
+    },
+  ];
 }
 
 const GROUP = "fleetfed-federation";

@@ -7,9 +7,15 @@ import { Secret } from "kubernetes-models/v1";
 import type { Settings } from "../inputs/settings.ts";
 import type { FederationTree } from "../plan/placement.ts";
 import { toYaml } from "../yaml.ts";
-import { buildDashboard, DATASOURCE_NAME, type DashboardSpec, type PanelSpec } from "./grafana.ts";
+import {
+  buildDashboard,
+  DATASOURCE_NAME,
+  type DashboardSpec,
+  type PanelSpec,
+  UP_MAPPING,
+} from "./grafana.ts";
 import { checked, PART_OF, renderKustomization } from "./kubernetes.ts";
-import { CLUSTER_JOB, federatorAddress, LEAF_JOB } from "./prometheus.ts";
+import { CLUSTER_JOB, federatorAddress, LEAF_JOB, SELF_JOB } from "./prometheus.ts";
 
 export const DATASOURCE_UID = "fleetfed";
 const FOLDER = "Fleet";
@@ -55,11 +61,56 @@ function perCluster(
   return {
     kind: "timeseries",
     targets: [{ expr, legend: `{{${d.cl}}}` }],
-    link: {
-      title: "Cluster detail",
-      url: `/d/${UID.detail}?var-cluster=\${__field.labels.${d.cl}}&\${__url_time_range}`,
-    },
+    link: detailLink(d),
     ...rest,
+  };
+}
+
+/** 0 is green, anything more is red: for counts of things that are down. */
+const DOWN_THRESHOLDS = [
+  { value: null, color: "green" },
+  { value: 1, color: "red" },
+];
+
+/** One row per cluster target, up or down in words, down first: sortable and readable at hundreds. */
+function statusTable(
+  d: DashboardContext,
+  p: { title: string; description: string; expr: string; width?: number },
+): PanelSpec {
+  return {
+    kind: "table",
+    title: p.title,
+    description: p.description,
+    targets: [{ expr: p.expr }],
+    mappings: UP_MAPPING,
+    sortBy: { column: "Value", desc: false },
+    link: detailLink(d),
+    ...(p.width && { width: p.width }),
+  };
+}
+
+/** The top ten now, largest first, as a share. */
+function topTable(d: DashboardContext, p: { title: string; description: string; expr: string }): PanelSpec {
+  return {
+    kind: "table",
+    title: p.title,
+    description: p.description,
+    targets: [{ expr: p.expr }],
+    unit: "percentunit",
+    sortBy: { column: "Value", desc: true },
+    thresholds: [
+      { value: null, color: "green" },
+      { value: 0.8, color: "orange" },
+      { value: 0.9, color: "red" },
+    ],
+    link: detailLink(d),
+  };
+}
+
+function detailLink(d: DashboardContext) {
+  return {
+    title: "Cluster detail",
+    url: `/d/${UID.detail}?var-cluster=\${__field.labels.${d.cl}}&\${__url_time_range}`,
   };
 }
 
@@ -97,6 +148,7 @@ function fleetOverview(d: DashboardContext): DashboardSpec {
             title: "Clusters down",
             description: "Clusters whose /federate scrape fails.",
             targets: [{ expr: `count(${up} == 0) or vector(0)` }],
+            thresholds: DOWN_THRESHOLDS,
           },
           {
             kind: "stat",
@@ -110,12 +162,11 @@ function fleetOverview(d: DashboardContext): DashboardSpec {
             description: "Running pods across the fleet.",
             targets: [{ expr: "sum(cluster:kube_pod_running:sum)" }],
           },
-          perCluster(d, {
-            title: "Federation up per cluster",
-            description: "1 when the cluster's Prometheus answers /federate.",
+          statusTable(d, {
+            title: "Federation status per cluster",
+            description:
+              "Every cluster's /federate scrape now, down first; a row links to the cluster's detail.",
             expr: up,
-            min: 0,
-            max: 1,
             width: 24,
           }),
         ],
@@ -184,17 +235,16 @@ function fleetOverview(d: DashboardContext): DashboardSpec {
       {
         title: "Top clusters",
         panels: [
-          perCluster(d, {
+          // Instant: a topk over a range picks a different ten at every step and shows more than ten.
+          topTable(d, {
             title: "Top 10 by CPU utilisation",
-            description: "The ten busiest clusters by CPU.",
+            description: "The ten busiest clusters by CPU, now.",
             expr: "topk(10, cluster:node_cpu_utilisation:ratio)",
-            unit: "percentunit",
           }),
-          perCluster(d, {
+          topTable(d, {
             title: "Top 10 by memory utilisation",
-            description: "The ten busiest clusters by memory.",
+            description: "The ten busiest clusters by memory, now.",
             expr: "topk(10, cluster:node_memory_utilisation:ratio)",
-            unit: "percentunit",
           }),
         ],
       },
@@ -206,18 +256,17 @@ function fleetOverview(d: DashboardContext): DashboardSpec {
 function federationHealth(d: DashboardContext): DashboardSpec {
   const { up, limit } = d;
   const healthPanels: PanelSpec[] = [
-    perCluster(d, {
-      title: "Cluster targets up",
-      description: "Per cluster: 1 when its federator can scrape /federate.",
+    statusTable(d, {
+      title: "Cluster targets",
+      description: "Every cluster's /federate scrape by its leaf, down first.",
       expr: up,
-      min: 0,
-      max: 1,
     }),
     {
       kind: "stat",
       title: "Clusters not reporting",
       description: "Clusters whose federation scrape fails now.",
       targets: [{ expr: `count(${up} == 0) or vector(0)` }],
+      thresholds: DOWN_THRESHOLDS,
     },
     perCluster(d, {
       title: "Scrape duration / timeout",
@@ -242,16 +291,43 @@ function federationHealth(d: DashboardContext): DashboardSpec {
           unit: "none",
         }),
   ];
-  if (d.plan.global) {
-    healthPanels.unshift({
+  healthPanels.unshift({
+    kind: "table",
+    title: "Leaf federators",
+    description: "Whether the global federator can scrape each leaf, down first.",
+    targets: [{ expr: `up{job="${LEAF_JOB}"}` }],
+    mappings: UP_MAPPING,
+    sortBy: { column: "Value", desc: false },
+  });
+  const self = `job="${SELF_JOB}"`;
+  const federatorPanels: PanelSpec[] = [
+    {
       kind: "timeseries",
-      title: "Leaf federators up",
-      description: "1 when the global federator can scrape the leaf.",
-      targets: [{ expr: `up{job="${LEAF_JOB}"}`, legend: "{{federator}}" }],
+      title: "Head series per federator",
+      description:
+        "Active series in each federator's TSDB; FleetfedFederatorHeadSeriesNearBudget fires at 80% of what it is sized for.",
+      targets: [{ expr: `prometheus_tsdb_head_series{${self}}`, legend: "{{federator}}" }],
+      unit: "short",
       min: 0,
-      max: 1,
-    });
-  }
+    },
+    {
+      kind: "timeseries",
+      title: "Memory per federator",
+      description:
+        "Resident memory of each federator; FleetfedFederatorMemoryNearLimit fires at 80% of its limit.",
+      targets: [{ expr: `process_resident_memory_bytes{${self}}`, legend: "{{federator}}" }],
+      unit: "bytes",
+      min: 0,
+    },
+    {
+      kind: "table",
+      title: "Configuration loaded",
+      description: "Whether each federator's last configuration reload succeeded, failures first.",
+      targets: [{ expr: `prometheus_config_last_reload_successful{${self}}` }],
+      mappings: { "1": { text: "loaded", color: "green" }, "0": { text: "failed", color: "red" } },
+      sortBy: { column: "Value", desc: false },
+    },
+  ];
   return {
     uid: UID.health,
     title: "Federation health",
@@ -259,7 +335,10 @@ function federationHealth(d: DashboardContext): DashboardSpec {
     tags: TAGS,
     datasourceUid: DATASOURCE_UID,
     links: [{ title: "Fleet overview", url: `/d/${UID.overview}` }],
-    rows: [{ title: "Targets", panels: healthPanels }],
+    rows: [
+      { title: "Targets", panels: healthPanels },
+      { title: "Federators", panels: federatorPanels },
+    ],
   };
 }
 
@@ -280,9 +359,10 @@ function clusterDetail(d: DashboardContext): DashboardSpec {
         panels: [
           {
             kind: "stat",
-            title: "Federation up",
-            description: "1 when its /federate scrape succeeds.",
+            title: "Federation",
+            description: "Whether its /federate scrape succeeds now.",
             targets: [{ expr: `up{job=~"${CLUSTER_JOB}.*", ${cl}="$cluster"}` }],
+            mappings: UP_MAPPING,
           },
           {
             kind: "stat",

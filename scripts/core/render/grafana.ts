@@ -2,16 +2,22 @@
 // data (rows of panels with PromQL targets) and built into classic dashboard JSON here, so the rest of
 // the code never touches the SDK's builders.
 
+import { TableSortByFieldStateBuilder } from "@grafana/grafana-foundation-sdk/common";
 import {
   DashboardBuilder,
+  DashboardCursorSync,
   DashboardLinkBuilder,
   DashboardLinkType,
   DatasourceVariableBuilder,
+  MappingType,
   QueryVariableBuilder,
   RowBuilder,
+  ThresholdsConfigBuilder,
+  ThresholdsMode,
 } from "@grafana/grafana-foundation-sdk/dashboard";
-import { DataqueryBuilder } from "@grafana/grafana-foundation-sdk/prometheus";
+import { DataqueryBuilder, PromQueryFormat } from "@grafana/grafana-foundation-sdk/prometheus";
 import { PanelBuilder as StatPanelBuilder } from "@grafana/grafana-foundation-sdk/stat";
+import { PanelBuilder as TablePanelBuilder } from "@grafana/grafana-foundation-sdk/table";
 import { PanelBuilder as TimeseriesPanelBuilder } from "@grafana/grafana-foundation-sdk/timeseries";
 
 export interface Target {
@@ -20,7 +26,8 @@ export interface Target {
 }
 
 export interface PanelSpec {
-  kind: "timeseries" | "stat";
+  /** A table is an instant query, one sortable row per series: per-cluster status at hundreds of clusters. */
+  kind: "timeseries" | "stat" | "table";
   title: string;
   description: string;
   targets: readonly Target[];
@@ -30,7 +37,19 @@ export interface PanelSpec {
   /** A link on every series to another dashboard, e.g. the cluster detail with var-cluster. */
   link?: { title: string; url: string };
   width?: number;
+  /** Colour steps: from each value up, this colour (the first step's value is the base, null). */
+  thresholds?: readonly { value: number | null; color: string }[];
+  /** Values shown as words, e.g. 1 → up (green), 0 → down (red). */
+  mappings?: Readonly<Record<string, { text: string; color: string }>>;
+  /** Tables: the column to sort by, and whether largest first. */
+  sortBy?: { column: string; desc: boolean };
 }
+
+/** `up` and the like: 1 reads "up" in green, 0 "down" in red. */
+export const UP_MAPPING = {
+  "1": { text: "up", color: "green" },
+  "0": { text: "down", color: "red" },
+} as const;
 
 export interface RowSpec {
   title: string;
@@ -57,7 +76,12 @@ export const DATASOURCE_NAME = "Fleet (fleetfed)";
 const DATASOURCE = { type: "prometheus", uid: "${datasource}" };
 
 function panel(p: PanelSpec) {
-  const builder = p.kind === "stat" ? new StatPanelBuilder() : new TimeseriesPanelBuilder();
+  const builder =
+    p.kind === "stat"
+      ? new StatPanelBuilder()
+      : p.kind === "table"
+        ? new TablePanelBuilder()
+        : new TimeseriesPanelBuilder();
   builder
     .title(p.title)
     .description(p.description)
@@ -68,10 +92,31 @@ function panel(p: PanelSpec) {
   if (p.min !== undefined) builder.min(p.min);
   if (p.max !== undefined) builder.max(p.max);
   if (p.link) builder.dataLinks([new DashboardLinkBuilder(p.link.title).url(p.link.url)]);
+  if (p.thresholds)
+    builder.thresholds(
+      new ThresholdsConfigBuilder().mode(ThresholdsMode.Absolute).steps(p.thresholds.map((t) => ({ ...t }))),
+    );
+  if (p.mappings)
+    builder.mappings([
+      {
+        type: MappingType.ValueToText,
+        options: Object.fromEntries(
+          Object.entries(p.mappings).map(([value, m], index) => [
+            value,
+            { text: m.text, color: m.color, index },
+          ]),
+        ),
+      },
+    ]);
+  if (p.kind === "table" && p.sortBy)
+    (builder as TablePanelBuilder).sortBy([
+      new TableSortByFieldStateBuilder().displayName(p.sortBy.column).desc(p.sortBy.desc),
+    ]);
   p.targets.forEach((t, i) => {
     const q = new DataqueryBuilder().expr(t.expr).refId(String.fromCharCode(65 + i));
     if (t.legend) q.legendFormat(t.legend);
-    if (p.kind === "stat") q.instant();
+    if (p.kind !== "timeseries") q.instant();
+    if (p.kind === "table") q.format(PromQueryFormat.Table);
     builder.withTarget(q);
   });
   return builder;
@@ -87,6 +132,8 @@ export function buildDashboard(spec: DashboardSpec): object {
     .refresh("1m")
     .time({ from: "now-6h", to: "now" })
     .timezone("browser")
+    // One crosshair across panels: at hundreds of clusters the same moment is compared panel to panel.
+    .tooltip(DashboardCursorSync.Crosshair)
     .withVariable(
       new DatasourceVariableBuilder("datasource")
         .label("Data source")

@@ -4,11 +4,14 @@
 // kubernetes-models and validated against the API schema before it is written.
 
 import { StatefulSet } from "kubernetes-models/apps/v1";
+import { PodDisruptionBudget } from "kubernetes-models/policy/v1";
 import { Namespace, Service } from "kubernetes-models/v1";
 import { SECRETS_DIR } from "../inputs/endpoint-auth.ts";
 import type { Settings } from "../inputs/settings.ts";
+import type { FederationTree } from "../plan/placement.ts";
 import { toYaml } from "../yaml.ts";
 import { FEDERATOR_PORT, federatorService } from "./prometheus.ts";
+import { federatorSize, retentionSize } from "./sizing.ts";
 
 const KUSTOMIZE_API = "kustomize.config.k8s.io/v1beta1";
 export const SYNC_WAVE = "argocd.argoproj.io/sync-wave";
@@ -48,22 +51,33 @@ function labels(name: string, tier: "leaf" | "global") {
   );
 }
 
-/** Federators run as nobody, in both flavours. */
+/** Federators run as nobody, in both flavours, admissible under Pod Security "restricted". */
 export const POD_SECURITY_CONTEXT = {
   runAsNonRoot: true,
   runAsUser: 65534,
   runAsGroup: 65534,
   fsGroup: 65534,
+  seccompProfile: { type: "RuntimeDefault" as const },
+};
+
+/** Every container: no privilege escalation, no capabilities, a read-only root file system. */
+export const CONTAINER_SECURITY_CONTEXT = {
+  allowPrivilegeEscalation: false,
+  capabilities: { drop: ["ALL"] },
+  readOnlyRootFilesystem: true,
+  runAsNonRoot: true,
 };
 
 /** The claim for a federator's TSDB volume, in both flavours. */
 export function dataClaimSpec(settings: Settings): {
   accessModes: "ReadWriteOnce"[];
   resources: { requests: { storage: string } };
+  storageClassName?: string;
 } {
   return {
     accessModes: ["ReadWriteOnce"],
     resources: { requests: { storage: settings.federation.storage } },
+    ...(settings.federation.storageClassName && { storageClassName: settings.federation.storageClassName }),
   };
 }
 
@@ -87,10 +101,69 @@ export function federatorServiceObject(name: string, tier: "leaf" | "global"): o
   );
 }
 
-export function renderFederatorObjects(name: string, tier: "leaf" | "global", settings: Settings): string {
+/** The Service a StatefulSet needs for its pods' stable names: headless, never load-balanced. */
+function headlessServiceObject(name: string, tier: "leaf" | "global"): object {
+  return checked(
+    new Service({
+      metadata: {
+        name: `${federatorService(name)}-pods`,
+        labels: labels(name, tier),
+        annotations: { [SYNC_WAVE]: WAVES.federator },
+      },
+      spec: {
+        clusterIP: "None",
+        selector: federatorSelector(name),
+        ports: [{ name: "http", port: FEDERATOR_PORT, targetPort: "http" }],
+      },
+    }),
+  );
+}
+
+/** At most one replica of a federator down at a time for a drain or an upgrade. */
+export function disruptionBudgetObject(
+  name: string,
+  tier: "leaf" | "global",
+  selector: Record<string, string>,
+): object {
+  return checked(
+    new PodDisruptionBudget({
+      metadata: {
+        name: federatorService(name),
+        labels: labels(name, tier),
+        annotations: { [SYNC_WAVE]: WAVES.federator },
+      },
+      spec: { maxUnavailable: 1, selector: { matchLabels: selector } },
+    }),
+  );
+}
+
+/** Replicas on different nodes where the cluster can: losing a node loses one replica, not the federator. */
+export function spreadAcrossNodes(selector: Record<string, string>) {
+  return {
+    podAntiAffinity: {
+      preferredDuringSchedulingIgnoredDuringExecution: [
+        {
+          weight: 100,
+          podAffinityTerm: {
+            topologyKey: "kubernetes.io/hostname",
+            labelSelector: { matchLabels: selector },
+          },
+        },
+      ],
+    },
+  };
+}
+
+export function renderFederatorObjects(
+  name: string,
+  tier: "leaf" | "global",
+  plan: FederationTree,
+  settings: Settings,
+): string {
   const f = settings.federation;
   const service = federatorService(name);
   const all = labels(name, tier);
+  const size = federatorSize(tier, plan, settings);
   const probe = (path: string, delay: number) => ({
     httpGet: { path, port: "http" },
     initialDelaySeconds: delay,
@@ -101,13 +174,21 @@ export function renderFederatorObjects(name: string, tier: "leaf" | "global", se
     new StatefulSet({
       metadata: { name: service, labels: all, annotations: { [SYNC_WAVE]: WAVES.federator } },
       spec: {
-        serviceName: service,
-        replicas: 1,
+        serviceName: `${service}-pods`,
+        replicas: f.replicas,
+        // Replicas are independent Prometheus servers: start and stop them together, not one by one.
+        podManagementPolicy: "Parallel",
         selector: { matchLabels: federatorSelector(name) },
+        // A leaf that disappears takes its volumes with it; scaling down keeps them for scaling up.
+        persistentVolumeClaimRetentionPolicy: { whenDeleted: "Delete", whenScaled: "Retain" },
         template: {
           metadata: { labels: all },
           spec: {
             securityContext: POD_SECURITY_CONTEXT,
+            affinity: spreadAcrossNodes(federatorSelector(name)),
+            ...(Object.keys(f.nodeSelector).length > 0 && { nodeSelector: { ...f.nodeSelector } }),
+            ...(f.tolerations.length > 0 && { tolerations: f.tolerations.map((t) => ({ ...t })) }),
+            ...(f.priorityClassName && { priorityClassName: f.priorityClassName }),
             containers: [
               {
                 name: "prometheus",
@@ -116,15 +197,24 @@ export function renderFederatorObjects(name: string, tier: "leaf" | "global", se
                   "--config.file=/etc/prometheus/prometheus.yml",
                   "--storage.tsdb.path=/prometheus",
                   `--storage.tsdb.retention.time=${f.retention.text}`,
+                  `--storage.tsdb.retention.size=${retentionSize(settings)}`,
                   // scrape_timeout_seconds and scrape_sample_limit per target: alerts and dashboards compare
                   // each scrape with its own limits, whatever a cluster file overrides.
                   "--enable-feature=extra-scrape-metrics",
+                  // Firing alerts are re-sent every 30 s (default 1 m): a watchdog lost to a restart or an
+                  // Alertmanager that was not discovered yet arrives within a minute.
+                  "--rules.alert.resend-delay=30s",
+                  // The reloader sidecar POSTs /-/reload when the ConfigMap changes.
                   "--web.enable-lifecycle",
                 ],
                 ports: [{ name: "http", containerPort: FEDERATOR_PORT }],
                 readinessProbe: probe("/-/ready", 10),
                 livenessProbe: probe("/-/healthy", 30),
-                resources: { requests: { cpu: "250m", memory: "1Gi" }, limits: { memory: "4Gi" } },
+                resources: {
+                  requests: { cpu: size.cpuRequest, memory: size.memoryRequest },
+                  limits: { memory: size.memoryLimit },
+                },
+                securityContext: CONTAINER_SECURITY_CONTEXT,
                 volumeMounts: [
                   { name: "config", mountPath: "/etc/prometheus", readOnly: true },
                   { name: "data", mountPath: "/prometheus" },
@@ -134,6 +224,22 @@ export function renderFederatorObjects(name: string, tier: "leaf" | "global", se
                     readOnly: true,
                   })),
                 ],
+              },
+              {
+                // Config by reload, never by restart: the ConfigMap's name is stable, so a cluster added
+                // or removed changes its content only; the kubelet updates the mounted files and this
+                // sidecar tells Prometheus to reload them (the operator's own reloader, used the same way).
+                name: "config-reloader",
+                image: f.reloaderImage,
+                args: [
+                  "--watched-dir=/etc/prometheus",
+                  `--reload-url=http://127.0.0.1:${FEDERATOR_PORT}/-/reload`,
+                  "--listen-address=:8080",
+                ],
+                ports: [{ name: "reloader", containerPort: 8080 }],
+                resources: { requests: { cpu: "10m", memory: "32Mi" }, limits: { memory: "64Mi" } },
+                securityContext: CONTAINER_SECURITY_CONTEXT,
+                volumeMounts: [{ name: "config", mountPath: "/etc/prometheus", readOnly: true }],
               },
             ],
             volumes: [
@@ -151,7 +257,12 @@ export function renderFederatorObjects(name: string, tier: "leaf" | "global", se
       },
     }),
   );
-  return multiDocument([federatorServiceObject(name, tier), sts]);
+  return multiDocument([
+    federatorServiceObject(name, tier),
+    headlessServiceObject(name, tier),
+    sts,
+    ...(f.replicas > 1 ? [disruptionBudgetObject(name, tier, federatorSelector(name))] : []),
+  ]);
 }
 
 export function multiDocument(objects: readonly object[]): string {
@@ -164,11 +275,13 @@ export function renderFederatorKustomization(name: string, configFiles: readonly
     apiVersion: KUSTOMIZE_API,
     kind: "Kustomization",
     resources: ["federator.yaml"],
+    // A stable name (no content hash): a config change updates the ConfigMap in place and the reloader
+    // applies it, instead of a new name rolling the pods.
     configMapGenerator: [
       {
         name: federatorService(name),
         files: [...configFiles],
-        options: { annotations: { [SYNC_WAVE]: WAVES.config } },
+        options: { disableNameSuffixHash: true, annotations: { [SYNC_WAVE]: WAVES.config } },
       },
     ],
   });

@@ -29,7 +29,12 @@ export function renderManifests(plan: FederationTree, settings: Settings): Tree 
     // The top federator sees every federation target, so it evaluates the alerts on the federation.
     const top = name === plan.top;
     const config: FederatorConfig = top
-      ? { global: base.global, rule_files: [ALERTS_FILE], scrape_configs: base.scrape_configs }
+      ? {
+          global: base.global,
+          ...(base.alerting && { alerting: base.alerting }),
+          rule_files: [ALERTS_FILE],
+          scrape_configs: base.scrape_configs,
+        }
       : base;
     files.set(`${dir}/prometheus.yml`, toYaml(config, { comments: [comment] }));
     if (top) files.set(`${dir}/${ALERTS_FILE}`, renderAlertsFile(plan, settings));
@@ -37,7 +42,7 @@ export function renderManifests(plan: FederationTree, settings: Settings): Tree 
       files.set(`${dir}/prometheus.yaml`, renderOperatorObjects(name, tier, config, plan, settings));
       files.set(`${dir}/kustomization.yaml`, renderKustomization(["prometheus.yaml"]));
     } else {
-      files.set(`${dir}/federator.yaml`, renderFederatorObjects(name, tier, settings));
+      files.set(`${dir}/federator.yaml`, renderFederatorObjects(name, tier, plan, settings));
       files.set(
         `${dir}/kustomization.yaml`,
         renderFederatorKustomization(name, top ? ["prometheus.yml", ALERTS_FILE] : ["prometheus.yml"]),

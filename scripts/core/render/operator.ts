@@ -11,14 +11,17 @@ import { alertsPrometheusRule } from "./alert-rules.ts";
 import {
   checked,
   dataClaimSpec,
+  disruptionBudgetObject,
   federatorServiceObject,
   multiDocument,
   POD_SECURITY_CONTEXT,
   SYNC_WAVE,
+  spreadAcrossNodes,
   tierLabels,
   WAVES,
 } from "./kubernetes.ts";
-import { type FederateJob, type FederatorConfig, federatorService } from "./prometheus.ts";
+import { type FederateJob, type FederatorConfig, federatorService, type SelfJob } from "./prometheus.ts";
+import { federatorSize, retentionSize } from "./sizing.ts";
 
 /** Label that ties a ScrapeConfig to the Prometheus that loads it. */
 export const FEDERATOR_SELECTOR_LABEL = "fleetfed.io/federator";
@@ -41,12 +44,23 @@ export function renderOperatorObjects(
   const f = settings.federation;
   const service = federatorService(name);
   const labels = tierLabels(tier);
+  const size = federatorSize(tier, plan, settings);
   const prometheus = checked(
     new Prometheus({
       metadata: { name: service, labels, annotations: { [SYNC_WAVE]: WAVES.federator } },
       spec: {
-        replicas: 1,
+        replicas: f.replicas,
         image: f.image,
+        resources: {
+          requests: { cpu: size.cpuRequest, memory: size.memoryRequest },
+          limits: { memory: size.memoryLimit },
+        },
+        retentionSize: retentionSize(settings),
+        affinity: spreadAcrossNodes({ prometheus: service }),
+        ...(Object.keys(f.nodeSelector).length > 0 && { nodeSelector: { ...f.nodeSelector } }),
+        ...(f.tolerations.length > 0 && { tolerations: f.tolerations.map((t) => ({ ...t })) }),
+        ...(f.priorityClassName && { priorityClassName: f.priorityClassName }),
+        ...(config.alerting && { alerting: { alertmanagers: operatorAlertmanagers(settings) } }),
         externalLabels: config.global.external_labels,
         // The operator adds prometheus= and prometheus_replica= external labels by default; federation
         // series must carry exactly the federator label, as in prometheus.yml.
@@ -79,31 +93,59 @@ export function renderOperatorObjects(
           labels: { ...labels, [FEDERATOR_SELECTOR_LABEL]: name },
           annotations: { [SYNC_WAVE]: WAVES.config },
         },
-        spec: {
-          jobName: job.job_name,
-          honorLabels: job.honor_labels,
-          metricsPath: job.metrics_path,
-          scheme: job.scheme.toUpperCase() as "HTTP" | "HTTPS",
-          params: job.params,
-          scrapeInterval: job.scrape_interval,
-          scrapeTimeout: job.scrape_timeout,
-          ...(job.sample_limit !== undefined && { sampleLimit: job.sample_limit }),
-          bodySizeLimit: job.body_size_limit,
-          staticConfigs: job.static_configs,
-          ...operatorAuth(job),
-          ...(job.metric_relabel_configs && {
-            metricRelabelings: job.metric_relabel_configs.map((r) => ({
-              ...(r.source_labels && { sourceLabels: r.source_labels }),
-              ...(r.regex !== undefined && { regex: r.regex }),
-              ...(r.target_label && { targetLabel: r.target_label }),
-              ...(r.action && { action: r.action }),
-            })),
-          }),
-        },
+        spec: isFederateJob(job)
+          ? {
+              jobName: job.job_name,
+              honorLabels: job.honor_labels,
+              metricsPath: job.metrics_path,
+              scheme: job.scheme.toUpperCase() as "HTTP" | "HTTPS",
+              params: job.params,
+              scrapeInterval: job.scrape_interval,
+              scrapeTimeout: job.scrape_timeout,
+              ...(job.sample_limit !== undefined && { sampleLimit: job.sample_limit }),
+              bodySizeLimit: job.body_size_limit,
+              staticConfigs: job.static_configs,
+              ...operatorAuth(job),
+              ...(job.metric_relabel_configs && {
+                metricRelabelings: job.metric_relabel_configs.map((r) => ({
+                  ...(r.source_labels && { sourceLabels: r.source_labels }),
+                  ...(r.regex !== undefined && { regex: r.regex }),
+                  ...(r.target_label && { targetLabel: r.target_label }),
+                  ...(r.action && { action: r.action }),
+                })),
+              }),
+            }
+          : { jobName: job.job_name, staticConfigs: job.static_configs },
       }),
     ),
   );
-  return multiDocument([federatorServiceObject(name, tier), prometheus, ...scrapeConfigs, ...alerts]);
+  return multiDocument([
+    federatorServiceObject(name, tier),
+    prometheus,
+    ...(f.replicas > 1 ? [disruptionBudgetObject(name, tier, { prometheus: service })] : []),
+    ...scrapeConfigs,
+    ...alerts,
+  ]);
+}
+
+/** alerting.alertmanagers as the operator's endpoints: each URL must name a Service (<name>.<namespace>.svc). */
+function operatorAlertmanagers(settings: Settings) {
+  return settings.alerting.alertmanagers.map((raw) => {
+    const url = new URL(raw);
+    const [name, namespace] = url.hostname.split(".");
+    return {
+      name: name as string,
+      namespace: namespace ?? settings.federation.namespace,
+      port: url.port || (url.protocol === "https:" ? "443" : "80"),
+      scheme: url.protocol.replace(":", "") as "http" | "https",
+      ...(url.pathname !== "/" && { pathPrefix: url.pathname }),
+      apiVersion: "v2" as const,
+    };
+  });
+}
+
+function isFederateJob(job: FederateJob | SelfJob): job is FederateJob {
+  return "metrics_path" in job;
 }
 
 /**

@@ -10,6 +10,8 @@ import { type FederationTree, GLOBAL, type Leaf } from "../plan/placement.ts";
 /** Job names: the leaf tier's start with this, so the global can federate the leaves' own target health. */
 export const CLUSTER_JOB = "fleetfed-clusters";
 export const LEAF_JOB = "fleetfed-leaves";
+/** Every federator scrapes itself under this job, labelled with its name, so the top sees each one's health. */
+export const SELF_JOB = "fleetfed-federators";
 export const FEDERATOR_PORT = 9090;
 
 export function federatorService(name: string): string {
@@ -50,11 +52,47 @@ export interface FederateJob {
   metric_relabel_configs?: RelabelRule[];
 }
 
+export interface SelfJob {
+  job_name: string;
+  static_configs: { targets: string[]; labels: Record<string, string> }[];
+}
+
+export interface AlertingSection {
+  alertmanagers: { scheme: string; path_prefix?: string; static_configs: { targets: string[] }[] }[];
+}
+
 /** A federator's whole configuration, as prometheus.yml says it; the operator objects are built from it too. */
 export interface FederatorConfig {
   global: ReturnType<typeof globalSection>;
+  alerting?: AlertingSection;
   rule_files?: string[];
-  scrape_configs: FederateJob[];
+  scrape_configs: (FederateJob | SelfJob)[];
+}
+
+/** The federator's own metrics (TSDB head, memory, reloads, rule failures), labelled with its name. */
+function selfJob(name: string): SelfJob {
+  return {
+    job_name: SELF_JOB,
+    static_configs: [{ targets: [`localhost:${FEDERATOR_PORT}`], labels: { [FEDERATOR_LABEL]: name } }],
+  };
+}
+
+/** alerting.alertmanagers as Prometheus's alerting section: one entry per scheme and path. */
+export function alertingSection(settings: Settings): AlertingSection | undefined {
+  const groups = new Map<string, { scheme: string; path_prefix?: string; targets: string[] }>();
+  for (const raw of settings.alerting.alertmanagers) {
+    const url = new URL(raw);
+    const scheme = url.protocol.replace(":", "");
+    const path = url.pathname.replace(/\/$/, "");
+    const key = `${scheme} ${path}`;
+    const group = groups.get(key) ?? { scheme, ...(path && { path_prefix: path }), targets: [] };
+    group.targets.push(url.port ? url.host : `${url.hostname}:${scheme === "https" ? 443 : 80}`);
+    groups.set(key, group);
+  }
+  if (groups.size === 0) return undefined;
+  return {
+    alertmanagers: [...groups.values()].map(({ targets, ...g }) => ({ ...g, static_configs: [{ targets }] })),
+  };
 }
 
 function globalSection(settings: Settings, name: string) {
@@ -214,7 +252,7 @@ export function leafConfig(leaf: Leaf, settings: Settings): FederatorConfig {
       ),
     ),
   ];
-  return { global: globalSection(settings, leaf.name), scrape_configs: jobs };
+  return { global: globalSection(settings, leaf.name), scrape_configs: [...jobs, selfJob(leaf.name)] };
 }
 
 /** Every selector any cluster is federated with, plus the leaves' own health series for those targets. */
@@ -222,6 +260,7 @@ export function globalMatch(plan: FederationTree): string[] {
   const all = new Set<string>();
   for (const leaf of plan.leaves) for (const c of leaf.clusters) for (const m of c.match) all.add(m);
   all.add(`{job=~"${CLUSTER_JOB}.*"}`);
+  all.add(`{job="${SELF_JOB}"}`);
   return [...all].sort(compare);
 }
 
@@ -244,5 +283,10 @@ export function globalConfig(plan: FederationTree, settings: Settings): Federato
     })),
     "leaf",
   );
-  return { global: globalSection(settings, GLOBAL), scrape_configs: [job] };
+  const alerting = alertingSection(settings);
+  return {
+    global: globalSection(settings, GLOBAL),
+    ...(alerting && { alerting }),
+    scrape_configs: [job, selfJob(GLOBAL)],
+  };
 }
