@@ -8,6 +8,7 @@ import { $ } from "zx";
 import { renderFleet } from "../scripts/core/fleet.ts";
 import { parseSettings } from "../scripts/core/inputs/settings.ts";
 import { renderAlertsFile } from "../scripts/core/render/alert-rules.ts";
+import { federatorSize } from "../scripts/core/render/sizing.ts";
 import { discoveredCluster, numberedIds } from "./support/fleet.ts";
 import { tool } from "./support/tools.ts";
 
@@ -78,7 +79,97 @@ tests:
               description: '90% of its sample_limit; above it every scrape of this cluster fails. Narrow its match or raise federation.sampleLimit.'
 `;
 
+// The federators' own health: each alert fires for the federator in trouble and not for the healthy one.
+const leafSize = federatorSize("leaf", fleet.plan, settings);
+const topSize = federatorSize("global", fleet.plan, settings);
+const self = (name: string, federator: string) =>
+  `${name}{job="fleetfed-federators", federator="${federator}", instance="localhost:9090"}`;
+const selfLabels = (federator: string) =>
+  `job: fleetfed-federators, federator: ${federator}, instance: 'localhost:9090'`;
+const HEALTH_TESTS = `rule_files: [alerts.yml]
+evaluation_interval: 1m
+tests:
+  - interval: 1m
+    input_series:
+      - series: '${self("prometheus_config_last_reload_successful", "leaf-000")}'
+        values: '1 1 0x30'
+      - series: '${self("prometheus_config_last_reload_successful", "global")}'
+        values: '1x32'
+      - series: '${self("prometheus_rule_evaluation_failures_total", "global")}'
+        values: '0+1x32'
+      - series: '${self("prometheus_rule_evaluation_failures_total", "leaf-001")}'
+        values: '3x32'
+      - series: '${self("prometheus_tsdb_head_series", "leaf-001")}'
+        values: '${Math.round(leafSize.series * 0.9)}x40'
+      - series: '${self("prometheus_tsdb_head_series", "global")}'
+        values: '${Math.round(topSize.series * 0.5)}x40'
+      - series: '${self("process_resident_memory_bytes", "global")}'
+        values: '${Math.round(topSize.memoryLimitBytes * 0.85)}x40'
+      - series: '${self("process_resident_memory_bytes", "leaf-000")}'
+        values: '${Math.round(leafSize.memoryLimitBytes * 0.5)}x40'
+    alert_rule_test:
+      - eval_time: 1m
+        alertname: FleetfedWatchdog
+        exp_alerts:
+          - exp_labels: {severity: none}
+            exp_annotations:
+              summary: 'Always firing: proves that alerts from the fleet''s top federator reach their receiver'
+              description: 'Route it to a dead man''s switch (for example a heartbeat service). When it stops arriving, the top federator, its Alertmanager or the path between them is down.'
+      - eval_time: 10m
+        alertname: FleetfedFederatorConfigReloadFailed
+        exp_alerts: []
+      - eval_time: 20m
+        alertname: FleetfedFederatorConfigReloadFailed
+        exp_alerts:
+          - exp_labels: {severity: warning, ${selfLabels("leaf-000")}}
+            exp_annotations:
+              summary: 'Federator leaf-000 cannot load its configuration'
+              description: 'It still runs its previous configuration, so clusters added since are not federated. Check the config-reloader''s and Prometheus''s logs and run fleetfed check on main.'
+      - eval_time: 10m
+        alertname: FleetfedFederatorRuleFailures
+        exp_alerts: []
+      - eval_time: 30m
+        alertname: FleetfedFederatorRuleFailures
+        exp_alerts:
+          - exp_labels: {severity: warning, ${selfLabels("global")}}
+            exp_annotations:
+              summary: 'Federator global fails to evaluate rules'
+              description: 'Alerts on the federation may not fire. Check the federator''s log for the failing rule group.'
+      - eval_time: 20m
+        alertname: FleetfedFederatorHeadSeriesNearBudget
+        exp_alerts: []
+      - eval_time: 35m
+        alertname: FleetfedFederatorHeadSeriesNearBudget
+        exp_alerts:
+          - exp_labels: {severity: warning, ${selfLabels("leaf-001")}}
+            exp_annotations:
+              summary: 'Federator leaf-001 holds 90% of the series it is sized for'
+              description: 'Clusters send more series than federation.expectedSeriesPerCluster: raise it (memory follows), narrow match[], or lower shardSize.'
+      - eval_time: 10m
+        alertname: FleetfedFederatorMemoryNearLimit
+        exp_alerts: []
+      - eval_time: 20m
+        alertname: FleetfedFederatorMemoryNearLimit
+        exp_alerts:
+          - exp_labels: {severity: critical, ${selfLabels("global")}}
+            exp_annotations:
+              summary: 'Federator global uses 85% of its memory limit'
+              description: 'It will be OOM-killed and its clusters will show gaps. Raise federation.resources or expectedSeriesPerCluster, or lower shardSize.'
+`;
+
 describe.skipIf(!promtool)("federation alerts", () => {
+  it("on the federators' own health pass promtool test rules: each fires for the federator in trouble only", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "fleetfed-alerts-"));
+    try {
+      await writeFile(join(dir, "alerts.yml"), renderAlertsFile(fleet.plan, settings));
+      await writeFile(join(dir, "tests.yml"), HEALTH_TESTS);
+      const r = await $({ cwd: dir, nothrow: true, quiet: true })`${promtool} test rules tests.yml`;
+      expect(r.exitCode, r.stdout + r.stderr).toBe(0);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
   it("pass promtool test rules", async () => {
     expect(fleet.plan.global).toBe(true);
     const dir = await mkdtemp(join(tmpdir(), "fleetfed-alerts-"));
