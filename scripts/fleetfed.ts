@@ -11,13 +11,15 @@ import type { Context } from "./commands/context.ts";
 import { EXIT_INTERNAL, EXIT_INVALID, FleetfedError, formatProblem, type Problem } from "./core/errors.ts";
 import { createReporter } from "./io/terminal.ts";
 
-type Flag = "json" | "check" | "dry-run" | "local";
-type Values = Partial<Record<Flag, boolean>>;
+type BooleanFlag = "json" | "check" | "dry-run" | "local" | "force";
+type StringFlag = "zones" | "record-pattern" | "repo-url" | "shard-size";
+type Flag = BooleanFlag | StringFlag;
+type Values = Partial<Record<BooleanFlag, boolean>> & Partial<Record<StringFlag, string>>;
 
 interface Command {
   usage: string;
   flags: readonly Flag[];
-  run: (ctx: Context, values: Values) => Promise<number>;
+  run: (ctx: Context, values: Values, io: Io) => Promise<number>;
 }
 
 /** Every command: its usage line, the flags it takes, and how it runs. The one list of both. */
@@ -44,6 +46,23 @@ const COMMANDS: Record<string, Command> = {
     flags: [],
     run: async (ctx) => (await import("./commands/plan.ts")).planCommand(ctx),
   },
+  init: {
+    usage:
+      "init [--zones Z1,Z2] [--record-pattern RE] [--repo-url URL] [--shard-size N] [--force]\n" +
+      "                      make this copy your own fleet: write fleet.yaml, remove the example, render",
+    flags: ["zones", "record-pattern", "repo-url", "shard-size", "force"],
+    run: async (ctx, v, io) => {
+      const { initCommand, terminalPrompt } = await import("./commands/init.ts");
+      return initCommand(ctx, {
+        ...(v.zones !== undefined && { zones: v.zones }),
+        ...(v["record-pattern"] !== undefined && { recordPattern: v["record-pattern"] }),
+        ...(v["repo-url"] !== undefined && { repoUrl: v["repo-url"] }),
+        ...(v["shard-size"] !== undefined && { shardSize: v["shard-size"] }),
+        force: v.force === true,
+        ...(io.stdin && io.stdinIsTTY && { prompt: terminalPrompt(io.stdin, io.stderr) }),
+      });
+    },
+  },
   sync: {
     usage:
       "sync --local        discover, write the snapshot and render manifests/ in the working tree\n" +
@@ -57,7 +76,9 @@ const COMMANDS: Record<string, Command> = {
   },
 };
 
-const FLAGS: readonly Flag[] = ["json", "check", "dry-run", "local"];
+const BOOLEAN_FLAGS: readonly BooleanFlag[] = ["json", "check", "dry-run", "local", "force"];
+const STRING_FLAGS: readonly StringFlag[] = ["zones", "record-pattern", "repo-url", "shard-size"];
+const FLAGS: readonly Flag[] = [...BOOLEAN_FLAGS, ...STRING_FLAGS];
 
 const USAGE = `usage: fleetfed <command> [options]
 
@@ -81,6 +102,9 @@ export interface Io {
   stdout: NodeJS.WritableStream;
   stderr: NodeJS.WriteStream | NodeJS.WritableStream;
   stderrIsTTY: boolean;
+  /** For commands that ask (init), when stdin is a terminal. */
+  stdin?: NodeJS.ReadableStream;
+  stdinIsTTY?: boolean;
 }
 
 export async function main(io: Io): Promise<number> {
@@ -97,10 +121,10 @@ export async function main(io: Io): Promise<number> {
   }
   const command = Object.hasOwn(COMMANDS, name) ? COMMANDS[name] : undefined;
   if (!command) return usageError(io, `unknown command "${name}"`);
-  const stray = FLAGS.find((flag) => values[flag] && !command.flags.includes(flag));
+  const stray = FLAGS.find((flag) => values[flag] !== undefined && !command.flags.includes(flag));
   if (stray) return usageError(io, `--${stray} does not apply to ${name}`);
   try {
-    return await command.run(context(io, values), values);
+    return await command.run(context(io, values), values, io);
   } catch (e) {
     return reportFailure(io, name, e);
   }
@@ -196,7 +220,8 @@ function parse(argv: readonly string[]) {
       root: { type: "string" },
       config: { type: "string" },
       help: { type: "boolean", short: "h" },
-      ...Object.fromEntries(FLAGS.map((f) => [f, { type: "boolean" as const }])),
+      ...Object.fromEntries(BOOLEAN_FLAGS.map((f) => [f, { type: "boolean" as const }])),
+      ...Object.fromEntries(STRING_FLAGS.map((f) => [f, { type: "string" as const }])),
     },
   });
   if (positionals.length > 1) throw new Error(`unexpected argument "${positionals[1]}"`);
@@ -215,5 +240,7 @@ if (process.argv[1] && realpathSync(process.argv[1]) === import.meta.filename) {
     stdout: process.stdout,
     stderr: process.stderr,
     stderrIsTTY: process.stderr.isTTY === true,
+    stdin: process.stdin,
+    stdinIsTTY: process.stdin.isTTY === true,
   });
 }

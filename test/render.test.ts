@@ -2,7 +2,7 @@
 
 import { readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { Application } from "@kubernetes-models/argo-cd/argoproj.io/v1alpha1";
+import { Application, ApplicationSet } from "@kubernetes-models/argo-cd/argoproj.io/v1alpha1";
 import { Kustomization as FluxKustomization } from "@kubernetes-models/flux-cd/kustomize.toolkit.fluxcd.io/v1";
 import { GitRepository } from "@kubernetes-models/flux-cd/source.toolkit.fluxcd.io/v1";
 import { Prometheus, PrometheusRule } from "@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1";
@@ -192,7 +192,7 @@ describe("the real tools accept the rendered tree", () => {
       const r = await runCli(["check", "--root", EXAMPLE_FLEET], { env: { CI: "true" } });
       expect(r.code, r.stderr).toBe(0);
       expect(r.stdout).toMatch(
-        /ok: 8 clusters, 2 leaf federator\(s\) \+ global, 30 files fresh, 3 configs and 2 rule files pass promtool/,
+        /ok: 8 clusters, 2 leaf federator\(s\) \+ global, 31 files fresh, 3 configs and 2 rule files pass promtool/,
       );
     },
   );
@@ -232,6 +232,7 @@ describe("every rendered Kubernetes object", () => {
     "v1/Namespace": Namespace,
     "v1/Secret": Secret,
     "apps/v1/StatefulSet": StatefulSet,
+    "argoproj.io/v1alpha1/ApplicationSet": ApplicationSet,
     "policy/v1/PodDisruptionBudget": PodDisruptionBudget,
     "argoproj.io/v1alpha1/Application": Application,
     "kustomize.toolkit.fluxcd.io/v1/Kustomization": FluxKustomization,
@@ -477,5 +478,37 @@ describe.skipIf(!kubectl)("federators as production Prometheus, from kubectl kus
       await readFile(join(root, "manifests", "federation", "leaf-002", "prometheus.yml"), "utf8"),
     ).not.toBe(config);
     expect(await templates()).toBe(before);
+  });
+});
+
+describe("cluster rules on every workload cluster, and delivery settings", () => {
+  it("renders an Argo CD ApplicationSet over the selected clusters, Flux Kustomizations per kubeconfig, secretRef and destination", () => {
+    const settings = parseSettings(
+      "delivery:\n  repoURL: https://git.corp.example/fleet.git\n  argocd: {server: 'https://10.0.0.1:6443'}\n  flux: {secretRef: git-auth}\n  clusterRules: {selector: {env: prod}, kubeConfigSecrets: [eu-1, us-1], namespace: observability}\n",
+      "fleet.yaml",
+    );
+    const tree = renderFleet(settings, { clusters: [], placement: new Map() }, []).tree;
+    const set = parse(tree.get("argocd/apps/cluster-rules.yaml") as string);
+    expect(() => new ApplicationSet(set).validate()).not.toThrow();
+    expect(set.spec.generators).toEqual([{ clusters: { selector: { matchLabels: { env: "prod" } } } }]);
+    expect(set.spec.template.spec).toMatchObject({
+      source: { repoURL: "https://git.corp.example/fleet.git", path: "manifests/cluster-rules" },
+      destination: { server: "{{.server}}", namespace: "observability" },
+    });
+    expect(parse(tree.get("argocd/apps/kustomization.yaml") as string).resources).toContain(
+      "cluster-rules.yaml",
+    );
+    const federation = parse(tree.get("argocd/apps/federation.yaml") as string);
+    expect(federation.spec.destination.server).toBe("https://10.0.0.1:6443");
+    const source = parse(tree.get("flux/source.yaml") as string);
+    expect(source.spec.secretRef).toEqual({ name: "git-auth" });
+    const rules = parseAllDocuments(tree.get("flux/cluster-rules.yaml") as string).map((d) => d.toJS());
+    expect(
+      rules.map((k) => [k.metadata.name, k.spec.kubeConfig.secretRef.name, k.spec.targetNamespace]),
+    ).toEqual([
+      ["fleetfed-cluster-rules-eu-1", "eu-1", "observability"],
+      ["fleetfed-cluster-rules-us-1", "us-1", "observability"],
+    ]);
+    for (const k of rules) expect(() => new FluxKustomization(k).validate()).not.toThrow();
   });
 });

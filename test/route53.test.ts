@@ -12,6 +12,7 @@ import {
   type Route53Emulator,
   startRoute53Emulator,
 } from "./support/route53-emulator.ts";
+import { type StsEmulator, startStsEmulator } from "./support/sts-emulator.ts";
 
 const saved = { ...process.env };
 beforeAll(() => {
@@ -202,6 +203,66 @@ describe("Route 53 discovery through the real SDK", () => {
     const result = await discoverRoute53(route53(), { region: "us-east-1" });
     expect(result.clusters).toHaveLength(11);
     expect(e.faults).toBe(3);
+  });
+});
+
+describe("zones in several AWS accounts", () => {
+  const ROLE = "arn:aws:iam::222222222222:role/fleetfed-zone-reader";
+  let sts: StsEmulator | undefined;
+  afterEach(async () => {
+    await sts?.close();
+    sts = undefined;
+    delete process.env.AWS_ENDPOINT_URL_STS;
+  });
+
+  it("reads another account's zones through the role it assumes, with the SDK's own credential provider", async () => {
+    sts = await startStsEmulator({ [ROLE]: "ASIAOTHERACCOUNT" });
+    process.env.AWS_ENDPOINT_URL_STS = sts.url;
+    const e = await emulate(
+      [
+        {
+          id: "Z0OWN",
+          name: "own.example.com.",
+          private: true,
+          records: [a("prometheus.alpha.own.example.com.")],
+        },
+        {
+          id: "Z0OTHER",
+          name: "other.example.com.",
+          private: true,
+          records: [a("prometheus.bravo.other.example.com.")],
+        },
+      ],
+      { accounts: { ASIAOTHERACCOUNT: ["Z0OTHER"] } },
+    );
+    const settings = route53(
+      `    accounts:\n      - roleArn: ${ROLE}\n        hostedZones: [other.example.com]\n`,
+    );
+    const result = await discoverRoute53(settings, { region: "us-east-1" });
+    expect(result.clusters.map((c) => [c.cluster, c.source.zoneId])).toEqual([
+      ["alpha", "Z0OWN"],
+      ["bravo", "Z0OTHER"],
+    ]);
+    expect(result.from).toBe("Route 53 in 2 accounts");
+    expect(sts.assumed).toEqual([ROLE]);
+    expect(e.requests).toBeGreaterThanOrEqual(4);
+  });
+
+  it("fails the whole run, changing nothing, when a role cannot be assumed", async () => {
+    sts = await startStsEmulator({});
+    process.env.AWS_ENDPOINT_URL_STS = sts.url;
+    await emulate([
+      {
+        id: "Z0OWN",
+        name: "own.example.com.",
+        private: true,
+        records: [a("prometheus.alpha.own.example.com.")],
+      },
+    ]);
+    const settings = route53(`    maxAttempts: 1\n    accounts:\n      - roleArn: ${ROLE}\n`);
+    await expect(discoverRoute53(settings, { region: "us-east-1" })).rejects.toThrow(
+      /Route 53 listing failed .*so nothing was changed: .*(AccessDenied|not authorized)/,
+    );
   });
 });
 

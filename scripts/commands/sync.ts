@@ -57,6 +57,9 @@ function pullRequestFor(p: Proposal): PullRequestContent {
 }
 
 async function dryRun(ctx: Context): Promise<number> {
+  ctx.report.info(
+    "dry run: previewing the pull request a sync would open; nothing is written, no AWS or GitHub needed",
+  );
   const p = await propose(ctx);
   if (!changed(p)) {
     ctx.out(

@@ -11,6 +11,8 @@ import {
   type ResourceRecordSet,
   Route53Client,
 } from "@aws-sdk/client-route-53";
+import { fromTemporaryCredentials } from "@aws-sdk/credential-providers";
+import type { AwsCredentialIdentityProvider } from "@smithy/types";
 import type { DiscoveryResult } from "../core/discovery/discovery.ts";
 import {
   bareZoneId,
@@ -20,7 +22,7 @@ import {
   selectZones,
 } from "../core/discovery/route53-records.ts";
 import { EXIT_REFUSED, FleetfedError } from "../core/errors.ts";
-import type { Route53Settings } from "../core/inputs/settings.ts";
+import type { Route53Account, Route53Settings } from "../core/inputs/settings.ts";
 import { compare } from "../core/order.ts";
 
 export interface Route53Progress {
@@ -63,15 +65,30 @@ function isThrottle(e: unknown): boolean {
   );
 }
 
+/** Credentials from assuming an account's role, refreshed by the SDK as they expire. */
+function assumedRole(account: Route53Account, region: string): AwsCredentialIdentityProvider {
+  return fromTemporaryCredentials({
+    params: {
+      RoleArn: account.roleArn,
+      RoleSessionName: "fleetfed-sync",
+      DurationSeconds: 3600,
+      ...(account.externalId && { ExternalId: account.externalId }),
+    },
+    clientConfig: { region },
+  });
+}
+
 export function createRoute53Client(
   settings: Route53Settings,
   opts: Route53Options,
   progress: Route53Progress,
+  credentials?: AwsCredentialIdentityProvider,
 ): Route53Client {
   // The SDK's standard retry strategy classifies Throttling, PriorRequestNotComplete, 429 and 5xx as
   // retryable and backs off with full jitter; we only give it more attempts than its default of 3.
   const client = new Route53Client({
     region: opts.region,
+    ...(credentials && { credentials }),
     maxAttempts: settings.maxAttempts,
     // A request that hangs must not hang the run: each attempt is bounded, then retried or failed.
     requestHandler: { connectionTimeout: 10_000, requestTimeout: 30_000 },
@@ -101,40 +118,68 @@ export async function discoverRoute53(
   opts: Route53Options,
 ): Promise<DiscoveryResult & { progress: Route53Progress }> {
   const progress: Route53Progress = { zones: 0, zonesListed: 0, records: 0, requests: 0, throttles: 0 };
-  const client = createRoute53Client(settings, opts, progress);
+  // One client per account: the caller's own (the standard credential chain), then one per
+  // discovery.route53.accounts entry with credentials from assuming its role. Route 53's request rate is
+  // per account, so each client has its own pacer.
+  const accounts = [
+    {
+      name: "this account",
+      hostedZones: settings.hostedZones,
+      client: createRoute53Client(settings, opts, progress),
+    },
+    ...settings.accounts.map((a) => ({
+      name: a.roleArn,
+      hostedZones: a.hostedZones,
+      client: createRoute53Client(settings, opts, progress, assumedRole(a, opts.region)),
+    })),
+  ];
   const budgetMs = opts.budgetMs ?? DEFAULT_BUDGET_MS;
   const deadline = performance.now() + budgetMs;
   const abort = new AbortController();
   const timer = setTimeout(() => abort.abort(), budgetMs);
-  const send: Send = (command) => {
-    if (performance.now() > deadline)
-      throw new Error(`discovery took longer than its ${budgetMs / 1000} s budget`);
-    return client.send(command as never, { abortSignal: abort.signal }) as never;
-  };
-  try {
-    const zones = await listZones(send);
-    const selected = selectZones(zones, settings.hostedZones);
-    if (selected.problems.length > 0) throw new FleetfedError(selected.problems);
-    progress.zones = selected.zones.length;
-    const listed: HostedZoneRecords[] = new Array(selected.zones.length);
-    let cursor = 0;
-    const worker = async () => {
-      while (cursor < selected.zones.length) {
-        const i = cursor++;
-        const zone = selected.zones[i] as (typeof selected.zones)[number];
-        listed[i] = { id: zone.id, name: zone.name, records: await listRecords(send, zone, progress) };
-        progress.zonesListed++;
-        opts.onProgress?.(progress);
-      }
+  const sender =
+    (client: Route53Client): Send =>
+    (command) => {
+      if (performance.now() > deadline)
+        throw new Error(`discovery took longer than its ${budgetMs / 1000} s budget`);
+      return client.send(command as never, { abortSignal: abort.signal }) as never;
     };
-    await Promise.all(Array.from({ length: Math.min(opts.concurrency ?? 4, selected.zones.length) }, worker));
+  try {
+    const listed: HostedZoneRecords[] = [];
+    for (const account of accounts) {
+      const send = sender(account.client);
+      const zones = await listZones(send);
+      const selected = selectZones(zones, account.hostedZones);
+      if (selected.problems.length > 0)
+        throw new FleetfedError(
+          selected.problems.map((p) =>
+            accounts.length > 1 ? { ...p, message: `${p.message} in ${account.name}` } : p,
+          ),
+        );
+      progress.zones += selected.zones.length;
+      const found: HostedZoneRecords[] = new Array(selected.zones.length);
+      let cursor = 0;
+      const worker = async () => {
+        while (cursor < selected.zones.length) {
+          const i = cursor++;
+          const zone = selected.zones[i] as (typeof selected.zones)[number];
+          found[i] = { id: zone.id, name: zone.name, records: await listRecords(send, zone, progress) };
+          progress.zonesListed++;
+          opts.onProgress?.(progress);
+        }
+      };
+      await Promise.all(
+        Array.from({ length: Math.min(opts.concurrency ?? 4, selected.zones.length) }, worker),
+      );
+      listed.push(...found);
+    }
     const findings = clustersFromZones(listed, settings);
     if (findings.problems.length > 0) throw new FleetfedError(findings.problems);
     return {
       clusters: findings.clusters,
       warnings: findings.warnings,
-      from: "Route 53",
-      zones: selected.zones.length,
+      from: accounts.length > 1 ? `Route 53 in ${accounts.length} accounts` : "Route 53",
+      zones: listed.length,
       records: progress.records,
       progress,
     };
@@ -143,13 +188,13 @@ export async function discoverRoute53(
     throw new FleetfedError(
       {
         message: `Route 53 listing failed after ${progress.requests} requests (${progress.throttles} throttled), so nothing was changed: ${abort.signal.aborted ? `discovery took longer than its ${budgetMs / 1000} s budget` : `${(e as Error).name}: ${(e as Error).message}`}`,
-        hint: "check credentials and the route53:ListHostedZones / route53:ListResourceRecordSets permissions, or retry later if Route 53 was throttling",
+        hint: "check credentials, the route53:ListHostedZones / route53:ListResourceRecordSets permissions and, for discovery.route53.accounts, that the sync role may assume each role (sts:AssumeRole), or retry later if Route 53 was throttling",
       },
       EXIT_REFUSED,
     );
   } finally {
     clearTimeout(timer);
-    client.destroy();
+    for (const a of accounts) a.client.destroy();
   }
 }
 

@@ -67,7 +67,8 @@ export async function runCli(
   const code = await main({
     argv: args,
     env: opts.env ?? {},
-    cwd: opts.cwd ?? PROJECT_ROOT,
+    // Never the root fleet by accident: it belongs to whoever made a repository from ours.
+    cwd: opts.cwd ?? EXAMPLE_FLEET,
     stdout: sink((s) => (stdout += s)),
     stderr: sink((s) => (stderr += s)),
     stderrIsTTY: false,

@@ -42,6 +42,11 @@ export interface EmulatorOptions {
   endlessRecordsFor?: readonly string[];
   /** ListHostedZones says IsTruncated with the same NextMarker forever. */
   endlessZones?: boolean;
+  /**
+   * Accounts: access key id → the zone ids that account holds. A request signed with one of these keys
+   * sees only its zones; any other key sees the zones no account claims (the caller's own account).
+   */
+  accounts?: Readonly<Record<string, readonly string[]>>;
 }
 
 const HTML_PAGE =
@@ -122,7 +127,7 @@ export async function startRoute53Emulator(
       ),
     ]),
   );
-  const zoneList = [...zones].sort((a, b) => (a.id < b.id ? -1 : 1));
+  const allZones = [...zones].sort((a, b) => (a.id < b.id ? -1 : 1));
   const rate = opts.rate ?? Infinity;
   const burst = opts.burst ?? rate;
   let tokens = burst;
@@ -152,6 +157,11 @@ export async function startRoute53Emulator(
     }
     const url = new URL(req.url ?? "/", "http://localhost");
     const q = url.searchParams;
+    const key = /Credential=([A-Z0-9]+)\//.exec(req.headers.authorization ?? "")?.[1] ?? "";
+    const claimed = new Set(Object.values(opts.accounts ?? {}).flat());
+    const visible = (zoneId: string) =>
+      opts.accounts?.[key] ? opts.accounts[key].includes(zoneId) : !claimed.has(zoneId);
+    const zoneList = allZones.filter((z) => visible(z.id));
     if (req.method === "GET" && url.pathname === "/2013-04-01/hostedzone") {
       const max = Math.min(Number(q.get("maxitems") ?? 100), opts.maxZonesPerPage ?? 100);
       const marker = q.get("marker");
@@ -176,7 +186,7 @@ export async function startRoute53Emulator(
     }
     const m = /^\/2013-04-01\/hostedzone\/([^/]+)\/rrset$/.exec(url.pathname);
     if (req.method === "GET" && m) {
-      const records = sorted.get(m[1] as string);
+      const records = visible(m[1] as string) ? sorted.get(m[1] as string) : undefined;
       if (!records) return send(404, errorXml("NoSuchHostedZone", `No hosted zone found with ID: ${m[1]}`));
       if (opts.htmlFor?.includes(m[1] as string)) {
         res.writeHead(200, { "content-type": "text/html" });

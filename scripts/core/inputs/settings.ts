@@ -26,6 +26,15 @@ export interface Route53Settings {
   exports?: string;
   requestsPerSecond: number;
   maxAttempts: number;
+  /** Further accounts, each read through a role the sync role assumes. */
+  accounts: readonly Route53Account[];
+}
+
+export interface Route53Account {
+  roleArn: string;
+  externalId?: string;
+  /** Zone ids or names as written; empty means every private zone of that account. */
+  hostedZones: readonly string[];
 }
 
 export interface FederationSettings {
@@ -64,8 +73,14 @@ export interface ResourceOverride {
 export interface DeliverySettings {
   repoURL: string;
   targetRevision: string;
-  argocd: { enabled: boolean; namespace: string; project: string };
-  flux: { enabled: boolean; namespace: string; interval: string };
+  argocd: { enabled: boolean; namespace: string; project: string; server: string };
+  flux: { enabled: boolean; namespace: string; interval: string; secretRef?: string };
+  clusterRules: {
+    enabled: boolean;
+    namespace: string;
+    selector: Readonly<Record<string, string>>;
+    kubeConfigSecrets: readonly string[];
+  };
 }
 
 export interface ClusterRulesSettings {
@@ -174,6 +189,7 @@ export function parseSettings(text: string, file: string): Settings {
       scheme: r.scheme,
       requestsPerSecond: r.requestsPerSecond,
       maxAttempts: r.maxAttempts,
+      accounts: r.accounts,
       ...(r.exports ? { exports: r.exports } : {}),
     };
   }

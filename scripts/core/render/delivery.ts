@@ -2,7 +2,7 @@
 // GitRepository + Kustomization objects (manifests/flux/). Either is bootstrapped once with
 // `kubectl apply -k manifests/argocd` (or manifests/flux); from then on Git is the only writer.
 
-import { Application } from "@kubernetes-models/argo-cd/argoproj.io/v1alpha1";
+import { Application, ApplicationSet } from "@kubernetes-models/argo-cd/argoproj.io/v1alpha1";
 import { Kustomization } from "@kubernetes-models/flux-cd/kustomize.toolkit.fluxcd.io/v1";
 import { GitRepository } from "@kubernetes-models/flux-cd/source.toolkit.fluxcd.io/v1";
 import type { Settings } from "../inputs/settings.ts";
@@ -42,7 +42,7 @@ export function renderArgoCd(settings: Settings, components: readonly Component[
         spec: {
           project: d.argocd.project,
           source: { repoURL: d.repoURL, targetRevision: d.targetRevision, path },
-          destination: { server: "https://kubernetes.default.svc", namespace },
+          destination: { server: d.argocd.server, namespace },
           syncPolicy: {
             automated: { prune: true, selfHeal: true },
             syncOptions: ["CreateNamespace=true", "ServerSideApply=true"],
@@ -64,8 +64,43 @@ export function renderArgoCd(settings: Settings, components: readonly Component[
       ]),
     );
   }
-  files.set("argocd/apps/kustomization.yaml", renderKustomization(components.map((c) => `${c.name}.yaml`)));
+  const apps = components.map((c) => `${c.name}.yaml`);
+  if (d.clusterRules.enabled) {
+    files.set("argocd/apps/cluster-rules.yaml", multiDocument([clusterRulesApplicationSet(settings)]));
+    apps.push("cluster-rules.yaml");
+  }
+  files.set("argocd/apps/kustomization.yaml", renderKustomization(apps));
   return files;
+}
+
+/**
+ * manifests/cluster-rules/ on every workload cluster Argo CD knows: a cluster generator over the cluster
+ * Secrets labelled with delivery.clusterRules.selector, one Application each.
+ */
+function clusterRulesApplicationSet(settings: Settings): object {
+  const d = settings.delivery;
+  return checked(
+    new ApplicationSet({
+      metadata: { name: "fleetfed-cluster-rules", namespace: d.argocd.namespace, labels: PART_OF },
+      spec: {
+        goTemplate: true,
+        goTemplateOptions: ["missingkey=error"],
+        generators: [{ clusters: { selector: { matchLabels: { ...d.clusterRules.selector } } } }],
+        template: {
+          metadata: { name: "fleetfed-cluster-rules-{{.name}}", labels: PART_OF },
+          spec: {
+            project: d.argocd.project,
+            source: { repoURL: d.repoURL, targetRevision: d.targetRevision, path: "manifests/cluster-rules" },
+            destination: { server: "{{.server}}", namespace: d.clusterRules.namespace },
+            syncPolicy: {
+              automated: { prune: true, selfHeal: true },
+              syncOptions: ["CreateNamespace=true", "ServerSideApply=true"],
+            },
+          },
+        },
+      },
+    }),
+  );
 }
 
 export function renderFlux(settings: Settings, components: readonly Component[]): Map<string, string> {
@@ -74,7 +109,12 @@ export function renderFlux(settings: Settings, components: readonly Component[])
   const source = checked(
     new GitRepository({
       metadata: { name: "fleetfed", namespace: d.flux.namespace, labels: PART_OF },
-      spec: { url: d.repoURL, ref: { branch: d.targetRevision }, interval: d.flux.interval },
+      spec: {
+        url: d.repoURL,
+        ref: { branch: d.targetRevision },
+        interval: d.flux.interval,
+        ...(d.flux.secretRef && { secretRef: { name: d.flux.secretRef } }),
+      },
     }),
   );
   files.set("flux/source.yaml", multiDocument([source]));
@@ -97,9 +137,31 @@ export function renderFlux(settings: Settings, components: readonly Component[])
     );
     files.set(`flux/${c.name}.yaml`, multiDocument([k]));
   });
-  files.set(
-    "flux/kustomization.yaml",
-    renderKustomization(["source.yaml", ...ordered.map((c) => `${c.name}.yaml`)]),
-  );
+  const resources = ["source.yaml", ...ordered.map((c) => `${c.name}.yaml`)];
+  // Flux has no cluster registry: one Kustomization per workload cluster's kubeconfig Secret.
+  if (d.clusterRules.enabled && d.clusterRules.kubeConfigSecrets.length > 0) {
+    const rules = d.clusterRules.kubeConfigSecrets.map((secret) =>
+      checked(
+        new Kustomization({
+          metadata: {
+            name: `fleetfed-cluster-rules-${secret}`,
+            namespace: d.flux.namespace,
+            labels: PART_OF,
+          },
+          spec: {
+            interval: d.flux.interval,
+            path: "./manifests/cluster-rules",
+            prune: true,
+            targetNamespace: d.clusterRules.namespace,
+            sourceRef: { kind: "GitRepository", name: "fleetfed" },
+            kubeConfig: { secretRef: { name: secret } },
+          },
+        }),
+      ),
+    );
+    files.set("flux/cluster-rules.yaml", multiDocument(rules));
+    resources.push("cluster-rules.yaml");
+  }
+  files.set("flux/kustomization.yaml", renderKustomization(resources));
   return files;
 }

@@ -1,0 +1,103 @@
+// A fleet repository of one's own (SPEC §5.7): a copy of this repository whose example fleet is replaced
+// by a team's own must keep its CI green — the tool's tests never read the root fleet. The copy runs its
+// own `npm test` (the whole suite, once, with this file skipped inside it) and `fleetfed check`; a second
+// copy goes through `fleetfed init` and must pass `fleetfed check` too.
+
+import { execFileSync } from "node:child_process";
+import { existsSync } from "node:fs";
+import { cp, mkdtemp, readdir, rm, symlink } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, describe, expect, it } from "vitest";
+import { $ } from "zx";
+import { PROJECT_ROOT, runCli, writeFiles } from "./support/repo.ts";
+
+const INNER = process.env.FLEETFED_INNER_SUITE === "1";
+const made: string[] = [];
+afterAll(async () => {
+  await Promise.all(made.map((d) => rm(d, { recursive: true, force: true })));
+});
+
+/** A fresh copy of the repository as a team gets it: everything but node_modules and .git (linked, not copied). */
+async function freshCopy(): Promise<string> {
+  const dir = await mkdtemp(join(tmpdir(), "fleetfed-own-"));
+  made.push(dir);
+  const skip = new Set(["node_modules", ".git"]);
+  for (const entry of await readdir(PROJECT_ROOT)) {
+    if (skip.has(entry)) continue;
+    await cp(join(PROJECT_ROOT, entry), join(dir, entry), {
+      recursive: true,
+      filter: (src) => !src.endsWith(join("infra", "node_modules")),
+    });
+  }
+  await symlink(join(PROJECT_ROOT, "node_modules"), join(dir, "node_modules"));
+  if (existsSync(join(PROJECT_ROOT, "infra", "node_modules")))
+    await symlink(join(PROJECT_ROOT, "infra", "node_modules"), join(dir, "infra", "node_modules"));
+  execFileSync("git", ["init", "-q"], { cwd: dir });
+  return dir;
+}
+
+const THREE_CLUSTERS = {
+  "clusters/billing.yaml":
+    "cluster: billing\nendpoint: prometheus.billing.corp.example:9090\nlabels: {team: payments}\n",
+  "clusters/edge-1.yaml": "cluster: edge-1\nendpoint: 10.20.0.5:9090\nscheme: https\n",
+  "clusters/lab.yaml": "cluster: lab\nendpoint: lab-prom.corp.example:9090\n",
+};
+
+describe.skipIf(INNER)("a fleet repository of one's own", () => {
+  it("stays green with the example replaced by a team's own fleet: npm test and fleetfed check", async () => {
+    const root = await freshCopy();
+    await rm(join(root, "clusters"), { recursive: true, force: true });
+    await rm(join(root, "examples"), { recursive: true, force: true });
+    await rm(join(root, "fleet.snapshot.json"), { force: true });
+    await writeFiles(root, {
+      "fleet.yaml":
+        "discovery:\n  route53:\n    hostedZones: [corp.example.]\nfederation:\n  shardSize: 2\ndelivery:\n  repoURL: https://git.corp.example/platform/fleet.git\n",
+      ...THREE_CLUSTERS,
+    });
+    const render = await runCli(["render", "--root", root]);
+    expect(render.code, render.stderr).toBe(0);
+    const check = await runCli(["check", "--root", root], { env: { CI: "true" } });
+    expect(check.code, check.stderr).toBe(0);
+    expect(check.stdout).toMatch(/^ok: 3 clusters, 2 leaf federator\(s\) \+ global/);
+    const suite = await $({
+      cwd: root,
+      nothrow: true,
+      quiet: true,
+      env: { ...process.env, CI: "true", FLEETFED_INNER_SUITE: "1" },
+    })`npm test`;
+    expect(suite.exitCode, `${suite.stdout.slice(-3000)}${suite.stderr.slice(-2000)}`).toBe(0);
+  }, 600_000);
+
+  it("makes a fresh copy a team's own with fleetfed init, which then passes fleetfed check", async () => {
+    const root = await freshCopy();
+    const init = await runCli([
+      "init",
+      "--root",
+      root,
+      "--zones",
+      "corp.example.,Z0123456789ABC",
+      "--repo-url",
+      "https://git.corp.example/platform/fleet.git",
+      "--shard-size",
+      "2",
+    ]);
+    expect(init.code, init.stderr).toBe(0);
+    expect(init.stdout).toMatch(
+      /^wrote fleet.yaml; removed the example's clusters, examples, fleet.snapshot.json; rendered manifests\//,
+    );
+    expect(init.stdout).toContain("Next steps:");
+    expect(await readdir(root)).not.toContain("examples");
+    // Running it again would overwrite the team's fleet: refused without --force.
+    const again = await runCli(["init", "--root", root]);
+    expect(again.code).toBe(2);
+    expect(again.stderr).toMatch(
+      /fleet.yaml: is already a fleet of your own.*\(run fleetfed init --force to start over\)/,
+    );
+    await writeFiles(root, THREE_CLUSTERS);
+    expect((await runCli(["render", "--root", root])).code).toBe(0);
+    const check = await runCli(["check", "--root", root], { env: { CI: "true" } });
+    expect(check.code, check.stderr).toBe(0);
+    expect(check.stdout).toMatch(/^ok: 3 clusters/);
+  }, 60_000);
+});
