@@ -44,37 +44,41 @@ const THREE_CLUSTERS = {
   "clusters/lab.yaml": "cluster: lab\nendpoint: lab-prom.corp.example:9090\n",
 };
 
+/** The copy's own CI: `npm test` (this file skipped inside it) and `fleetfed check`, both green. */
+async function ciIn(root: string): Promise<void> {
+  const check = await runCli(["check", "--root", root], { env: { CI: "true" } });
+  expect(check.code, check.stderr).toBe(0);
+  expect(check.stdout).toMatch(/^ok: 3 clusters, 2 leaf federator\(s\) \+ global/);
+  const suite = await $({
+    cwd: root,
+    nothrow: true,
+    quiet: true,
+    env: { ...process.env, CI: "true", FLEETFED_INNER_SUITE: "1" },
+  })`npm test`;
+  expect(suite.exitCode, `${root}: ${suite.stdout.slice(-3000)}${suite.stderr.slice(-2000)}`).toBe(0);
+}
+
 describe.skipIf(INNER)("a fleet repository of one's own", () => {
-  it("stays green with the example replaced by a team's own fleet: npm test and fleetfed check", async () => {
-    const root = await freshCopy();
-    await rm(join(root, "clusters"), { recursive: true, force: true });
-    await rm(join(root, "examples"), { recursive: true, force: true });
-    await rm(join(root, "fleet.snapshot.json"), { force: true });
-    await writeFiles(root, {
+  it("stays green, npm test and fleetfed check, with the example replaced by hand and through fleetfed init", async () => {
+    // By hand: the example's inputs deleted, a fleet.yaml of one's own, three clusters.
+    const byHand = await freshCopy();
+    await rm(join(byHand, "clusters"), { recursive: true, force: true });
+    await rm(join(byHand, "examples"), { recursive: true, force: true });
+    await rm(join(byHand, "fleet.snapshot.json"), { force: true });
+    await writeFiles(byHand, {
       "fleet.yaml":
         "discovery:\n  route53:\n    hostedZones: [corp.example.]\nfederation:\n  shardSize: 2\ndelivery:\n  repoURL: https://git.corp.example/platform/fleet.git\n",
       ...THREE_CLUSTERS,
     });
-    const render = await runCli(["render", "--root", root]);
+    const render = await runCli(["render", "--root", byHand]);
     expect(render.code, render.stderr).toBe(0);
-    const check = await runCli(["check", "--root", root], { env: { CI: "true" } });
-    expect(check.code, check.stderr).toBe(0);
-    expect(check.stdout).toMatch(/^ok: 3 clusters, 2 leaf federator\(s\) \+ global/);
-    const suite = await $({
-      cwd: root,
-      nothrow: true,
-      quiet: true,
-      env: { ...process.env, CI: "true", FLEETFED_INNER_SUITE: "1" },
-    })`npm test`;
-    expect(suite.exitCode, `${suite.stdout.slice(-3000)}${suite.stderr.slice(-2000)}`).toBe(0);
-  }, 600_000);
 
-  it("makes a fresh copy a team's own with fleetfed init, which then passes fleetfed check", async () => {
-    const root = await freshCopy();
+    // Through init, on another fresh copy.
+    const viaInit = await freshCopy();
     const init = await runCli([
       "init",
       "--root",
-      root,
+      viaInit,
       "--zones",
       "corp.example.,Z0123456789ABC",
       "--repo-url",
@@ -87,17 +91,16 @@ describe.skipIf(INNER)("a fleet repository of one's own", () => {
       /^wrote fleet.yaml; removed the example's clusters, examples, fleet.snapshot.json; rendered manifests\//,
     );
     expect(init.stdout).toContain("Next steps:");
-    expect(await readdir(root)).not.toContain("examples");
+    expect(await readdir(viaInit)).not.toContain("examples");
     // Running it again would overwrite the team's fleet: refused without --force.
-    const again = await runCli(["init", "--root", root]);
+    const again = await runCli(["init", "--root", viaInit]);
     expect(again.code).toBe(2);
     expect(again.stderr).toMatch(
       /fleet.yaml: is already a fleet of your own.*\(run fleetfed init --force to start over\)/,
     );
-    await writeFiles(root, THREE_CLUSTERS);
-    expect((await runCli(["render", "--root", root])).code).toBe(0);
-    const check = await runCli(["check", "--root", root], { env: { CI: "true" } });
-    expect(check.code, check.stderr).toBe(0);
-    expect(check.stdout).toMatch(/^ok: 3 clusters/);
-  }, 60_000);
+    await writeFiles(viaInit, THREE_CLUSTERS);
+    expect((await runCli(["render", "--root", viaInit])).code).toBe(0);
+
+    await Promise.all([ciIn(byHand), ciIn(viaInit)]);
+  }, 900_000);
 });
