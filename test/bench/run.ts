@@ -193,3 +193,73 @@ ${["node-exporter", "kube-state-metrics", "kubelet"].map((job) => `  - job_name:
 } else {
   console.log("federated series per cluster: skipped, prometheus not on PATH (apt-get install prometheus)");
 }
+
+// --- 6. Whole processes, as a user runs them (issue #14's table): start-up, both 10k shapes against
+// promtool, check, peak memory, and what deleting one hand-written cluster file rewrites.
+{
+  const { spawnSync } = await import("node:child_process");
+  const { mkdirSync, writeFileSync, rmSync: rmDir, mkdtempSync, readdirSync } = await import("node:fs");
+  const cli = join(import.meta.dirname, "..", "..", "scripts", "fleetfed.ts");
+  /** Median wall seconds and peak RSS (MiB) of `cmd`, measured by /usr/bin/time. */
+  const measure = (cmd: string[], runs = 3, cwd?: string) => {
+    const walls: number[] = [];
+    let rss = 0;
+    for (let i = 0; i < runs; i++) {
+      const r = spawnSync("/usr/bin/time", ["-f", "%e %M", ...cmd], { cwd, encoding: "utf8" });
+      const [wall, kb] = (r.stderr.trim().split("\n").at(-1) ?? "0 0").split(" ").map(Number);
+      walls.push(wall ?? 0);
+      rss = Math.max(rss, (kb ?? 0) / 1024);
+    }
+    return { s: median(walls), rss };
+  };
+  const row = (what: string, value: number, target: number, unit = "×") =>
+    console.log(
+      `  ${what}: ${value.toFixed(2)}${unit} (target ≤ ${target}${unit}): ${value <= target ? "met" : "MISSED"}`,
+    );
+  console.log("whole processes (median of 3):");
+  const bare = measure([process.execPath, "-e", "0"], 5);
+  const help = measure([process.execPath, cli, "--help"], 5);
+  row("fleetfed --help / node -e 0", help.s / Math.max(bare.s, 0.01), 5);
+  const example = join(import.meta.dirname, "..", "fixtures", "example-fleet");
+  const renderCheck = measure([process.execPath, cli, "render", "--check", "--root", example]);
+  row("render --check of the example / node -e 0", renderCheck.s / Math.max(bare.s, 0.01), 15);
+
+  const handWritten = mkdtempSync(join(tmpdir(), "fleetfed-bench-files-"));
+  try {
+    mkdirSync(join(handWritten, "clusters"));
+    writeFileSync(join(handWritten, "fleet.yaml"), "federation:\n  shardSize: 50\n");
+    for (const id of numberedIds(N, "cluster-"))
+      writeFileSync(
+        join(handWritten, "clusters", `${id}.yaml`),
+        `cluster: ${id}\nendpoint: prometheus.${id}.internal.example.com:80\nlabels: {team: t${id.length % 7}}\n`,
+      );
+    const files = measure([process.execPath, cli, "render", "--root", handWritten], 1);
+    const again = measure([process.execPath, cli, "render", "--root", handWritten], 3);
+    const configs = readdirSync(join(handWritten, "manifests", "federation"))
+      .filter((d) => d === "global" || d.startsWith("leaf-"))
+      .map((d) => `manifests/federation/${d}/prometheus.yml`);
+    const prom = promtool
+      ? measure([promtool, "check", "config", "--syntax-only", ...configs], 3, handWritten)
+      : undefined;
+    console.log(
+      `  render of ${N} hand-written cluster files: ${again.s.toFixed(2)} s (first ${files.s.toFixed(2)} s), peak ${again.rss.toFixed(0)} MiB`,
+    );
+    if (prom) row("  … / promtool check config --syntax-only of the output", again.s / prom.s, 2);
+    row("  peak memory", again.rss, 200, " MiB");
+    const check = measure([process.execPath, cli, "check", "--root", handWritten], 1);
+    if (prom) row(`  check at ${N} clusters / promtool`, check.s / prom.s, 2);
+
+    // Locality without a sync: delete one file from a 1,000-cluster hand-written fleet and render.
+    rmDir(join(handWritten, "manifests"), { recursive: true, force: true });
+    for (const id of numberedIds(N, "cluster-").slice(M)) rmDir(join(handWritten, "clusters", `${id}.yaml`));
+    spawnSync(process.execPath, [cli, "render", "--root", handWritten]);
+    rmDir(join(handWritten, "clusters", "cluster-00123.yaml"));
+    const out = spawnSync(process.execPath, [cli, "render", "--root", handWritten], {
+      encoding: "utf8",
+    }).stdout;
+    const leaves = new Set([...out.matchAll(/manifests\/federation\/(leaf-\d+)\//g)].map((m) => m[1]));
+    row(`  leaves rewritten after deleting one of ${M} hand-written cluster files`, leaves.size, 1, " leaf");
+  } finally {
+    rmDir(handWritten, { recursive: true, force: true });
+  }
+}
