@@ -1,7 +1,7 @@
 // Alerts for the top federator, which sees every federation target: a cluster's federation down, a leaf
 // down, scrapes close to their timeout, samples close to sample_limit.
 
-import { PrometheusRule } from "@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1";
+import { PrometheusRule } from "@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1/PrometheusRule";
 import type { Settings } from "../inputs/settings.ts";
 import type { FederationTree } from "../plan/placement.ts";
 import { toYaml } from "../yaml.ts";

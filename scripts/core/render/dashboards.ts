@@ -3,7 +3,7 @@
 // cluster:/namespace: recording rules (core/recording-rules.ts) and the federation's own scrape health.
 // `fleetfed check` proves it by parsing each query (core/coverage.ts).
 
-import { Secret } from "kubernetes-models/v1";
+import { Secret } from "kubernetes-models/v1/Secret";
 import type { Settings } from "../inputs/settings.ts";
 import type { FederationTree } from "../plan/placement.ts";
 import { toYaml } from "../yaml.ts";

@@ -2,8 +2,8 @@
 // `ScrapeConfig` objects. Both are built from the same FederatorConfig as the federator's prometheus.yml
 // (still rendered: promtool checks it and the end-to-end test runs it), and a test proves they agree.
 
-import { Prometheus } from "@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1";
-import { ScrapeConfig } from "@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1alpha1";
+import { Prometheus } from "@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1/Prometheus";
+import { ScrapeConfig } from "@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1alpha1/ScrapeConfig";
 import { secretOf } from "../inputs/endpoint-auth.ts";
 import type { Settings } from "../inputs/settings.ts";
 import type { FederationTree } from "../plan/placement.ts";

@@ -3,7 +3,7 @@
 // kube-prometheus scrapes them), named level:metric:operations. Only these aggregates cross VPCs:
 // the default federation match[] selects the cluster: and namespace: levels.
 
-import { PrometheusRule } from "@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1";
+import { PrometheusRule } from "@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1/PrometheusRule";
 import type { Settings } from "../inputs/settings.ts";
 import { toYaml } from "../yaml.ts";
 import { checked, PART_OF } from "./kubernetes.ts";
