@@ -378,6 +378,39 @@ describe("GitOps delivery", () => {
   });
 });
 
+describe("secured endpoints, read back", () => {
+  it("reads every auth setting back from the rendered prometheus.yml unchanged", () => {
+    const settings = parseSettings(
+      "federation:\n  secrets: [ca, auth]\n  tls: {caFile: /etc/fleetfed/secrets/ca/ca.crt, serverName: p.internal, insecureSkipVerify: false}\n  authorization: {credentialsFile: /etc/fleetfed/secrets/auth/token}\n",
+      "fleet.yaml",
+    );
+    const files = [
+      parseClusterFile(
+        "cluster: a\nendpoint: a:9090\n",
+        "clusters/a.yaml",
+        "a",
+        "cluster",
+        settings.federation,
+      ),
+      parseClusterFile(
+        "cluster: b\nendpoint: b:9090\nbasicAuth: {username: u, passwordFile: /etc/fleetfed/secrets/auth/password}\ntls: {certFile: /etc/fleetfed/secrets/ca/c.crt, keyFile: /etc/fleetfed/secrets/ca/c.key}\n",
+        "clusters/b.yaml",
+        "b",
+        "cluster",
+        settings.federation,
+      ),
+    ];
+    const fleet = renderFleet(settings, { clusters: [], placement: new Map() }, files);
+    const deployed = deployedFleet(fleet.tree, "cluster");
+    for (const c of fleet.inventory.clusters)
+      expect(deployed.clusters.get(c.id)?.cluster.auth, c.id).toEqual(c.auth);
+    expect(fleet.inventory.clusters.find((c) => c.id === "b")?.auth).toEqual({
+      tls: { certFile: "/etc/fleetfed/secrets/ca/c.crt", keyFile: "/etc/fleetfed/secrets/ca/c.key" },
+      basicAuth: { username: "u", passwordFile: "/etc/fleetfed/secrets/auth/password" },
+    });
+  });
+});
+
 describe("secured endpoints in the operator flavour", () => {
   it("reference the mounted Secrets' keys from the ScrapeConfig, and pass the CRD's schema", () => {
     const settings = parseSettings(

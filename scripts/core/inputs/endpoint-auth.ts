@@ -107,3 +107,68 @@ export function authProblems(
   }
   return problems;
 }
+
+/** The same settings as Prometheus's configuration names them (tls_config, basic_auth, authorization). */
+export interface PrometheusAuth {
+  tls_config?: {
+    ca_file?: string;
+    cert_file?: string;
+    key_file?: string;
+    server_name?: string;
+    insecure_skip_verify?: boolean;
+  };
+  basic_auth?: { username?: string; username_file?: string; password_file: string };
+  authorization?: { type: string; credentials_file: string };
+}
+
+/** Each setting and its name in Prometheus's configuration: the one table both directions read. */
+const NAMES = [
+  [
+    "tls",
+    "tls_config",
+    {
+      caFile: "ca_file",
+      certFile: "cert_file",
+      keyFile: "key_file",
+      serverName: "server_name",
+      insecureSkipVerify: "insecure_skip_verify",
+    },
+  ],
+  [
+    "basicAuth",
+    "basic_auth",
+    { username: "username", usernameFile: "username_file", passwordFile: "password_file" },
+  ],
+  ["authorization", "authorization", { type: "type", credentialsFile: "credentials_file" }],
+] as const;
+
+function renamed(
+  value: Record<string, unknown>,
+  names: Readonly<Record<string, string>>,
+): Record<string, unknown> {
+  return Object.fromEntries(
+    Object.entries(names)
+      .filter(([from]) => value[from] !== undefined && value[from] !== "")
+      .map(([from, to]) => [to, value[from]]),
+  );
+}
+
+/** EndpointAuth → Prometheus's names, for a rendered job. */
+export function toPrometheusAuth(auth: EndpointAuth): PrometheusAuth {
+  const out: Record<string, unknown> = {};
+  for (const [ours, theirs, names] of NAMES) {
+    const value = auth[ours] as Record<string, unknown> | undefined;
+    if (value) out[theirs] = renamed(value, names);
+  }
+  return out as PrometheusAuth;
+}
+
+/** Prometheus's names → EndpointAuth, for reading a rendered job back. */
+export function fromPrometheusAuth(config: PrometheusAuth): EndpointAuth {
+  const out: Record<string, unknown> = {};
+  for (const [ours, theirs, names] of NAMES) {
+    const value = config[theirs] as Record<string, unknown> | undefined;
+    if (value) out[ours] = renamed(value, Object.fromEntries(Object.entries(names).map(([a, b]) => [b, a])));
+  }
+  return out as EndpointAuth;
+}

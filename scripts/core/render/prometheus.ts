@@ -1,7 +1,7 @@
 // FederationTree → each federator's configuration, as the plain prometheus.yml says it: the single source
 // of that federator's config, checked by promtool and run unmodified by the end-to-end test.
 
-import type { EndpointAuth } from "../inputs/endpoint-auth.ts";
+import { type EndpointAuth, type PrometheusAuth, toPrometheusAuth } from "../inputs/endpoint-auth.ts";
 import { FEDERATOR_LABEL, type Settings } from "../inputs/settings.ts";
 import { compare } from "../order.ts";
 import type { Cluster } from "../plan/inventory.ts";
@@ -32,15 +32,9 @@ export interface RelabelRule {
 export interface FederateJob {
   job_name: string;
   honor_labels: boolean;
-  tls_config?: {
-    ca_file?: string;
-    cert_file?: string;
-    key_file?: string;
-    server_name?: string;
-    insecure_skip_verify?: boolean;
-  };
-  basic_auth?: { username?: string; username_file?: string; password_file: string };
-  authorization?: { type: string; credentials_file: string };
+  tls_config?: PrometheusAuth["tls_config"];
+  basic_auth?: PrometheusAuth["basic_auth"];
+  authorization?: PrometheusAuth["authorization"];
   metrics_path: "/federate";
   scheme: string;
   params: { "match[]": string[] };
@@ -115,32 +109,7 @@ function fleetAuth(settings: Settings): EndpointAuth {
 }
 
 /** Prometheus's own names for the auth settings; file paths only, as the inputs give them. */
-export function authConfig(
-  auth: EndpointAuth,
-): Pick<FederateJob, "tls_config" | "basic_auth" | "authorization"> {
-  const t = auth.tls;
-  const b = auth.basicAuth;
-  const a = auth.authorization;
-  return {
-    ...(t && {
-      tls_config: {
-        ...(t.caFile && { ca_file: t.caFile }),
-        ...(t.certFile && { cert_file: t.certFile }),
-        ...(t.keyFile && { key_file: t.keyFile }),
-        ...(t.serverName && { server_name: t.serverName }),
-        ...(t.insecureSkipVerify !== undefined && { insecure_skip_verify: t.insecureSkipVerify }),
-      },
-    }),
-    ...(b && {
-      basic_auth: {
-        ...(b.username !== undefined && { username: b.username }),
-        ...(b.usernameFile && { username_file: b.usernameFile }),
-        password_file: b.passwordFile,
-      },
-    }),
-    ...(a && { authorization: { type: a.type, credentials_file: a.credentialsFile } }),
-  };
-}
+export const authConfig = toPrometheusAuth;
 
 /** A cluster scraped exactly as the defaults say shares the tier's main job; any override gets its own. */
 function usesDefaults(c: Cluster, settings: Settings): boolean {

@@ -5,7 +5,7 @@
 
 import { parse } from "yaml";
 import { type Duration, parseDuration } from "../duration.ts";
-import type { EndpointAuth } from "../inputs/endpoint-auth.ts";
+import { fromPrometheusAuth } from "../inputs/endpoint-auth.ts";
 import type { Scheme } from "../inputs/settings.ts";
 import { sortedBy } from "../order.ts";
 import type { Cluster } from "../plan/inventory.ts";
@@ -75,7 +75,7 @@ export function deployedFleet(tree: ReadonlyMap<string, string>, clusterLabel: s
           scrapeInterval: duration(job.scrape_interval ?? defaults.scrape_interval),
           scrapeTimeout: duration(job.scrape_timeout ?? defaults.scrape_timeout),
           match: job.params?.["match[]"] ?? [],
-          auth: authOf(job),
+          auth: fromPrometheusAuth(job),
           origin: "manual",
         };
         clusters.set(id, { cluster, leaf: m[1] });
@@ -87,30 +87,4 @@ export function deployedFleet(tree: ReadonlyMap<string, string>, clusterLabel: s
 
 function duration(text: string | undefined): Duration {
   return parseDuration(text ?? "") ?? { text: text ?? "", ms: Number.NaN };
-}
-
-/** The auth settings a job's tls_config, basic_auth and authorization say, in the inputs' terms. */
-function authOf(job: ScrapeConfig): EndpointAuth {
-  const t = job.tls_config;
-  const b = job.basic_auth;
-  const a = job.authorization;
-  return {
-    ...(t && {
-      tls: {
-        ...(t.ca_file && { caFile: t.ca_file }),
-        ...(t.cert_file && { certFile: t.cert_file }),
-        ...(t.key_file && { keyFile: t.key_file }),
-        ...(t.server_name && { serverName: t.server_name }),
-        ...(t.insecure_skip_verify !== undefined && { insecureSkipVerify: t.insecure_skip_verify }),
-      },
-    }),
-    ...(b && {
-      basicAuth: {
-        ...(b.username !== undefined && { username: b.username }),
-        ...(b.username_file && { usernameFile: b.username_file }),
-        passwordFile: b.password_file,
-      },
-    }),
-    ...(a && { authorization: { type: a.type, credentialsFile: a.credentials_file } }),
-  };
 }
