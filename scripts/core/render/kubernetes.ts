@@ -86,33 +86,20 @@ export function federatorSelector(name: string) {
   return { "app.kubernetes.io/instance": federatorService(name), "app.kubernetes.io/name": "prometheus" };
 }
 
-export function federatorServiceObject(name: string, tier: "leaf" | "global"): object {
+/**
+ * The federator's Service: load-balanced for the tier above and Grafana, or (`headless`) the one its
+ * StatefulSet needs for its pods' stable names, never load-balanced.
+ */
+export function federatorServiceObject(name: string, tier: "leaf" | "global", headless = false): object {
   return checked(
     new Service({
       metadata: {
-        name: federatorService(name),
+        name: headless ? `${federatorService(name)}-pods` : federatorService(name),
         labels: labels(name, tier),
         annotations: { [SYNC_WAVE]: WAVES.federator },
       },
       spec: {
-        selector: federatorSelector(name),
-        ports: [{ name: "http", port: FEDERATOR_PORT, targetPort: "http" }],
-      },
-    }),
-  );
-}
-
-/** The Service a StatefulSet needs for its pods' stable names: headless, never load-balanced. */
-function headlessServiceObject(name: string, tier: "leaf" | "global"): object {
-  return checked(
-    new Service({
-      metadata: {
-        name: `${federatorService(name)}-pods`,
-        labels: labels(name, tier),
-        annotations: { [SYNC_WAVE]: WAVES.federator },
-      },
-      spec: {
-        clusterIP: "None",
+        ...(headless && { clusterIP: "None" }),
         selector: federatorSelector(name),
         ports: [{ name: "http", port: FEDERATOR_PORT, targetPort: "http" }],
       },
@@ -260,7 +247,7 @@ export function renderFederatorObjects(
   );
   return multiDocument([
     federatorServiceObject(name, tier),
-    headlessServiceObject(name, tier),
+    federatorServiceObject(name, tier, true),
     sts,
     ...(f.replicas > 1 ? [disruptionBudgetObject(name, tier, federatorSelector(name))] : []),
   ]);

@@ -108,9 +108,6 @@ function fleetAuth(settings: Settings): EndpointAuth {
   return { ...(tls && { tls }), ...(basicAuth && { basicAuth }), ...(authorization && { authorization }) };
 }
 
-/** Prometheus's own names for the auth settings; file paths only, as the inputs give them. */
-export const authConfig = toPrometheusAuth;
-
 /** A cluster scraped exactly as the defaults say shares the tier's main job; any override gets its own. */
 function usesDefaults(c: Cluster, settings: Settings): boolean {
   const f = settings.federation;
@@ -172,7 +169,8 @@ function federateJob(
     job_name: jobName,
     // Leaves already enforce identity, so the global keeps every label a leaf sends.
     honor_labels: tier === "leaf",
-    ...authConfig(auth),
+    // Prometheus's own names for the auth settings; file paths only, as the inputs give them.
+    ...toPrometheusAuth(auth),
     metrics_path: "/federate",
     scheme,
     params: { "match[]": [...match] },
