@@ -19,6 +19,8 @@ import type { Context } from "./context.ts";
 export interface Proposal {
   inputs: Inputs;
   snapshot: Snapshot;
+  /** The snapshot as it would be written, serialised once. */
+  snapshotText: string;
   snapshotChanged: boolean;
   fleet: RenderedFleet;
   change: FleetChange;
@@ -42,10 +44,12 @@ export async function propose(ctx: Context, root: string = ctx.root): Promise<Pr
   const onDisk = await readTree(join(inputs.root, MANIFESTS_DIR));
   const change = describeChange(inputs.settings, next.fleet, onDisk);
   for (const w of change.warnings) ctx.report.warn(w);
+  const snapshotText = serialiseSnapshot(next.snapshot);
   return {
     inputs,
     snapshot: next.snapshot,
-    snapshotChanged: serialiseSnapshot(next.snapshot) !== inputs.snapshotText,
+    snapshotText,
+    snapshotChanged: snapshotText !== inputs.snapshotText,
     fleet: next.fleet,
     change,
   };

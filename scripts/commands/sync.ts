@@ -11,7 +11,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { EmptyDiscoveryError } from "../core/discovery/discovery.ts";
 import { EXIT_INVALID, EXIT_REFUSED, FleetfedError, formatProblem } from "../core/errors.ts";
-import { SNAPSHOT_FILE, serialiseSnapshot } from "../core/inputs/snapshot.ts";
+import { SNAPSHOT_FILE } from "../core/inputs/snapshot.ts";
 import { MANIFESTS_DIR } from "../core/layout.ts";
 import { touchedFiles } from "../core/review/change.ts";
 import { formatProposal } from "../core/review/proposal-text.ts";
@@ -90,7 +90,7 @@ async function apply(p: Proposal): Promise<string[]> {
     wrote.push(`${MANIFESTS_DIR}/`);
   }
   if (p.snapshotChanged) {
-    await writeFileAtomic(join(p.inputs.root, SNAPSHOT_FILE), serialiseSnapshot(p.snapshot));
+    await writeFileAtomic(join(p.inputs.root, SNAPSHOT_FILE), p.snapshotText);
     wrote.push(SNAPSHOT_FILE);
   }
   return wrote;
@@ -212,28 +212,29 @@ export async function publishWith(ctx: Context, git: Git, github: GitHub): Promi
     const { branch, base: baseBranch } = p.inputs.settings.pullRequest;
     const branchSha = await git.resolve(`refs/remotes/origin/${branch}`);
     const [open] = await github.pullRequests(branch, baseBranch, "open");
-    const [lastClosed] = open ? [] : await github.pullRequests(branch, baseBranch, "closed");
     const pr = pullRequestFor(p);
+    const isChanged = changed(p);
+    const humanAuthors = branchSha
+      ? (await git.authorsBetween(baseSha, branchSha)).filter((email) => email !== BOT.email)
+      : [];
+    // Read from GitHub only what can decide this run: the comments matter only when a person committed,
+    // the last closed PR only when there is a change and no open PR (see decide()'s rules).
+    const humanCommitNoted =
+      open !== undefined &&
+      humanAuthors.length > 0 &&
+      (await github.comments(open.number)).some((c) => c.includes(HUMAN_COMMIT_MARKER));
+    const [lastClosed] = open || !isChanged ? [] : await github.pullRequests(branch, baseBranch, "closed");
+    const closedHash = lastClosed && recordedHash(lastClosed.body);
     const state: SyncState = {
-      changed: changed(p),
+      changed: isChanged,
       hash: pr.hash,
-      ...(open && {
-        open: {
-          number: open.number,
-          labels: open.labels,
-          humanCommitNoted: (await github.comments(open.number)).some((c) => c.includes(HUMAN_COMMIT_MARKER)),
-        },
-      }),
-      ...(branchSha && {
-        branch: {
-          humanAuthors: (await git.authorsBetween(baseSha, branchSha)).filter((email) => email !== BOT.email),
-        },
-      }),
+      ...(open && { open: { number: open.number, labels: open.labels, humanCommitNoted } }),
+      ...(branchSha && { branch: { humanAuthors } }),
       ...(lastClosed && {
         lastClosed: {
           number: lastClosed.number,
           merged: lastClosed.merged,
-          ...(recordedHash(lastClosed.body) !== undefined && { hash: recordedHash(lastClosed.body) }),
+          ...(closedHash !== undefined && { hash: closedHash }),
         },
       }),
     };

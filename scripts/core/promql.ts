@@ -89,11 +89,6 @@ function implied(m: Matcher, query: Selector): boolean {
   return equal !== undefined && test(m, equal.value);
 }
 
-/**
- * Why Prometheus's /federate would reject `text` as a match[] selector, or undefined when it is fine: it
- * must parse as one series selector, every regex must be valid RE2, and at least one matcher must not
- * match the empty string (`{}` and `{job=~".*"}` select everything, which Prometheus refuses).
- */
 const EXPRESSION_NODES = new Set([
   "AggregateExpr",
   "BinaryExpr",
@@ -107,7 +102,20 @@ const EXPRESSION_NODES = new Set([
   "UnaryExpr",
 ]);
 
+/**
+ * Why Prometheus's /federate would reject `text` as a match[] selector, or undefined when it is fine: it
+ * must parse as one series selector, every regex must be valid RE2, and at least one matcher must not
+ * match the empty string (`{}` and `{job=~".*"}` select everything, which Prometheus refuses).
+ */
 export function selectorProblem(text: string): string | undefined {
+  // Thousands of cluster files repeat the same few selectors: each distinct one is judged once.
+  if (!judged.has(text)) judged.set(text, judge(text));
+  return judged.get(text);
+}
+
+const judged = new Map<string, string | undefined>();
+
+function judge(text: string): string | undefined {
   const tree = parser.parse(text);
   let error: number | undefined;
   let selectors = 0;

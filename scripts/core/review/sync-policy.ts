@@ -17,14 +17,14 @@ export interface SyncState {
   open?: {
     number: number;
     labels: readonly string[];
-    /** fleetfed already commented that a person's commits stopped it. */
+    /** fleetfed already commented that a person's commits stopped it (read only when a person committed). */
     humanCommitNoted: boolean;
   };
   /** The sync branch on origin, if it exists: the authors of its commits on top of the base, bot excluded. */
   branch?: { humanAuthors: readonly string[] };
   /** The proposal differs from the base (snapshot or manifests/). */
   changed: boolean;
-  /** The newest closed pull request from the branch, when there is no open one. */
+  /** The newest closed pull request from the branch, when there is no open one and there is a change. */
   lastClosed?: { number: number; merged: boolean; hash?: string };
   /** The hash of the pull request this change would open (recorded hidden in its body). */
   hash: string;
