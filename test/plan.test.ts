@@ -161,6 +161,21 @@ describe("placement", () => {
     ]);
   });
 
+  it("keeps a leaf opened by newLeaf: true once it exists, even when only pinned clusters are on it", () => {
+    const s = settings(2);
+    const first = renderFleet(s, { clusters: discovered(2), placement: new Map() }, [
+      pin("c00000", "leaf-005", "newLeaf: true\n"),
+      pin("c00001", "leaf-005", "newLeaf: true\n"),
+    ]);
+    expect(first.plan.placement.get("leaf-005")).toEqual(["c00000", "c00001"]);
+    // The leaf exists now: the pins hold without newLeaf.
+    const later = renderFleet(s, { clusters: discovered(2), placement: first.plan.placement }, [
+      pin("c00000", "leaf-005"),
+      pin("c00001", "leaf-005"),
+    ]);
+    expect(later.plan.placement.get("leaf-005")).toEqual(["c00000", "c00001"]);
+  });
+
   it("warns, with file and line, which cluster a pin into a full leaf moves away", () => {
     const s = settings(2);
     const { snapshot } = synced(s, discovered(4));

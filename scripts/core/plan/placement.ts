@@ -52,7 +52,10 @@ export function placeClusters(inventory: Inventory, previous: Placement, shardSi
   const warnings: Problem[] = [];
   // A pin to a leaf that does not exist opens a federator with its own volume: refuse it as the typo it
   // usually is, unless the file says newLeaf: true, or it names the next leaf a new cluster would open.
-  const existing = new Set([...leaves].filter(([, ids]) => ids.length > 0).map(([name]) => name));
+  // A leaf exists when the previous placement has a cluster that is still here on it, pinned or not.
+  const existing = new Set(
+    [...previous].filter(([, ids]) => ids.some((id) => present.has(id))).map(([name]) => name),
+  );
   let next = 0;
   while (existing.has(leafName(next))) next++;
   for (const c of inventory.clusters) {
