@@ -1,28 +1,20 @@
 // Validates parsed YAML against the JSON Schemas published in scripts/schema/ (the same files editors
-// use through the yaml-language-server modeline), so the schema and the checks cannot drift apart.
+// use through the yaml-language-server modeline), so the schema and the checks cannot drift apart:
+// schema/validators.js is those schemas compiled by Ajv, and a test keeps it in step with them.
 // Defaults come from the schema too: validation fills them in.
 
-import { Ajv2020, type ErrorObject, type ValidateFunction } from "ajv/dist/2020.js";
-import clusterSchema from "../../schema/cluster.schema.json" with { type: "json" };
-import fleetSchema from "../../schema/fleet.schema.json" with { type: "json" };
-import snapshotSchema from "../../schema/snapshot.schema.json" with { type: "json" };
+import type { ErrorObject, ValidateFunction } from "ajv";
+import { cluster, fleet, snapshot } from "../../schema/validators.js";
 import { type Problem, quote } from "../errors.ts";
 import type { YamlSource } from "../yaml.ts";
 
-const SCHEMAS = { fleet: fleetSchema, cluster: clusterSchema, snapshot: snapshotSchema };
-export type SchemaName = keyof typeof SCHEMAS;
+export type SchemaName = "fleet" | "cluster" | "snapshot";
 
-// Compiled on first use, not at import: a command that never validates a snapshot never compiles it.
-let ajv: Ajv2020 | undefined;
-const compiled = new Map<SchemaName, ValidateFunction>();
+// Compiled ahead of time from schema/*.schema.json by Ajv's standalone generator (npm run schema:write;
+// a test fails when validators.js differs from the schemas), so no command loads or runs Ajv's compiler.
+const VALIDATORS: Record<SchemaName, ValidateFunction> = { fleet, cluster, snapshot };
 function validator(schema: SchemaName): ValidateFunction {
-  let v = compiled.get(schema);
-  if (!v) {
-    ajv ??= new Ajv2020({ allErrors: true, useDefaults: true, verbose: true, strict: true });
-    v = ajv.compile(SCHEMAS[schema]);
-    compiled.set(schema, v);
-  }
-  return v;
+  return VALIDATORS[schema];
 }
 
 /**
