@@ -3,10 +3,11 @@
 import { describe, expect, it } from "vitest";
 import type { DiscoveredCluster } from "../scripts/core/discovery/cluster.ts";
 import { FleetfedError } from "../scripts/core/errors.ts";
-import { nextSnapshot, renderFleet } from "../scripts/core/fleet.ts";
+import { nextSnapshot, previousPlacement, renderFleet } from "../scripts/core/fleet.ts";
 import { parseClusterFile } from "../scripts/core/inputs/cluster-file.ts";
 import { parseSettings } from "../scripts/core/inputs/settings.ts";
 import { EMPTY_SNAPSHOT, type Snapshot } from "../scripts/core/inputs/snapshot.ts";
+import { recordedPlacement } from "../scripts/core/render/manifests.ts";
 import { diffTrees } from "../scripts/core/review/change.ts";
 import { discoveredCluster, numberedIds } from "./support/fleet.ts";
 
@@ -197,5 +198,65 @@ describe("placement", () => {
     const config = fleet.tree.get("federation/leaf-000/prometheus.yml");
     expect(config).not.toContain("fleetfed-clusters");
     expect(config).toContain("job_name: fleetfed-federators");
+  });
+});
+
+describe("placement between syncs, recorded in manifests/", () => {
+  const s = settings(50);
+  const handWritten = (ids: string[]) =>
+    ids.map((id, i) =>
+      parseClusterFile(
+        `cluster: ${JSON.stringify(id)}\nendpoint: prometheus.${id}.internal.example.com:80\nlabels: {team: t${i % 7}}\n${i % 5 === 0 ? "match: ['{__name__=~\"cluster:.*\"}']\n" : ""}`,
+        `clusters/${id}.yaml`,
+        id,
+        "cluster",
+      ),
+    );
+  const touchedLeaves = (a: ReadonlyMap<string, string>, b: ReadonlyMap<string, string>) => {
+    const f = diffTrees(a, b);
+    return [...f.added, ...f.changed, ...f.removed];
+  };
+
+  it("reads back exactly the placement render wrote, whatever the ids look like and however jobs split", () => {
+    const ids = [...numberedIds(120, "c"), "123", "true", "null", "1e3", "0x1f", "0o17", "yes", "on", "1-2"];
+    for (const label of ["cluster", "k8s_cluster"]) {
+      const custom = parseSettings(`clusterLabel: ${label}\nfederation:\n  shardSize: 50\n`, "fleet.yaml");
+      const fleet = renderFleet(custom, EMPTY_SNAPSHOT, handWritten(ids));
+      expect(fleet.plan.leaves.length).toBeGreaterThan(2);
+      expect(recordedPlacement(fleet.tree, label)).toEqual(fleet.plan.placement);
+    }
+  });
+
+  it("rewrites one leaf when a hand-written cluster file is deleted or added, with no snapshot and no sync", () => {
+    const ids = numberedIds(1000, "cluster-");
+    const first = renderFleet(s, EMPTY_SNAPSHOT, handWritten(ids));
+    const without = handWritten(ids).filter((f) => f.cluster !== "cluster-00123");
+    const removed = renderFleet(s, EMPTY_SNAPSHOT, without, first.tree);
+    expect(touchedLeaves(first.tree, removed.tree)).toEqual(["federation/leaf-002/prometheus.yml"]);
+    // A new file fills the gap, and the rest stays where the earlier render put it.
+    const added = renderFleet(s, EMPTY_SNAPSHOT, [...without, ...handWritten(["aaa-new"])], removed.tree);
+    expect(touchedLeaves(removed.tree, added.tree)).toEqual(["federation/leaf-002/prometheus.yml"]);
+    expect(added.plan.placement.get("leaf-002")).toContain("aaa-new");
+    // A sync afterwards records the same placement in the snapshot: no cluster moves.
+    const synced = nextSnapshot(s, EMPTY_SNAPSHOT, [], [...without, ...handWritten(["aaa-new"])], added.tree);
+    expect(touchedLeaves(added.tree, synced.fleet.tree)).toEqual([]);
+    expect(synced.snapshot.placement).toEqual(added.plan.placement);
+  });
+
+  it("lets the snapshot's placement win over manifests/ for the clusters it lists", () => {
+    expect(
+      previousPlacement(
+        new Map([["leaf-000", ["a", "b"]]]),
+        new Map([
+          ["leaf-000", ["a"]],
+          ["leaf-001", ["b", "c"]],
+        ]),
+      ),
+    ).toEqual(
+      new Map([
+        ["leaf-000", ["a", "b"]],
+        ["leaf-001", ["c"]],
+      ]),
+    );
   });
 });

@@ -36,13 +36,14 @@ export async function checkCommand(ctx: Context): Promise<number> {
   const inputs = await ctx.report.step("validating fleet.yaml, clusters/ and the snapshot", () =>
     loadInputs(ctx.root, ctx.config),
   );
-  const fleet = renderFleet(inputs.settings, inputs.snapshot, inputs.clusterFiles);
-  for (const p of [...fleet.inventory.unresolved, ...fleet.plan.warnings]) ctx.report.warn(formatProblem(p));
   const dir = join(inputs.root, MANIFESTS_DIR);
+  const onDisk = await readTree(dir);
+  const fleet = renderFleet(inputs.settings, inputs.snapshot, inputs.clusterFiles, onDisk);
+  for (const p of [...fleet.inventory.unresolved, ...fleet.plan.warnings]) ctx.report.warn(formatProblem(p));
   const problems: Problem[] = [];
 
   const files = await ctx.report.step("comparing manifests/ with a fresh render", async () =>
-    diffTrees(await readTree(dir), fleet.tree),
+    diffTrees(onDisk, fleet.tree),
   );
   const matchFiles = new Map(inputs.clusterFiles.filter((f) => f.match).map((f) => [f.cluster, f.file]));
   const queries = queriesToCover(fleet, inputs.settings);

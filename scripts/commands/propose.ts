@@ -40,8 +40,8 @@ export async function propose(ctx: Context, root: string = ctx.root): Promise<Pr
     `against ${SNAPSHOT_FILE}:\n${formatDiscoverySummary(summariseDiscovery(inputs.snapshot, found))}`,
   );
   refuseEmptyDiscovery(inputs.snapshot, found);
-  const next = nextSnapshot(inputs.settings, inputs.snapshot, found.clusters, inputs.clusterFiles);
   const onDisk = await readTree(join(inputs.root, MANIFESTS_DIR));
+  const next = nextSnapshot(inputs.settings, inputs.snapshot, found.clusters, inputs.clusterFiles, onDisk);
   const change = describeChange(inputs.settings, next.fleet, onDisk);
   for (const w of change.warnings) ctx.report.warn(w);
   const snapshotText = serialiseSnapshot(next.snapshot);

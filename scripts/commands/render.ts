@@ -17,12 +17,13 @@ import type { Context } from "./context.ts";
 
 export async function renderCommand(ctx: Context, opts: { check: boolean }): Promise<number> {
   const inputs = await ctx.report.step("reading inputs", () => loadInputs(ctx.root, ctx.config));
+  const dir = join(inputs.root, MANIFESTS_DIR);
+  const onDisk = await readTree(dir);
   const fleet = await ctx.report.step("rendering", () =>
-    renderFleet(inputs.settings, inputs.snapshot, inputs.clusterFiles),
+    renderFleet(inputs.settings, inputs.snapshot, inputs.clusterFiles, onDisk),
   );
   for (const p of [...fleet.inventory.unresolved, ...fleet.plan.warnings]) ctx.report.warn(formatProblem(p));
-  const dir = join(inputs.root, MANIFESTS_DIR);
-  const files = diffTrees(await readTree(dir), fleet.tree);
+  const files = diffTrees(onDisk, fleet.tree);
   const stale = touchedFiles(files);
   const shape = describeCounts(fleetCounts(fleet));
   if (opts.check) {

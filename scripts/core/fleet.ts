@@ -6,7 +6,8 @@ import type { Settings } from "./inputs/settings.ts";
 import type { Snapshot } from "./inputs/snapshot.ts";
 import { buildInventory, type Inventory } from "./plan/inventory.ts";
 import { type FederationTree, placeClusters } from "./plan/placement.ts";
-import { renderManifests, type Tree } from "./render/manifests.ts";
+import type { Placement } from "./inputs/snapshot.ts";
+import { recordedPlacement, renderManifests, type Tree } from "./render/manifests.ts";
 
 export interface RenderedFleet {
   inventory: Inventory;
@@ -14,14 +15,34 @@ export interface RenderedFleet {
   tree: Tree;
 }
 
+/**
+ * `manifests` is manifests/ as it stands: where the last render put clusters the snapshot does not place
+ * (cluster files added since the last sync) is read back from it, so they stay where they are. Omitted: a
+ * render from nothing, as on a first run.
+ */
 export function renderFleet(
   settings: Settings,
   snapshot: Snapshot,
   clusterFiles: readonly ClusterFile[],
+  manifests: Tree = new Map(),
 ): RenderedFleet {
   const inventory = buildInventory(settings, snapshot.clusters, clusterFiles);
-  const plan = placeClusters(inventory, snapshot.placement, settings.federation.shardSize);
+  const previous = previousPlacement(snapshot.placement, recordedPlacement(manifests, settings.clusterLabel));
+  const plan = placeClusters(inventory, previous, settings.federation.shardSize);
   return { inventory, plan, tree: renderManifests(plan, settings) };
+}
+
+/** The snapshot's placement, plus each cluster it does not list on the leaf manifests/ has it on. */
+export function previousPlacement(snapshot: Placement, recorded: Placement): Placement {
+  const known = new Set([...snapshot.values()].flat());
+  const merged = new Map([...snapshot].map(([leaf, ids]) => [leaf, [...ids]]));
+  for (const [leaf, ids] of recorded) {
+    const extra = ids.filter((id) => !known.has(id));
+    if (extra.length === 0) continue;
+    merged.set(leaf, [...(merged.get(leaf) ?? []), ...extra]);
+    for (const id of extra) known.add(id);
+  }
+  return merged;
 }
 
 /** The snapshot a sync writes: what discovery found now, and the placement the new plan settled on. */
@@ -30,7 +51,13 @@ export function nextSnapshot(
   previous: Snapshot,
   discovered: readonly DiscoveredCluster[],
   clusterFiles: readonly ClusterFile[],
+  manifests: Tree = new Map(),
 ): { snapshot: Snapshot; fleet: RenderedFleet } {
-  const fleet = renderFleet(settings, { clusters: discovered, placement: previous.placement }, clusterFiles);
+  const fleet = renderFleet(
+    settings,
+    { clusters: discovered, placement: previous.placement },
+    clusterFiles,
+    manifests,
+  );
   return { snapshot: { clusters: discovered, placement: fleet.plan.placement }, fleet };
 }
