@@ -3,10 +3,9 @@
 import type { DiscoveredCluster } from "./discovery/cluster.ts";
 import type { ClusterFile } from "./inputs/cluster-file.ts";
 import type { Settings } from "./inputs/settings.ts";
-import type { Snapshot } from "./inputs/snapshot.ts";
+import type { Placement, Snapshot } from "./inputs/snapshot.ts";
 import { buildInventory, type Inventory } from "./plan/inventory.ts";
 import { type FederationTree, placeClusters } from "./plan/placement.ts";
-import type { Placement } from "./inputs/snapshot.ts";
 import { recordedPlacement, renderManifests, type Tree } from "./render/manifests.ts";
 
 export interface RenderedFleet {
