@@ -1,10 +1,11 @@
-// `fleetfed check`: validates the inputs, proves manifests/ is a fresh render, and runs promtool on every
-// federator config. Writes nothing; exit 1 when any check fails.
+// `fleetfed check`: validates the inputs, proves manifests/ is a fresh render, validates every Kubernetes
+// object against its API schema, and runs promtool on every federator config. Writes nothing; exit 1 when any check fails.
 
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { checkCoverage, queriesToCover } from "../core/check/coverage.ts";
+import { objectProblems } from "../core/check/objects.ts";
 import { EXIT_REFUSED, FleetfedError, formatProblem, type Problem } from "../core/errors.ts";
 import { renderFleet } from "../core/fleet.ts";
 import { MANIFESTS_DIR } from "../core/layout.ts";
@@ -42,16 +43,7 @@ export async function checkCommand(ctx: Context): Promise<number> {
   for (const p of [...fleet.inventory.unresolved, ...fleet.plan.warnings]) ctx.report.warn(formatProblem(p));
   const problems: Problem[] = [];
 
-  const files = await ctx.report.step("comparing manifests/ with a fresh render", async () =>
-    diffTrees(onDisk, fleet.tree),
-  );
-  const matchFiles = new Map(inputs.clusterFiles.filter((f) => f.match).map((f) => [f.cluster, f.file]));
-  const queries = queriesToCover(fleet, inputs.settings);
-  const uncovered = checkCoverage(queries, fleet.inventory.clusters, matchFiles);
-  ctx.report.info(
-    `dashboard and alert queries: ${queries.length}, ${uncovered.length === 0 ? "all federated" : `${uncovered.length} not federated`}`,
-  );
-  problems.push(...uncovered, ...oversizedConfigMaps(fleet.tree));
+  const files = diffTrees(onDisk, fleet.tree);
   const hint = "manifests/ is generated: run fleetfed render and commit the result";
   for (const p of files.added) problems.push({ file: `${MANIFESTS_DIR}/${p}`, message: "is missing", hint });
   for (const p of files.changed)
@@ -59,32 +51,51 @@ export async function checkCommand(ctx: Context): Promise<number> {
   for (const p of files.removed)
     problems.push({ file: `${MANIFESTS_DIR}/${p}`, message: "is not produced by a fresh render", hint });
 
+  // promtool runs in its own processes while this one checks coverage and the Kubernetes objects.
   const promtool = await requirePromtool(ctx.env.ci);
   const paths = [...fleet.tree.keys()].map((p) => `${MANIFESTS_DIR}/${p}`);
   const configs = paths.filter((p) => p.endsWith("/prometheus.yml"));
   const rules = paths.filter((p) => p.endsWith("/alerts.yml") || p.endsWith("/rules.yml"));
-  if (promtool) {
-    // Run on the committed files when they are fresh, on the rendered ones otherwise: either way the real file.
-    const stale = files.added.length + files.changed.length > 0;
-    const scratch = stale ? await mkdtemp(join(tmpdir(), "fleetfed-check-")) : undefined;
-    try {
-      if (scratch) await writeTree(join(scratch, MANIFESTS_DIR), fleet.tree);
-      const cwd = scratch ?? inputs.root;
-      problems.push(
-        ...(await ctx.report.step(`promtool check config (${configs.length} files)`, () =>
+  // Run on the committed files when they are fresh, on the rendered ones otherwise: either way the real file.
+  const stale = files.added.length + files.changed.length > 0;
+  const scratch = promtool && stale ? await mkdtemp(join(tmpdir(), "fleetfed-check-")) : undefined;
+  try {
+    if (scratch) await writeTree(join(scratch, MANIFESTS_DIR), fleet.tree);
+    const cwd = scratch ?? inputs.root;
+    const started = performance.now();
+    const promtoolRun = promtool
+      ? Promise.all([
           promtoolCheck(promtool, "config", cwd, configs),
-        )),
-        ...(await ctx.report.step(`promtool check rules (${rules.length} files)`, () =>
           promtoolCheck(promtool, "rules", cwd, rules),
-        )),
-      );
-    } finally {
-      if (scratch) await rm(scratch, { recursive: true, force: true });
-    }
-  } else {
-    ctx.report.warn(
-      "promtool is not on PATH: skipped promtool check config (install the prometheus package)",
+        ])
+      : undefined;
+
+    const matchFiles = new Map(inputs.clusterFiles.filter((f) => f.match).map((f) => [f.cluster, f.file]));
+    const queries = queriesToCover(fleet, inputs.settings);
+    const uncovered = checkCoverage(queries, fleet.inventory.clusters, matchFiles);
+    ctx.report.info(
+      `dashboard and alert queries: ${queries.length}, ${uncovered.length === 0 ? "all federated" : `${uncovered.length} not federated`}`,
     );
+    problems.push(...uncovered, ...oversizedConfigMaps(fleet.tree));
+    const objects = await objectProblems(fleet.tree);
+    ctx.report.info(
+      `Kubernetes objects: ${objects.objects}, ${objects.problems.length === 0 ? "all valid for the API" : `${objects.problems.length} invalid`}`,
+    );
+    problems.push(...objects.problems);
+
+    if (promtoolRun) {
+      const [configProblems, ruleProblems] = await promtoolRun;
+      ctx.report.info(
+        `promtool check config (${configs.length} files) and check rules (${rules.length} files): done in ${Math.round(performance.now() - started)} ms`,
+      );
+      problems.push(...configProblems, ...ruleProblems);
+    } else {
+      ctx.report.warn(
+        "promtool is not on PATH: skipped promtool check config (install the prometheus package)",
+      );
+    }
+  } finally {
+    if (scratch) await rm(scratch, { recursive: true, force: true });
   }
   if (problems.length > 0) throw new FleetfedError(problems, EXIT_REFUSED);
   ctx.out(

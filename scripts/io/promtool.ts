@@ -30,26 +30,36 @@ export async function promtoolCheck(
   cwd: string,
   files: readonly string[],
 ): Promise<Problem[]> {
+  // One process per batch of 100: promtool takes many files, and 10,000-cluster fleets have hundreds.
+  // The batches run side by side.
+  const batches: string[][] = [];
+  for (let i = 0; i < files.length; i += 100) batches.push(files.slice(i, i + 100));
+  const found = await Promise.all(batches.map((batch) => checkBatch(promtool, what, cwd, batch)));
+  return found.flat();
+}
+
+async function checkBatch(
+  promtool: string,
+  what: "config" | "rules",
+  cwd: string,
+  batch: readonly string[],
+): Promise<Problem[]> {
   const problems: Problem[] = [];
-  // One process per batch: promtool takes many files, and 10,000-cluster fleets have hundreds.
-  for (let i = 0; i < files.length; i += 100) {
-    const batch = files.slice(i, i + 100);
-    const r = await $({ cwd, nothrow: true, quiet: true })`${promtool} check ${what} ${batch}`;
-    if (r.exitCode === 0) continue;
-    // A batch failed: check its files one by one, so each finding is pinned to the file it concerns
-    // (promtool writes "Checking" to stdout and "FAILED" to stderr, so one joined output cannot tell).
-    for (const file of batch) {
-      const one = await $({ cwd, nothrow: true, quiet: true })`${promtool} check ${what} ${file}`;
-      if (one.exitCode === 0) continue;
-      const reason =
-        (/FAILED: (.*)/.exec(one.stderr) ?? /FAILED: (.*)/.exec(one.stdout))?.[1] ??
-        one.stderr.trim().split("\n")[0];
-      problems.push({
-        file,
-        message: `promtool check ${what}: ${reason ?? `exit code ${one.exitCode}`}`,
-        hint: "fix the input the file is rendered from; if every input is valid, this is a fleetfed bug: please report it",
-      });
-    }
+  const r = await $({ cwd, nothrow: true, quiet: true })`${promtool} check ${what} ${batch}`;
+  if (r.exitCode === 0) return problems;
+  // A batch failed: check its files one by one, so each finding is pinned to the file it concerns
+  // (promtool writes "Checking" to stdout and "FAILED" to stderr, so one joined output cannot tell).
+  for (const file of batch) {
+    const one = await $({ cwd, nothrow: true, quiet: true })`${promtool} check ${what} ${file}`;
+    if (one.exitCode === 0) continue;
+    const reason =
+      (/FAILED: (.*)/.exec(one.stderr) ?? /FAILED: (.*)/.exec(one.stdout))?.[1] ??
+      one.stderr.trim().split("\n")[0];
+    problems.push({
+      file,
+      message: `promtool check ${what}: ${reason ?? `exit code ${one.exitCode}`}`,
+      hint: "fix the input the file is rendered from; if every input is valid, this is a fleetfed bug: please report it",
+    });
   }
   return problems;
 }

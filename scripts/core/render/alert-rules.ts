@@ -1,13 +1,15 @@
 // Alerts for the top federator, which sees every federation target: a cluster's federation down, a leaf
 // down, scrapes close to their timeout, samples close to sample_limit.
 
-import { PrometheusRule } from "@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1/PrometheusRule";
+import type { IPrometheusRule } from "@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1/PrometheusRule";
 import type { Settings } from "../inputs/settings.ts";
 import type { FederationTree } from "../plan/placement.ts";
 import { toYaml } from "../yaml.ts";
-import { checked, PART_OF } from "./kubernetes.ts";
+import { kindOf, PART_OF, plain } from "./kubernetes.ts";
 import { CLUSTER_JOB, LEAF_JOB, SELF_JOB } from "./prometheus.ts";
 import { federatorSize } from "./sizing.ts";
+
+const PrometheusRule = kindOf<IPrometheusRule>("monitoring.coreos.com/v1", "PrometheusRule");
 
 export const ALERTS_FILE = "alerts.yml";
 
@@ -163,7 +165,7 @@ export function alertsPrometheusRule(
   plan: FederationTree,
   settings: Settings,
 ): object {
-  return checked(
+  return plain(
     new PrometheusRule({
       metadata: { name, labels: { ...PART_OF, ...selector } },
       spec: { groups: [{ name: GROUP, rules: alertRules(plan, settings) }] },

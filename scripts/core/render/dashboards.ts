@@ -3,7 +3,7 @@
 // cluster:/namespace: recording rules (core/recording-rules.ts) and the federation's own scrape health.
 // `fleetfed check` proves it by parsing each query (core/coverage.ts).
 
-import { Secret } from "kubernetes-models/v1/Secret";
+import type { ISecret } from "kubernetes-models/v1/Secret";
 import type { Settings } from "../inputs/settings.ts";
 import type { FederationTree } from "../plan/placement.ts";
 import { toYaml } from "../yaml.ts";
@@ -14,8 +14,10 @@ import {
   type PanelSpec,
   UP_MAPPING,
 } from "./grafana.ts";
-import { checked, PART_OF, renderKustomization } from "./kubernetes.ts";
+import { kindOf, PART_OF, plain, renderKustomization } from "./kubernetes.ts";
 import { CLUSTER_JOB, federatorAddress, LEAF_JOB, SELF_JOB } from "./prometheus.ts";
+
+const Secret = kindOf<ISecret>("v1", "Secret");
 
 export const DATASOURCE_UID = "fleetfed";
 const FOLDER = "Fleet";
@@ -504,7 +506,7 @@ export function renderDashboards(plan: FederationTree, settings: Settings): Map<
   files.set(
     "dashboards/datasource.yaml",
     toYaml(
-      checked(
+      plain(
         new Secret({
           metadata: {
             name: "fleetfed-datasource",

@@ -2,18 +2,24 @@
 // GitRepository + Kustomization objects (manifests/flux/). Either is bootstrapped once with
 // `kubectl apply -k manifests/argocd` (or manifests/flux); from then on Git is the only writer.
 
-import { Application } from "@kubernetes-models/argo-cd/argoproj.io/v1alpha1/Application";
-import { ApplicationSet } from "@kubernetes-models/argo-cd/argoproj.io/v1alpha1/ApplicationSet";
-import { Kustomization } from "@kubernetes-models/flux-cd/kustomize.toolkit.fluxcd.io/v1/Kustomization";
-import { GitRepository } from "@kubernetes-models/flux-cd/source.toolkit.fluxcd.io/v1/GitRepository";
+import type { IApplication } from "@kubernetes-models/argo-cd/argoproj.io/v1alpha1/Application";
+import type { IApplicationSet } from "@kubernetes-models/argo-cd/argoproj.io/v1alpha1/ApplicationSet";
+import type { IKustomization } from "@kubernetes-models/flux-cd/kustomize.toolkit.fluxcd.io/v1/Kustomization";
+import type { IGitRepository } from "@kubernetes-models/flux-cd/source.toolkit.fluxcd.io/v1/GitRepository";
 import type { Settings } from "../inputs/settings.ts";
 import {
-  checked,
+  kindOf,
   multiDocument,
   PART_OF as PART_OF_FLEETFED,
+  plain,
   renderKustomization,
   SYNC_WAVE,
 } from "./kubernetes.ts";
+
+const Application = kindOf<IApplication>("argoproj.io/v1alpha1", "Application");
+const ApplicationSet = kindOf<IApplicationSet>("argoproj.io/v1alpha1", "ApplicationSet");
+const Kustomization = kindOf<IKustomization>("kustomize.toolkit.fluxcd.io/v1", "Kustomization");
+const GitRepository = kindOf<IGitRepository>("source.toolkit.fluxcd.io/v1", "GitRepository");
 
 /** A component under manifests/ that the GitOps tool applies, in order. */
 export interface Component {
@@ -30,7 +36,7 @@ export function renderArgoCd(settings: Settings, components: readonly Component[
   const d = settings.delivery;
   const files = new Map<string, string>();
   const app = (name: string, path: string, namespace: string, wave?: number) =>
-    checked(
+    plain(
       new Application({
         metadata: {
           name,
@@ -80,7 +86,7 @@ export function renderArgoCd(settings: Settings, components: readonly Component[
  */
 function clusterRulesApplicationSet(settings: Settings): object {
   const d = settings.delivery;
-  return checked(
+  return plain(
     new ApplicationSet({
       metadata: { name: "fleetfed-cluster-rules", namespace: d.argocd.namespace, labels: PART_OF },
       spec: {
@@ -107,7 +113,7 @@ function clusterRulesApplicationSet(settings: Settings): object {
 export function renderFlux(settings: Settings, components: readonly Component[]): Map<string, string> {
   const d = settings.delivery;
   const files = new Map<string, string>();
-  const source = checked(
+  const source = plain(
     new GitRepository({
       metadata: { name: "fleetfed", namespace: d.flux.namespace, labels: PART_OF },
       spec: {
@@ -122,7 +128,7 @@ export function renderFlux(settings: Settings, components: readonly Component[])
   const ordered = [...components].sort((a, b) => a.wave - b.wave);
   ordered.forEach((c, i) => {
     const previous = ordered[i - 1];
-    const k = checked(
+    const k = plain(
       new Kustomization({
         metadata: { name: `fleetfed-${c.name}`, namespace: d.flux.namespace, labels: PART_OF },
         spec: {
@@ -142,7 +148,7 @@ export function renderFlux(settings: Settings, components: readonly Component[])
   // Flux has no cluster registry: one Kustomization per workload cluster's kubeconfig Secret.
   if (d.clusterRules.enabled && d.clusterRules.kubeConfigSecrets.length > 0) {
     const rules = d.clusterRules.kubeConfigSecrets.map((secret) =>
-      checked(
+      plain(
         new Kustomization({
           metadata: {
             name: `fleetfed-cluster-rules-${secret}`,

@@ -1,12 +1,12 @@
 // The Kubernetes objects that run each federator: a Service and a StatefulSet whose config volume is the
 // ConfigMap kustomize generates from the federator's prometheus.yml (so the config exists once, and a
-// change to it rolls the pod through the generated name's hash). Every object is built with
-// kubernetes-models and validated against the API schema before it is written.
+// change to it rolls the pod through the generated name's hash). Every object is typed by kubernetes-models'
+// interfaces here and validated against the API schema by `fleetfed check`.
 
-import { StatefulSet } from "kubernetes-models/apps/v1/StatefulSet";
-import { PodDisruptionBudget } from "kubernetes-models/policy/v1/PodDisruptionBudget";
-import { Namespace } from "kubernetes-models/v1/Namespace";
-import { Service } from "kubernetes-models/v1/Service";
+import type { IStatefulSet } from "kubernetes-models/apps/v1/StatefulSet";
+import type { IPodDisruptionBudget } from "kubernetes-models/policy/v1/PodDisruptionBudget";
+import type { INamespace } from "kubernetes-models/v1/Namespace";
+import type { IService } from "kubernetes-models/v1/Service";
 import { SECRETS_DIR } from "../inputs/endpoint-auth.ts";
 import type { Settings } from "../inputs/settings.ts";
 import type { FederationTree } from "../plan/placement.ts";
@@ -14,21 +14,48 @@ import { toYaml } from "../yaml.ts";
 import { FEDERATOR_PORT, federatorService } from "./prometheus.ts";
 import { federatorSize, retentionSize } from "./sizing.ts";
 
+const StatefulSet = kindOf<IStatefulSet>("apps/v1", "StatefulSet");
+const PodDisruptionBudget = kindOf<IPodDisruptionBudget>("policy/v1", "PodDisruptionBudget");
+const Namespace = kindOf<INamespace>("v1", "Namespace");
+const Service = kindOf<IService>("v1", "Service");
+
 const KUSTOMIZE_API = "kustomize.config.k8s.io/v1beta1";
 export const SYNC_WAVE = "argocd.argoproj.io/sync-wave";
 
 /** Argo CD applies lower waves first: namespace, then config, then the federators that read it. */
 export const WAVES = { namespace: "-1", config: "0", federator: "1" } as const;
 
-interface Model {
-  validate(): void;
-  toJSON(): unknown;
+/**
+ * A constructor for one kind of Kubernetes object, typed by kubernetes-models' interface for it: the
+ * object is plain data with apiVersion and kind first, undefined fields dropped, as the model builds it.
+ * Only the types are imported here; loading the models' validators costs ~150 ms, so rendering leaves
+ * validation to `fleetfed check` (core/check/objects.ts), which runs every object through its model.
+ */
+export function kindOf<T extends { apiVersion: string; kind: string }>(
+  apiVersion: T["apiVersion"],
+  kind: T["kind"],
+) {
+  return class {
+    readonly value: object;
+    constructor(data: Omit<T, "apiVersion" | "kind">) {
+      this.value = withoutUndefined({ apiVersion, kind, ...data }) as object;
+    }
+  };
 }
 
-/** Validates a kubernetes-models object and returns the plain value to serialise. */
-export function checked(model: Model): object {
-  model.validate();
-  return model.toJSON() as object;
+function withoutUndefined(v: unknown): unknown {
+  if (Array.isArray(v)) return v.map(withoutUndefined);
+  if (v === null || typeof v !== "object") return v;
+  return Object.fromEntries(
+    Object.entries(v)
+      .filter(([, x]) => x !== undefined)
+      .map(([k, x]) => [k, withoutUndefined(x)]),
+  );
+}
+
+/** The plain value of an object built with a `kindOf` constructor, to serialise. */
+export function plain(object: { value: object }): object {
+  return object.value;
 }
 
 /** The label every object fleetfed renders carries, so `kubectl get -l` finds all of them. */
@@ -91,7 +118,7 @@ export function federatorSelector(name: string) {
  * StatefulSet needs for its pods' stable names, never load-balanced.
  */
 export function federatorServiceObject(name: string, tier: "leaf" | "global", headless = false): object {
-  return checked(
+  return plain(
     new Service({
       metadata: {
         name: headless ? `${federatorService(name)}-pods` : federatorService(name),
@@ -113,7 +140,7 @@ export function disruptionBudgetObject(
   tier: "leaf" | "global",
   selector: Record<string, string>,
 ): object {
-  return checked(
+  return plain(
     new PodDisruptionBudget({
       metadata: {
         name: federatorService(name),
@@ -158,7 +185,7 @@ export function renderFederatorObjects(
     periodSeconds: 10,
     timeoutSeconds: 5,
   });
-  const sts = checked(
+  const sts = plain(
     new StatefulSet({
       metadata: { name: service, labels: all, annotations: { [SYNC_WAVE]: WAVES.federator } },
       spec: {
@@ -284,7 +311,7 @@ export function renderKustomization(
 
 export function renderNamespace(settings: Settings): string {
   return toYaml(
-    checked(
+    plain(
       new Namespace({
         metadata: {
           name: settings.federation.namespace,

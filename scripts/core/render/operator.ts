@@ -2,19 +2,20 @@
 // `ScrapeConfig` objects. Both are built from the same FederatorConfig as the federator's prometheus.yml
 // (still rendered: promtool checks it and the end-to-end test runs it), and a test proves they agree.
 
-import { Prometheus } from "@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1/Prometheus";
-import { ScrapeConfig } from "@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1alpha1/ScrapeConfig";
+import type { IPrometheus } from "@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1/Prometheus";
+import type { IScrapeConfig } from "@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1alpha1/ScrapeConfig";
 import { secretOf } from "../inputs/endpoint-auth.ts";
 import type { Settings } from "../inputs/settings.ts";
 import type { FederationTree } from "../plan/placement.ts";
 import { alertsPrometheusRule } from "./alert-rules.ts";
 import {
-  checked,
   dataClaimSpec,
   disruptionBudgetObject,
   federatorServiceObject,
+  kindOf,
   multiDocument,
   POD_SECURITY_CONTEXT,
+  plain,
   SYNC_WAVE,
   spreadAcrossNodes,
   tierLabels,
@@ -22,6 +23,9 @@ import {
 } from "./kubernetes.ts";
 import { type FederateJob, type FederatorConfig, federatorService, type SelfJob } from "./prometheus.ts";
 import { federatorSize, retentionSize } from "./sizing.ts";
+
+const Prometheus = kindOf<IPrometheus>("monitoring.coreos.com/v1", "Prometheus");
+const ScrapeConfig = kindOf<IScrapeConfig>("monitoring.coreos.com/v1alpha1", "ScrapeConfig");
 
 /** Label that ties a ScrapeConfig to the Prometheus that loads it. */
 export const FEDERATOR_SELECTOR_LABEL = "fleetfed.io/federator";
@@ -45,7 +49,7 @@ export function renderOperatorObjects(
   const service = federatorService(name);
   const labels = tierLabels(tier);
   const size = federatorSize(tier, plan, settings);
-  const prometheus = checked(
+  const prometheus = plain(
     new Prometheus({
       metadata: { name: service, labels, annotations: { [SYNC_WAVE]: WAVES.federator } },
       spec: {
@@ -86,7 +90,7 @@ export function renderOperatorObjects(
     }),
   );
   const scrapeConfigs = config.scrape_configs.map((job) =>
-    checked(
+    plain(
       new ScrapeConfig({
         metadata: {
           name: scrapeConfigName(name, job.job_name),

@@ -3,10 +3,12 @@
 // kube-prometheus scrapes them), named level:metric:operations. Only these aggregates cross VPCs:
 // the default federation match[] selects the cluster: and namespace: levels.
 
-import { PrometheusRule } from "@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1/PrometheusRule";
+import type { IPrometheusRule } from "@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1/PrometheusRule";
 import type { Settings } from "../inputs/settings.ts";
 import { toYaml } from "../yaml.ts";
-import { checked, PART_OF } from "./kubernetes.ts";
+import { kindOf, PART_OF, plain } from "./kubernetes.ts";
+
+const PrometheusRule = kindOf<IPrometheusRule>("monitoring.coreos.com/v1", "PrometheusRule");
 
 export interface RecordingRule {
   record: string;
@@ -89,7 +91,7 @@ export function renderClusterRulesFile(settings: Settings): string {
 /** The same rules for clusters whose Prometheus is run by prometheus-operator. */
 export function renderClusterPrometheusRule(settings: Settings): string {
   return toYaml(
-    checked(
+    plain(
       new PrometheusRule({
         metadata: {
           name: "fleetfed-cluster-aggregates",

@@ -1,0 +1,93 @@
+// Every Kubernetes object under manifests/ against its API schema, through the kubernetes-models class for
+// its kind (the same generated validators the models run in their own validate()). Rendering only types
+// the objects; this check is where they are validated, so `render` never loads the models' ~150 ms of
+// schemas and `check` (what CI runs) still refuses an object the API server would.
+
+import { parseAllDocuments } from "yaml";
+import type { Problem } from "../errors.ts";
+import type { Tree } from "../render/manifests.ts";
+
+// biome-ignore lint/suspicious/noExplicitAny: each model takes its own kind's fields; this table holds them all
+type Model = new (data: any) => { validate(): void };
+
+/** apiVersion/kind → its model, loaded only when an object of that kind is checked. */
+const MODELS: Record<string, () => Promise<Model>> = {
+  "v1/Namespace": async () => (await import("kubernetes-models/v1/Namespace")).Namespace,
+  "v1/Service": async () => (await import("kubernetes-models/v1/Service")).Service,
+  "v1/Secret": async () => (await import("kubernetes-models/v1/Secret")).Secret,
+  "apps/v1/StatefulSet": async () => (await import("kubernetes-models/apps/v1/StatefulSet")).StatefulSet,
+  "policy/v1/PodDisruptionBudget": async () =>
+    (await import("kubernetes-models/policy/v1/PodDisruptionBudget")).PodDisruptionBudget,
+  "monitoring.coreos.com/v1/PrometheusRule": async () =>
+    (await import("@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1/PrometheusRule"))
+      .PrometheusRule,
+  "monitoring.coreos.com/v1/Prometheus": async () =>
+    (await import("@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1/Prometheus")).Prometheus,
+  "monitoring.coreos.com/v1alpha1/ScrapeConfig": async () =>
+    (await import("@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1alpha1/ScrapeConfig"))
+      .ScrapeConfig,
+  "argoproj.io/v1alpha1/Application": async () =>
+    (await import("@kubernetes-models/argo-cd/argoproj.io/v1alpha1/Application")).Application,
+  "argoproj.io/v1alpha1/ApplicationSet": async () =>
+    (await import("@kubernetes-models/argo-cd/argoproj.io/v1alpha1/ApplicationSet")).ApplicationSet,
+  "kustomize.toolkit.fluxcd.io/v1/Kustomization": async () =>
+    (await import("@kubernetes-models/flux-cd/kustomize.toolkit.fluxcd.io/v1/Kustomization")).Kustomization,
+  "source.toolkit.fluxcd.io/v1/GitRepository": async () =>
+    (await import("@kubernetes-models/flux-cd/source.toolkit.fluxcd.io/v1/GitRepository")).GitRepository,
+};
+
+/** kustomize's own file, not an API object: `kubectl kustomize` is what checks it. */
+const KUSTOMIZE = "kustomize.config.k8s.io/v1beta1/Kustomization";
+
+/** How many objects were checked, and one problem per object its schema rejects. */
+export async function objectProblems(tree: Tree): Promise<{ objects: number; problems: Problem[] }> {
+  const problems: Problem[] = [];
+  const loaded = new Map<string, Model>();
+  let objects = 0;
+  for (const [path, text] of tree) {
+    if (!path.endsWith(".yaml")) continue;
+    for (const doc of parseAllDocuments(text)) {
+      if ("empty" in doc) continue;
+      const object = doc.toJS() as { apiVersion?: unknown; kind?: unknown; metadata?: { name?: unknown } };
+      if (object === null || typeof object !== "object") continue;
+      const type = `${String(object.apiVersion)}/${String(object.kind)}`;
+      if (type === KUSTOMIZE) continue;
+      const file = `manifests/${path}`;
+      const load = MODELS[type];
+      if (!load) {
+        problems.push({
+          file,
+          message: `${type} has no schema fleetfed knows, so it cannot be validated`,
+          hint: "this is a fleetfed bug: please report it",
+        });
+        continue;
+      }
+      objects++;
+      let model = loaded.get(type);
+      if (!model) {
+        model = await load();
+        loaded.set(type, model);
+      }
+      try {
+        new model(object).validate();
+      } catch (e) {
+        problems.push({
+          file,
+          message: `${String(object.kind)} ${String(object.metadata?.name ?? "")} is not valid for the Kubernetes API: ${describe(e)}`,
+          hint: "fix the input it is rendered from; if every input is valid, this is a fleetfed bug: please report it",
+        });
+      }
+    }
+  }
+  return { objects, problems };
+}
+
+function describe(e: unknown): string {
+  const errors = (e as { errors?: { instancePath?: string; message?: string }[] }).errors;
+  if (Array.isArray(errors) && errors.length > 0)
+    return errors
+      .slice(0, 3)
+      .map((x) => `${(x.instancePath ?? "").slice(1).replaceAll("/", ".") || "object"} ${x.message ?? ""}`)
+      .join("; ");
+  return (e as Error).message.split("\n")[0] ?? "invalid";
+}
