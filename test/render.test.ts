@@ -1,6 +1,6 @@
 // Golden trees, determinism, and the real tools (promtool, kubectl kustomize) on what render produces.
 
-import { readFile, writeFile } from "node:fs/promises";
+import { chmod, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { Application, ApplicationSet } from "@kubernetes-models/argo-cd/argoproj.io/v1alpha1";
 import { Kustomization as FluxKustomization } from "@kubernetes-models/flux-cd/kustomize.toolkit.fluxcd.io/v1";
@@ -10,7 +10,7 @@ import { ScrapeConfig } from "@kubernetes-models/prometheus-operator/monitoring.
 import { StatefulSet } from "kubernetes-models/apps/v1";
 import { PodDisruptionBudget } from "kubernetes-models/policy/v1";
 import { Namespace, Secret, Service } from "kubernetes-models/v1";
-import { describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parse, parseAllDocuments } from "yaml";
 import { $ } from "zx";
 import { renderFleet } from "../scripts/core/fleet.ts";
@@ -213,6 +213,37 @@ describe("the real tools accept the rendered tree", () => {
       expect(stale.stderr).toMatch(/stale {5}manifests\/federation\/leaf-001\/prometheus.yml/);
     },
   );
+});
+
+describe.skipIf(!promtool)("fleetfed check with a promtool that rejects one file", () => {
+  // A stand-in that refuses leaf-001's config and hands everything else to the real promtool, so the
+  // test sees which file check blames, on the committed files (fresh) and on a scratch render (stale).
+  let saved: string | undefined;
+  beforeAll(async () => {
+    const bin = await makeRepo({
+      promtool: `#!/bin/sh\nfor a in "$@"; do case "$a" in *leaf-001/prometheus.yml) echo "  FAILED: refused by the test" >&2; exit 1;; esac; done\nexec ${promtool} "$@"\n`,
+    });
+    await chmod(join(bin, "promtool"), 0o755);
+    saved = process.env.PATH;
+    process.env.PATH = `${bin}:${saved}`;
+  });
+  afterAll(() => {
+    process.env.PATH = saved;
+  });
+
+  it.each(["fresh", "stale"])("names the file promtool rejects when manifests/ is %s", async (state) => {
+    const root = await makeRepo({}, join(GOLDEN, "tree"));
+    if (state === "stale") {
+      const path = join(root, "manifests/federation/leaf-000/prometheus.yml");
+      await writeFile(path, (await readFile(path, "utf8")).replace("sample_limit: 50000", "sample_limit: 5"));
+    }
+    const r = await runCli(["check", "--root", root], { env: { CI: "true" } });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(
+      /error: manifests\/federation\/leaf-001\/prometheus.yml: promtool check config: refused by the test/,
+    );
+    expect(r.stderr.includes("leaf-000/prometheus.yml: differs from a fresh render")).toBe(state === "stale");
+  });
 });
 
 function shuffle<T>(items: readonly T[], seed: number): T[] {

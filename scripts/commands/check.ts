@@ -3,12 +3,13 @@
 
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { join, resolve } from "node:path";
 import { checkCoverage, queriesToCover } from "../core/check/coverage.ts";
 import { objectProblems } from "../core/check/objects.ts";
 import { EXIT_REFUSED, FleetfedError, formatProblem, type Problem } from "../core/errors.ts";
 import { renderFleet } from "../core/fleet.ts";
 import { MANIFESTS_DIR } from "../core/layout.ts";
+import { collectingObjects } from "../core/render/kubernetes.ts";
 import { diffTrees } from "../core/review/change.ts";
 import { readTree, writeTree } from "../io/files.ts";
 import { loadInputs } from "../io/inputs.ts";
@@ -34,41 +35,46 @@ function oversizedConfigMaps(tree: ReadonlyMap<string, string>): Problem[] {
 }
 
 export async function checkCommand(ctx: Context): Promise<number> {
-  const inputs = await ctx.report.step("validating fleet.yaml, clusters/ and the snapshot", () =>
-    loadInputs(ctx.root, ctx.config),
-  );
-  const dir = join(inputs.root, MANIFESTS_DIR);
-  const onDisk = await readTree(dir);
-  const fleet = renderFleet(inputs.settings, inputs.snapshot, inputs.clusterFiles, onDisk);
-  for (const p of [...fleet.inventory.unresolved, ...fleet.plan.warnings]) ctx.report.warn(formatProblem(p));
-  const problems: Problem[] = [];
-
-  const files = diffTrees(onDisk, fleet.tree);
-  const hint = "manifests/ is generated: run fleetfed render and commit the result";
-  for (const p of files.added) problems.push({ file: `${MANIFESTS_DIR}/${p}`, message: "is missing", hint });
-  for (const p of files.changed)
-    problems.push({ file: `${MANIFESTS_DIR}/${p}`, message: "differs from a fresh render", hint });
-  for (const p of files.removed)
-    problems.push({ file: `${MANIFESTS_DIR}/${p}`, message: "is not produced by a fresh render", hint });
-
-  // promtool runs in its own processes while this one checks coverage and the Kubernetes objects.
+  const root = resolve(ctx.root);
+  const onDisk = await readTree(join(root, MANIFESTS_DIR));
   const promtool = await requirePromtool(ctx.env.ci);
-  const paths = [...fleet.tree.keys()].map((p) => `${MANIFESTS_DIR}/${p}`);
-  const configs = paths.filter((p) => p.endsWith("/prometheus.yml"));
-  const rules = paths.filter((p) => p.endsWith("/alerts.yml") || p.endsWith("/rules.yml"));
-  // Run on the committed files when they are fresh, on the rendered ones otherwise: either way the real file.
-  const stale = files.added.length + files.changed.length > 0;
-  const scratch = promtool && stale ? await mkdtemp(join(tmpdir(), "fleetfed-check-")) : undefined;
+  // promtool starts on the committed files at once, beside fleetfed's own work. When they prove to be a
+  // fresh render (the usual case in CI) its verdict on them is the verdict on the render; when they are
+  // stale it is discarded and promtool runs again on the rendered files.
+  const abort = new AbortController();
+  const started = performance.now();
+  const early =
+    promtool && onDisk.size > 0 ? runPromtool(promtool, root, [...onDisk.keys()], abort.signal) : undefined;
+  early?.catch(() => {});
+  let scratch: string | undefined;
   try {
-    if (scratch) await writeTree(join(scratch, MANIFESTS_DIR), fleet.tree);
-    const cwd = scratch ?? inputs.root;
-    const started = performance.now();
-    const promtoolRun = promtool
-      ? Promise.all([
-          promtoolCheck(promtool, "config", cwd, configs),
-          promtoolCheck(promtool, "rules", cwd, rules),
-        ])
-      : undefined;
+    await new Promise(setImmediate);
+    const inputs = await ctx.report.step("validating fleet.yaml, clusters/ and the snapshot", () =>
+      loadInputs(ctx.root, ctx.config),
+    );
+    const { result: fleet, objects } = collectingObjects(() =>
+      renderFleet(inputs.settings, inputs.snapshot, inputs.clusterFiles, onDisk),
+    );
+    for (const p of [...fleet.inventory.unresolved, ...fleet.plan.warnings])
+      ctx.report.warn(formatProblem(p));
+    const problems: Problem[] = [];
+
+    const files = diffTrees(onDisk, fleet.tree);
+    const hint = "manifests/ is generated: run fleetfed render and commit the result";
+    for (const p of files.added)
+      problems.push({ file: `${MANIFESTS_DIR}/${p}`, message: "is missing", hint });
+    for (const p of files.changed)
+      problems.push({ file: `${MANIFESTS_DIR}/${p}`, message: "differs from a fresh render", hint });
+    for (const p of files.removed)
+      problems.push({ file: `${MANIFESTS_DIR}/${p}`, message: "is not produced by a fresh render", hint });
+    const stale = files.added.length + files.changed.length > 0;
+    let late: Promise<Problem[]> | undefined;
+    if (promtool && (stale || !early)) {
+      abort.abort();
+      scratch = await mkdtemp(join(tmpdir(), "fleetfed-check-"));
+      await writeTree(join(scratch, MANIFESTS_DIR), fleet.tree);
+      late = runPromtool(promtool, scratch, [...fleet.tree.keys()]);
+    }
 
     const matchFiles = new Map(inputs.clusterFiles.filter((f) => f.match).map((f) => [f.cluster, f.file]));
     const queries = queriesToCover(fleet, inputs.settings);
@@ -77,29 +83,53 @@ export async function checkCommand(ctx: Context): Promise<number> {
       `dashboard and alert queries: ${queries.length}, ${uncovered.length === 0 ? "all federated" : `${uncovered.length} not federated`}`,
     );
     problems.push(...uncovered, ...oversizedConfigMaps(fleet.tree));
-    const objects = await objectProblems(fleet.tree);
+    const invalid = await objectProblems(objects);
     ctx.report.info(
-      `Kubernetes objects: ${objects.objects}, ${objects.problems.length === 0 ? "all valid for the API" : `${objects.problems.length} invalid`}`,
+      `Kubernetes objects: ${objects.length}, ${invalid.length === 0 ? "all valid for the API" : `${invalid.length} invalid`}`,
     );
-    problems.push(...objects.problems);
+    problems.push(...invalid);
 
-    if (promtoolRun) {
-      const [configProblems, ruleProblems] = await promtoolRun;
+    const configs = [...fleet.tree.keys()].filter(isConfig).length;
+    const rules = [...fleet.tree.keys()].filter(isRules).length;
+    if (promtool) {
+      // The early run also saw files a fresh render no longer has; only the render's files count.
+      const found = late
+        ? await late
+        : ((await early) ?? []).filter((p) => fleet.tree.has(p.file?.slice(MANIFESTS_DIR.length + 1) ?? ""));
       ctx.report.info(
-        `promtool check config (${configs.length} files) and check rules (${rules.length} files): done in ${Math.round(performance.now() - started)} ms`,
+        `promtool check config (${configs} files) and check rules (${rules} files): done in ${Math.round(performance.now() - started)} ms`,
       );
-      problems.push(...configProblems, ...ruleProblems);
+      problems.push(...found);
     } else {
       ctx.report.warn(
         "promtool is not on PATH: skipped promtool check config (install the prometheus package)",
       );
     }
+    if (problems.length > 0) throw new FleetfedError(problems, EXIT_REFUSED);
+    ctx.out(
+      `ok: ${fleet.inventory.clusters.length} clusters, ${fleet.plan.leaves.length} leaf federator(s)${fleet.plan.global ? " + global" : ""}, ${fleet.tree.size} files fresh${promtool ? `, ${configs} configs and ${rules} rule files pass promtool` : ""}\n`,
+    );
+    return 0;
   } finally {
+    abort.abort();
     if (scratch) await rm(scratch, { recursive: true, force: true });
   }
-  if (problems.length > 0) throw new FleetfedError(problems, EXIT_REFUSED);
-  ctx.out(
-    `ok: ${fleet.inventory.clusters.length} clusters, ${fleet.plan.leaves.length} leaf federator(s)${fleet.plan.global ? " + global" : ""}, ${fleet.tree.size} files fresh${promtool ? `, ${configs.length} configs and ${rules.length} rule files pass promtool` : ""}\n`,
-  );
-  return 0;
+}
+
+const isConfig = (p: string) => p.endsWith("/prometheus.yml");
+const isRules = (p: string) => p.endsWith("/alerts.yml") || p.endsWith("/rules.yml");
+
+/** promtool check config and check rules on the federator configs and rule files among `paths` (under manifests/). */
+async function runPromtool(
+  promtool: string,
+  cwd: string,
+  paths: readonly string[],
+  signal?: AbortSignal,
+): Promise<Problem[]> {
+  const under = paths.map((p) => `${MANIFESTS_DIR}/${p}`);
+  const found = await Promise.all([
+    promtoolCheck(promtool, "config", cwd, under.filter(isConfig), signal),
+    promtoolCheck(promtool, "rules", cwd, under.filter(isRules), signal),
+  ]);
+  return found.flat();
 }

@@ -29,12 +29,13 @@ export async function promtoolCheck(
   what: "config" | "rules",
   cwd: string,
   files: readonly string[],
+  signal?: AbortSignal,
 ): Promise<Problem[]> {
   // One process per batch of 100: promtool takes many files, and 10,000-cluster fleets have hundreds.
   // The batches run side by side.
   const batches: string[][] = [];
   for (let i = 0; i < files.length; i += 100) batches.push(files.slice(i, i + 100));
-  const found = await Promise.all(batches.map((batch) => checkBatch(promtool, what, cwd, batch)));
+  const found = await Promise.all(batches.map((batch) => checkBatch(promtool, what, cwd, batch, signal)));
   return found.flat();
 }
 
@@ -43,14 +44,26 @@ async function checkBatch(
   what: "config" | "rules",
   cwd: string,
   batch: readonly string[],
+  signal?: AbortSignal,
 ): Promise<Problem[]> {
   const problems: Problem[] = [];
-  const r = await $({ cwd, nothrow: true, quiet: true })`${promtool} check ${what} ${batch}`;
-  if (r.exitCode === 0) return problems;
+  const r = await $({
+    cwd,
+    nothrow: true,
+    quiet: true,
+    ...(signal && { signal }),
+  })`${promtool} check ${what} ${batch}`;
+  if (r.exitCode === 0 || signal?.aborted) return problems;
   // A batch failed: check its files one by one, so each finding is pinned to the file it concerns
   // (promtool writes "Checking" to stdout and "FAILED" to stderr, so one joined output cannot tell).
   for (const file of batch) {
-    const one = await $({ cwd, nothrow: true, quiet: true })`${promtool} check ${what} ${file}`;
+    if (signal?.aborted) break;
+    const one = await $({
+      cwd,
+      nothrow: true,
+      quiet: true,
+      ...(signal && { signal }),
+    })`${promtool} check ${what} ${file}`;
     if (one.exitCode === 0) continue;
     const reason =
       (/FAILED: (.*)/.exec(one.stderr) ?? /FAILED: (.*)/.exec(one.stdout))?.[1] ??

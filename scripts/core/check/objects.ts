@@ -1,11 +1,10 @@
-// Every Kubernetes object under manifests/ against its API schema, through the kubernetes-models class for
-// its kind (the same generated validators the models run in their own validate()). Rendering only types
-// the objects; this check is where they are validated, so `render` never loads the models' ~150 ms of
-// schemas and `check` (what CI runs) still refuses an object the API server would.
+// Every Kubernetes object a render builds against its API schema, through the kubernetes-models class for
+// its kind (its own validate()). Rendering only types the objects; this check is where they are
+// validated, so `render` never loads the models' ~150 ms of schemas and `check` (what CI runs) still
+// refuses an object the API server would. kustomize's kustomization.yaml files are not API objects:
+// `kubectl kustomize` checks those (test/render.test.ts).
 
-import { parseAllDocuments } from "yaml";
 import type { Problem } from "../errors.ts";
-import type { Tree } from "../render/manifests.ts";
 
 // biome-ignore lint/suspicious/noExplicitAny: each model takes its own kind's fields; this table holds them all
 type Model = new (data: any) => { validate(): void };
@@ -36,50 +35,41 @@ const MODELS: Record<string, () => Promise<Model>> = {
     (await import("@kubernetes-models/flux-cd/source.toolkit.fluxcd.io/v1/GitRepository")).GitRepository,
 };
 
-/** kustomize's own file, not an API object: `kubectl kustomize` is what checks it. */
-const KUSTOMIZE = "kustomize.config.k8s.io/v1beta1/Kustomization";
-
-/** How many objects were checked, and one problem per object its schema rejects. */
-export async function objectProblems(tree: Tree): Promise<{ objects: number; problems: Problem[] }> {
+/** One problem per object its schema rejects (objects as `collectingObjects` returns them). */
+export async function objectProblems(objects: readonly object[]): Promise<Problem[]> {
   const problems: Problem[] = [];
   const loaded = new Map<string, Model>();
-  let objects = 0;
-  for (const [path, text] of tree) {
-    if (!path.endsWith(".yaml")) continue;
-    for (const doc of parseAllDocuments(text)) {
-      if ("empty" in doc) continue;
-      const object = doc.toJS() as { apiVersion?: unknown; kind?: unknown; metadata?: { name?: unknown } };
-      if (object === null || typeof object !== "object") continue;
-      const type = `${String(object.apiVersion)}/${String(object.kind)}`;
-      if (type === KUSTOMIZE) continue;
-      const file = `manifests/${path}`;
-      const load = MODELS[type];
-      if (!load) {
-        problems.push({
-          file,
-          message: `${type} has no schema fleetfed knows, so it cannot be validated`,
-          hint: "this is a fleetfed bug: please report it",
-        });
-        continue;
-      }
-      objects++;
-      let model = loaded.get(type);
-      if (!model) {
-        model = await load();
-        loaded.set(type, model);
-      }
-      try {
-        new model(object).validate();
-      } catch (e) {
-        problems.push({
-          file,
-          message: `${String(object.kind)} ${String(object.metadata?.name ?? "")} is not valid for the Kubernetes API: ${describe(e)}`,
-          hint: "fix the input it is rendered from; if every input is valid, this is a fleetfed bug: please report it",
-        });
-      }
+  for (const object of objects as { apiVersion?: unknown; kind?: unknown; metadata?: Metadata }[]) {
+    const type = `${String(object.apiVersion)}/${String(object.kind)}`;
+    const what = `${String(object.kind)} ${object.metadata?.namespace ? `${object.metadata.namespace}/` : ""}${String(object.metadata?.name ?? "")}`;
+    const load = MODELS[type];
+    if (!load) {
+      problems.push({
+        message: `${what}: ${type} has no schema fleetfed knows, so it cannot be validated`,
+        hint: "this is a fleetfed bug: please report it",
+      });
+      continue;
+    }
+    let model = loaded.get(type);
+    if (!model) {
+      model = await load();
+      loaded.set(type, model);
+    }
+    try {
+      new model(object).validate();
+    } catch (e) {
+      problems.push({
+        message: `${what} is not valid for the Kubernetes API: ${describe(e)}`,
+        hint: "fix the input it is rendered from; if every input is valid, this is a fleetfed bug: please report it",
+      });
     }
   }
-  return { objects, problems };
+  return problems;
+}
+
+interface Metadata {
+  name?: unknown;
+  namespace?: unknown;
 }
 
 function describe(e: unknown): string {

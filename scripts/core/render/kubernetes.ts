@@ -39,8 +39,26 @@ export function kindOf<T extends { apiVersion: string; kind: string }>(
     readonly value: object;
     constructor(data: Omit<T, "apiVersion" | "kind">) {
       this.value = withoutUndefined({ apiVersion, kind, ...data }) as object;
+      collecting?.push(this.value);
     }
   };
+}
+
+let collecting: object[] | undefined;
+
+/**
+ * Runs `render` and returns, beside its result, every Kubernetes object it built, for `fleetfed check`
+ * to validate as they are, without parsing the rendered YAML back (at 10,000 clusters: 0.5 s).
+ */
+export function collectingObjects<T>(render: () => T): { result: T; objects: object[] } {
+  const outer = collecting;
+  const objects: object[] = [];
+  collecting = objects;
+  try {
+    return { result: render(), objects };
+  } finally {
+    collecting = outer;
+  }
 }
 
 function withoutUndefined(v: unknown): unknown {
