@@ -5,8 +5,9 @@ import { describe, expect, it } from "vitest";
 import { checkCoverage, concreteQuery, queriesToCover } from "../scripts/core/check/coverage.ts";
 import { renderFleet } from "../scripts/core/fleet.ts";
 import { parseClusterFile } from "../scripts/core/inputs/cluster-file.ts";
-import { parseSettings } from "../scripts/core/inputs/settings.ts";
-import { covers, selectorsOf } from "../scripts/core/promql.ts";
+import { DEFAULT_RECORD_PATTERN, parseSettings } from "../scripts/core/inputs/settings.ts";
+import { covers, judgeSelector, selectorsOf } from "../scripts/core/promql.ts";
+import { compileRe2 } from "../scripts/core/re2.ts";
 import { discoveredCluster } from "./support/fleet.ts";
 
 const sel = (s: string) => {
@@ -104,5 +105,18 @@ describe("checkCoverage", () => {
     expect(concreteQuery('rate(x{c="$cluster"}[$__rate_interval]) / ${total}', { cluster: "c1" })).toBe(
       'rate(x{c="c1"}[5m]) / x',
     );
+  });
+});
+
+describe("the shipped defaults, trusted without RE2 at run time", () => {
+  it("are valid when judged in full with RE2: the default match[] selectors and the default record pattern", () => {
+    for (const selector of parseSettings("{}\n", "fleet.yaml").federation.match)
+      expect(judgeSelector(selector), selector).toBeUndefined();
+    expect("error" in compileRe2(DEFAULT_RECORD_PATTERN)).toBe(false);
+    const discovery = parseSettings("discovery:\n  route53: {}\n", "fleet.yaml").discovery.route53;
+    expect(discovery?.recordPattern.exec("prometheus.eks-1.internal.example.com")?.groups?.cluster).toBe(
+      "eks-1",
+    );
+    expect(discovery?.recordPattern.test("grafana.eks-1.internal.example.com")).toBe(false);
   });
 });

@@ -3,11 +3,19 @@
 // linear time: a hostile `([a-z]*)*X` cannot hang a command. JavaScript's RegExp backtracks and accepts a
 // different language, so fleetfed never evaluates a user's pattern with it.
 
-import { RE2 } from "re2-wasm";
+import { createRequire } from "node:module";
 
 export interface Re2 {
   test(input: string): boolean;
   exec(input: string): { groups?: Record<string, string | undefined> } | null;
+}
+
+type Engine = new (pattern: string, flags: string) => Re2;
+let engine: Engine | undefined;
+/** re2-wasm is loaded, and its WebAssembly compiled (~35 ms), the first time a pattern needs it. */
+function re2(): Engine {
+  engine ??= (createRequire(import.meta.url)("re2-wasm") as { RE2: Engine }).RE2;
+  return engine;
 }
 
 const cache = new Map<string, Re2 | { error: string }>();
@@ -17,7 +25,7 @@ export function compileRe2(pattern: string): Re2 | { error: string } {
   let compiled = cache.get(pattern);
   if (!compiled) {
     try {
-      compiled = new RE2(pattern, "u") as unknown as Re2;
+      compiled = new (re2())(pattern, "u");
     } catch (e) {
       compiled = {
         error: (e as Error).message.replace(/^Invalid regular expression: \/.*\/u: /s, "").slice(0, 200),
@@ -32,4 +40,10 @@ export function compileRe2(pattern: string): Re2 | { error: string } {
 export function fullMatch(regex: string, value: string): boolean {
   const re = compileRe2(`^(?:${regex})$`);
   return "error" in re ? false : re.test(value);
+}
+
+/** `pattern` compiled on first use: for a pattern already known to be valid, such as a shipped default. */
+export function lazyRe2(pattern: string): Re2 {
+  const compiled = () => compileRe2(pattern) as Re2;
+  return { test: (input) => compiled().test(input), exec: (input) => compiled().exec(input) };
 }
