@@ -57,8 +57,8 @@ describe("interrupted writes converge", () => {
       "fleet.snapshot.json": snapshotJson(ids),
     });
     for (const ms of killPoints(KILLS, 900)) {
-      // Start each round from another fleet's manifests/, so the render has every leaf to rewrite.
-      await writeFiles(root, { "fleet.yaml": "federation:\n  shardSize: 7\n" });
+      // Start each round from another interval's manifests/, so the render has every leaf to rewrite.
+      await writeFiles(root, { "fleet.yaml": "federation:\n  shardSize: 10\n  scrapeInterval: 60s\n" });
       expect((await runCli(["render", "--root", root])).code).toBe(0);
       await writeFiles(root, { "fleet.yaml": "federation:\n  shardSize: 10\n" });
       await killAfter(["render", "--root", root], ms);
@@ -66,6 +66,7 @@ describe("interrupted writes converge", () => {
       const again = await runCli(["render", "--root", root]);
       expect(again.code, again.stderr).toBe(0);
       await expectFresh(root);
+      expect((await runCli(["render", "--root", root])).stdout).toMatch(/^manifests\/ unchanged/);
     }
   }, 120_000);
 
@@ -102,4 +103,20 @@ describe("interrupted writes converge", () => {
       expect(settled.stdout).toMatch(/^unchanged\n/);
     }
   }, 120_000);
+
+  it("removes the temporary file a sync killed between writing and renaming the snapshot left behind", async () => {
+    const root = await makeRepo({
+      "fleet.yaml": "discovery:\n  route53:\n    exports: exports\n",
+      "exports/Z1.json": JSON.stringify({
+        ResourceRecordSets: [
+          { Name: "internal.example.com.", Type: "SOA" },
+          { Name: "prometheus.c1.internal.example.com.", Type: "A" },
+        ],
+      }),
+      "fleet.snapshot.json.fleetfed-tmp-4242": '{"clusters": [',
+    });
+    const r = await runCli(["sync", "--local", "--root", root]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(await leftovers(root)).toEqual([]);
+  });
 });

@@ -7,6 +7,7 @@ import { nextSnapshot, previousPlacement, renderFleet } from "../scripts/core/fl
 import { parseClusterFile } from "../scripts/core/inputs/cluster-file.ts";
 import { parseSettings } from "../scripts/core/inputs/settings.ts";
 import { EMPTY_SNAPSHOT, type Snapshot } from "../scripts/core/inputs/snapshot.ts";
+import { WRITING_MARK } from "../scripts/core/layout.ts";
 import { recordedPlacement } from "../scripts/core/render/manifests.ts";
 import { diffTrees } from "../scripts/core/review/change.ts";
 import { discoveredCluster, numberedIds } from "./support/fleet.ts";
@@ -257,6 +258,30 @@ describe("placement between syncs, recorded in manifests/", () => {
         ["leaf-000", ["a", "b"]],
         ["leaf-001", ["c"]],
       ]),
+    );
+  });
+
+  it("does not keep placement by a manifests/ whose last write was interrupted, and says so", () => {
+    const ids = numberedIds(100, "cluster-");
+    const first = renderFleet(s, EMPTY_SNAPSHOT, handWritten(ids));
+    // Half a write: one leaf's file holds clusters of another layout.
+    const half = new Map(first.tree);
+    half.set(
+      "federation/leaf-000/prometheus.yml",
+      first.tree.get("federation/leaf-001/prometheus.yml") as string,
+    );
+    half.set(WRITING_MARK, "");
+    const after = renderFleet(s, EMPTY_SNAPSHOT, handWritten(ids), half);
+    expect(after.plan.placement).toEqual(first.plan.placement);
+    expect(after.plan.warnings).toEqual([
+      expect.objectContaining({
+        file: "manifests/.fleetfed-writing",
+        message: expect.stringMatching(/interrupted/),
+      }),
+    ]);
+    half.delete(WRITING_MARK);
+    expect(renderFleet(s, EMPTY_SNAPSHOT, handWritten(ids), half).plan.placement).not.toEqual(
+      first.plan.placement,
     );
   });
 });

@@ -22,7 +22,7 @@ import {
   STOP_LABEL,
 } from "../core/review/pull-request.ts";
 import { decide, type SyncState } from "../core/review/sync-policy.ts";
-import { writeFileAtomic, writeTree } from "../io/files.ts";
+import { removeLeftoversOf, writeFileAtomic, writeTree } from "../io/files.ts";
 import { Git, GitCommandError, type Identity, LeaseLostError } from "../io/git.ts";
 import { GitHub, GitHubError } from "../io/github.ts";
 import { loadInputs } from "../io/inputs.ts";
@@ -89,6 +89,8 @@ async function apply(p: Proposal): Promise<string[]> {
     await writeTree(join(p.inputs.root, MANIFESTS_DIR), p.fleet.tree);
     wrote.push(`${MANIFESTS_DIR}/`);
   }
+  // A run killed while writing the snapshot left its temporary file; this run finishes that job.
+  await removeLeftoversOf(join(p.inputs.root, SNAPSHOT_FILE));
   if (p.snapshotChanged) {
     await writeFileAtomic(join(p.inputs.root, SNAPSHOT_FILE), p.snapshotText);
     wrote.push(SNAPSHOT_FILE);

@@ -4,6 +4,7 @@ import type { DiscoveredCluster } from "./discovery/cluster.ts";
 import type { ClusterFile } from "./inputs/cluster-file.ts";
 import type { Settings } from "./inputs/settings.ts";
 import type { Placement, Snapshot } from "./inputs/snapshot.ts";
+import { MANIFESTS_DIR, WRITING_MARK } from "./layout.ts";
 import { buildInventory, type Inventory } from "./plan/inventory.ts";
 import { type FederationTree, placeClusters } from "./plan/placement.ts";
 import { recordedPlacement, renderManifests, type Tree } from "./render/manifests.ts";
@@ -26,8 +27,28 @@ export function renderFleet(
   manifests: Tree = new Map(),
 ): RenderedFleet {
   const inventory = buildInventory(settings, snapshot.clusters, clusterFiles);
-  const previous = previousPlacement(snapshot.placement, recordedPlacement(manifests, settings.clusterLabel));
-  const plan = placeClusters(inventory, previous, settings.federation.shardSize);
+  // A write that was interrupted left some leaves old and some new: not a record to keep placement by.
+  const interrupted = manifests.has(WRITING_MARK);
+  const recorded = interrupted ? new Map() : recordedPlacement(manifests, settings.clusterLabel);
+  const placed = placeClusters(
+    inventory,
+    previousPlacement(snapshot.placement, recorded),
+    settings.federation.shardSize,
+  );
+  const plan = interrupted
+    ? {
+        ...placed,
+        warnings: [
+          ...placed.warnings,
+          {
+            file: `${MANIFESTS_DIR}/${WRITING_MARK}`,
+            message:
+              "the last write of manifests/ was interrupted, so clusters the snapshot does not place are placed afresh",
+            hint: "expected after a cancelled or killed run; this run completes manifests/",
+          },
+        ],
+      }
+    : placed;
   return { inventory, plan, tree: renderManifests(plan, settings) };
 }
 

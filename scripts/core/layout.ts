@@ -2,3 +2,9 @@
 
 export const CLUSTERS_DIR = "clusters";
 export const MANIFESTS_DIR = "manifests";
+
+/**
+ * Present in manifests/ while a write is under way, removed when it completes: a run that finds it knows
+ * the last write was interrupted, so manifests/ is not a record of where clusters were placed.
+ */
+export const WRITING_MARK = ".fleetfed-writing";

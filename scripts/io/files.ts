@@ -11,8 +11,9 @@ import {
   statSync,
 } from "node:fs";
 import { mkdir, rename, rm, writeFile } from "node:fs/promises";
-import { dirname, isAbsolute, join, relative, sep } from "node:path";
+import { basename, dirname, isAbsolute, join, relative, sep } from "node:path";
 import { EXIT_REFUSED, FleetfedError } from "../core/errors.ts";
+import { WRITING_MARK } from "../core/layout.ts";
 import type { Tree } from "../core/render/manifests.ts";
 
 /** Inputs are small: a cluster file is a few hundred bytes, fleet.yaml a few kilobytes. */
@@ -118,22 +119,28 @@ export async function readTree(dir: string): Promise<Map<string, string>> {
  * Makes `dir` hold exactly `tree`, in place: each changed file is written to a temporary sibling and renamed
  * over the old one, then files the tree does not have are removed (leftover temporary files of an
  * interrupted run among them), then empty folders. `dir` itself is never moved away, so an interruption
- * at any point leaves it present, and the next run converges on the fresh render. Returns nothing written
+ * at any point leaves it present, and the next run converges on the fresh render. WRITING_MARK stands in
+ * `dir` from the first change to the last, so the next run can tell an interrupted write. Writes nothing
  * when nothing differs.
  */
 export async function writeTree(dir: string, tree: Tree): Promise<void> {
   await guard(dir, () => mkdir(dir, { recursive: true }));
   const current = await readTree(dir);
-  for (const [path, content] of tree) {
-    if (current.get(path) === content) continue;
+  const changed = [...tree].filter(([path, content]) => current.get(path) !== content);
+  const unwanted = [...current.keys()].filter((path) => !tree.has(path) && path !== WRITING_MARK);
+  if (changed.length === 0 && unwanted.length === 0 && !current.has(WRITING_MARK)) return;
+  const mark = join(dir, WRITING_MARK);
+  await guard(mark, () =>
+    writeFile(mark, "fleetfed is writing manifests/; if this file stays, that write was interrupted\n"),
+  );
+  for (const [path, content] of changed) {
     const target = join(dir, path);
     await guard(target, () => mkdir(dirname(target), { recursive: true }));
     await writeFileAtomic(target, content);
   }
-  for (const path of current.keys()) {
-    if (!tree.has(path)) await guard(join(dir, path), () => rm(join(dir, path), { force: true }));
-  }
+  for (const path of unwanted) await guard(join(dir, path), () => rm(join(dir, path), { force: true }));
   await removeEmptyFolders(dir);
+  await guard(mark, () => rm(mark, { force: true }));
 }
 
 async function removeEmptyFolders(dir: string): Promise<void> {
@@ -143,6 +150,15 @@ async function removeEmptyFolders(dir: string): Promise<void> {
     .sort((a, b) => b.length - a.length);
   for (const folder of folders) {
     if (readdirSync(folder).length === 0) await guard(folder, () => rm(folder, { recursive: true }));
+  }
+}
+
+/** Removes what an interrupted `writeFileAtomic` of `path` left beside it: its temporary siblings. */
+export async function removeLeftoversOf(path: string): Promise<void> {
+  const prefix = `${basename(path)}${TMP_MARK}`;
+  for (const name of readdirSync(dirname(path))) {
+    if (name.startsWith(prefix))
+      await guard(join(dirname(path), name), () => rm(join(dirname(path), name), { force: true }));
   }
 }
 
