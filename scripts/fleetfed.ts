@@ -144,6 +144,9 @@ function context(io: Io, values: { root?: string; config?: string }): Context {
         ...(io.env.GITHUB_TOKEN && { token: io.env.GITHUB_TOKEN }),
         ...(io.env.GITHUB_REPOSITORY && { repository: io.env.GITHUB_REPOSITORY }),
         apiUrl: io.env.GITHUB_API_URL ?? "https://api.github.com",
+        ...(/^\d+$/.test(io.env.FLEETFED_GITHUB_WRITE_SPACING_MS ?? "") && {
+          writeSpacingMs: Number(io.env.FLEETFED_GITHUB_WRITE_SPACING_MS),
+        }),
       },
       ...(io.env.GITHUB_OUTPUT && { githubOutput: io.env.GITHUB_OUTPUT }),
       ...(io.env.GITHUB_STEP_SUMMARY && { stepSummary: io.env.GITHUB_STEP_SUMMARY }),

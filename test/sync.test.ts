@@ -41,6 +41,8 @@ async function sync(...args: string[]) {
       GITHUB_REPOSITORY: "acme/fleet",
       GITHUB_API_URL: fake.url,
       GITHUB_OUTPUT: outputs,
+      // GitHub's one write a second, shortened for the local fake.
+      FLEETFED_GITHUB_WRITE_SPACING_MS: "10",
     },
   });
 }
@@ -125,6 +127,7 @@ async function publishOnce(repo = new Git(work)) {
     repository: "acme/fleet",
     apiUrl: fake.url,
     retry: { retries: 1, baseMs: 1 },
+    writeSpacingMs: 10,
   });
   try {
     return { code: await publishAndReport(ctx, repo, client), stdout, stderr };

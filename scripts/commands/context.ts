@@ -18,7 +18,8 @@ export interface Context {
     /** Region for AWS clients (AWS_REGION, AWS_DEFAULT_REGION, else us-east-1: Route 53 is global). */
     awsRegion: string;
     /** GITHUB_TOKEN, GITHUB_REPOSITORY, GITHUB_API_URL: what sync needs to publish. */
-    github: { token?: string; repository?: string; apiUrl: string };
+    /** writeSpacingMs: the pause between write requests (GitHub asks for 1 s; tests against a fake shorten it). */
+    github: { token?: string; repository?: string; apiUrl: string; writeSpacingMs?: number };
     /** $GITHUB_OUTPUT and $GITHUB_STEP_SUMMARY inside Actions. */
     githubOutput?: string;
     stepSummary?: string;

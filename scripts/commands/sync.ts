@@ -101,7 +101,7 @@ async function apply(p: Proposal): Promise<string[]> {
 type Operation = "created" | "updated" | "closed" | "unchanged" | "stood-down";
 
 async function publish(ctx: Context): Promise<number> {
-  const { token, repository, apiUrl } = ctx.env.github;
+  const { token, repository, apiUrl, writeSpacingMs } = ctx.env.github;
   if (!token || !repository || !/^[^/]+\/[^/]+$/.test(repository)) {
     throw new FleetfedError(
       {
@@ -111,7 +111,13 @@ async function publish(ctx: Context): Promise<number> {
       EXIT_INVALID,
     );
   }
-  const github = new GitHub({ token, repository, apiUrl, log: (l) => ctx.report.warn(l) });
+  const github = new GitHub({
+    token,
+    repository,
+    apiUrl,
+    log: (l) => ctx.report.warn(l),
+    ...(writeSpacingMs !== undefined && { writeSpacingMs }),
+  });
   return publishAndReport(ctx, new Git(ctx.root), github);
 }
 

@@ -5,6 +5,7 @@
 import { retry } from "@octokit/plugin-retry";
 import { throttling } from "@octokit/plugin-throttling";
 import { Octokit } from "@octokit/rest";
+import Bottleneck from "bottleneck";
 
 const Client = Octokit.plugin(throttling, retry);
 
@@ -55,6 +56,12 @@ export interface GitHubOptions {
   log?: (line: string) => void;
   /** Octokit's retries of 5xx (default 3, after 1, 4 and 9 s); tests shorten them. */
   retry?: { retries: number; baseMs: number };
+  /**
+   * The pause between write requests: GitHub asks integrators for at least a second between mutating
+   * calls (three when they notify people, as opening a pull request does), and the throttling plugin
+   * keeps both by default; tests against a local fake shorten them.
+   */
+  writeSpacingMs?: number;
 }
 
 export class GitHub {
@@ -73,6 +80,18 @@ export class GitHub {
       userAgent: "fleetfed",
       log: { debug: () => {}, info: () => {}, warn: log, error: log },
       throttle: {
+        ...(opts.writeSpacingMs !== undefined && {
+          write: new Bottleneck.Group({
+            id: "fleetfed-write",
+            maxConcurrent: 1,
+            minTime: opts.writeSpacingMs,
+          }),
+          notifications: new Bottleneck.Group({
+            id: "fleetfed-notifications",
+            maxConcurrent: 1,
+            minTime: opts.writeSpacingMs,
+          }),
+        }),
         onRateLimit: (after, options, _o, retryCount) => {
           log(`GitHub rate limit on ${options.method} ${options.url}; retrying in ${after} s`);
           return retryCount < 2;
