@@ -24,8 +24,12 @@ const prometheus = await tool("prometheus");
 const alertmanagerBinary = await tool("prometheus-alertmanager");
 
 const CLUSTERS = ["c1", "c2", "c3", "c4", "c5"];
-/** The flags every federator's StatefulSet passes beyond the config (checked against the rendered one). */
-const FEDERATOR_FLAGS = ["--enable-feature=extra-scrape-metrics", "--rules.alert.resend-delay=30s"];
+/**
+ * The flags every federator's StatefulSet passes beyond the config (checked against the rendered one).
+ * The test fleet re-sends alerts every second (alerting.resendDelay) so the watchdog that Prometheus
+ * sends before it has discovered the Alertmanager arrives in seconds, not the product's default 30 s.
+ */
+const FEDERATOR_FLAGS = ["--enable-feature=extra-scrape-metrics", "--rules.alert.resend-delay=1s"];
 
 describe.skipIf(!prometheus || !alertmanagerBinary)("federation through real Prometheus servers", () => {
   const servers: RunningPrometheus[] = [];
@@ -46,7 +50,7 @@ describe.skipIf(!prometheus || !alertmanagerBinary)("federation through real Pro
     const ports = new Map<string, number>();
     for (const id of CLUSTERS) ports.set(id, await freePort());
     repo = await makeRepo({
-      "fleet.yaml": `federation:\n  scrapeInterval: 1s\n  scrapeTimeout: 1s\n  shardSize: 2\nclusterRules:\n  interval: 1s\nalerting:\n  alertmanagers: ['http://127.0.0.1:${alertmanagerPort}']\n`,
+      "fleet.yaml": `federation:\n  scrapeInterval: 1s\n  scrapeTimeout: 1s\n  shardSize: 2\nclusterRules:\n  interval: 1s\nalerting:\n  alertmanagers: ['http://127.0.0.1:${alertmanagerPort}']\n  resendDelay: 1s\n`,
       ...Object.fromEntries(
         CLUSTERS.map((id, i) => [
           `clusters/${id}.yaml`,

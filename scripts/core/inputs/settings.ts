@@ -91,7 +91,8 @@ export interface ClusterRulesSettings {
 }
 
 export interface Settings {
-  alerting: { alertmanagers: readonly string[] };
+  /** resendDelay: a Prometheus duration, passed as --rules.alert.resend-delay to the top federator. */
+  alerting: { alertmanagers: readonly string[]; resendDelay: string };
   clusterLabel: string;
   clusterRules: ClusterRulesSettings;
   discovery: { route53?: Route53Settings };

@@ -234,9 +234,9 @@ export function renderFederatorObjects(
                   // scrape_timeout_seconds and scrape_sample_limit per target: alerts and dashboards compare
                   // each scrape with its own limits, whatever a cluster file overrides.
                   "--enable-feature=extra-scrape-metrics",
-                  // Firing alerts are re-sent every 30 s (default 1 m): a watchdog lost to a restart or an
-                  // Alertmanager that was not discovered yet arrives within a minute.
-                  "--rules.alert.resend-delay=30s",
+                  // Firing alerts are re-sent every alerting.resendDelay (30 s; Prometheus's default is 1 m):
+                  // an alert sent before the Alertmanager was discovered, or lost to a restart, arrives.
+                  `--rules.alert.resend-delay=${settings.alerting.resendDelay}`,
                   // The reloader sidecar POSTs /-/reload when the ConfigMap changes.
                   "--web.enable-lifecycle",
                 ],
