@@ -1,7 +1,7 @@
 // A fleet repository of one's own (SPEC §5.7): a copy of this repository whose example fleet is replaced
 // by a team's own must keep its CI green — the tool's tests never read the root fleet. The copy runs its
-// own `npm test` (the whole suite, once, with this file skipped inside it) and `fleetfed check`; a second
-// copy goes through `fleetfed init` and must pass `fleetfed check` too.
+// own `npm test` (every test but this one, which `npm run test:all` adds) and `fleetfed check`; a second
+// copy goes through `fleetfed init` and must pass both too.
 
 import { execFileSync } from "node:child_process";
 import { existsSync } from "node:fs";
@@ -44,7 +44,7 @@ const THREE_CLUSTERS = {
   "clusters/lab.yaml": "cluster: lab\nendpoint: lab-prom.corp.example:9090\n",
 };
 
-/** The copy's own CI: `npm test` (this file skipped inside it) and `fleetfed check`, both green. */
+/** The copy's own CI: `npm test` (which leaves this file out) and `fleetfed check`, both green. */
 async function ciIn(root: string): Promise<void> {
   const check = await runCli(["check", "--root", root], { env: { CI: "true" } });
   expect(check.code, check.stderr).toBe(0);
