@@ -2,8 +2,12 @@
 // interruption leaves a state the next run completes.
 
 import {
+  closeSync,
+  constants,
   type Dirent,
+  fstatSync,
   lstatSync,
+  openSync,
   readdirSync,
   readFileSync,
   realpathSync,
@@ -80,6 +84,39 @@ export function readInput(
   } catch (e) {
     if (e instanceof FleetfedError) throw e;
     throw inputError(shownAs, `cannot be read: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+  }
+}
+
+/**
+ * A file the directory listing reported as regular, read through one descriptor opened without following
+ * links and without blocking, then checked with fstat: what readInput checks, in fewer system calls (at
+ * 10,000 cluster files the lstat per file is measurable). Undefined when it is no longer a regular file
+ * (replaced since the listing): readInput then says what it is.
+ */
+export function readRegularFile(path: string, shownAs: string, limit = INPUT_LIMIT): string | undefined {
+  let fd: number;
+  try {
+    fd = openSync(path, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
+  } catch {
+    return undefined;
+  }
+  try {
+    const st = fstatSync(fd);
+    if (!st.isFile()) return undefined;
+    if (st.size > limit)
+      throw inputError(
+        shownAs,
+        `is ${st.size} bytes; fleetfed refuses inputs over ${limit} bytes`,
+        "this is not a fleetfed input; remove it or split it",
+      );
+    const text = readFileSync(fd, "utf8");
+    if (text.length > limit) throw inputError(shownAs, `grew over ${limit} bytes while being read`);
+    return text;
+  } catch (e) {
+    if (e instanceof FleetfedError) throw e;
+    throw inputError(shownAs, `cannot be read: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+  } finally {
+    closeSync(fd);
   }
 }
 

@@ -9,7 +9,7 @@ import { parseSettings, type Settings } from "../core/inputs/settings.ts";
 import { EMPTY_SNAPSHOT, parseSnapshot, SNAPSHOT_FILE, type Snapshot } from "../core/inputs/snapshot.ts";
 import { CLUSTERS_DIR } from "../core/layout.ts";
 import { compare } from "../core/order.ts";
-import { isInside, readInput } from "./files.ts";
+import { isInside, readInput, readRegularFile } from "./files.ts";
 
 export interface Inputs {
   root: string;
@@ -61,6 +61,8 @@ export async function loadInputs(rootArg: string, configArg?: string): Promise<I
   const clusterFiles: ClusterFile[] = [];
   const dir = join(root, CLUSTERS_DIR);
   let names: string[] = [];
+  /** Entries the directory listing already says are regular files: read without a separate lstat. */
+  const regular = new Set<string>();
   try {
     if (!isInside(realpathSync(root), realpathSync(dir)))
       throw new FleetfedError({
@@ -68,7 +70,9 @@ export async function loadInputs(rootArg: string, configArg?: string): Promise<I
         message: "is a symbolic link to a folder outside the repository; fleetfed reads only files inside it",
         hint: "make clusters/ a folder of the repository",
       });
-    names = readdirSync(dir);
+    const entries = readdirSync(dir, { withFileTypes: true });
+    names = entries.map((d) => d.name);
+    for (const d of entries) if (d.isFile()) regular.add(d.name);
   } catch (e) {
     if (e instanceof FleetfedError) throw e;
     const code = (e as NodeJS.ErrnoException).code;
@@ -104,7 +108,9 @@ export async function loadInputs(rootArg: string, configArg?: string): Promise<I
     }
     byId.set(id, file);
     collect(problems, () => {
-      const text = readInput(root, join(dir, name), file) ?? "";
+      const path = join(dir, name);
+      const text =
+        (regular.has(name) ? readRegularFile(path, file) : undefined) ?? readInput(root, path, file) ?? "";
       clusterFiles.push(parseClusterFile(text, file, id, settings.clusterLabel, settings.federation));
     });
   }
