@@ -71,14 +71,19 @@ export function readInput(
           : "a device";
     throw inputError(shownAs, `is ${what}, not a file`, "remove it, or replace it with a regular file");
   }
-  if (st.size > limit)
+  return readBounded(path, st.size, shownAs, limit);
+}
+
+/** Reads a regular file (a path or an open descriptor) of `size` bytes, refusing one over `limit`. */
+function readBounded(file: string | number, size: number, shownAs: string, limit: number): string {
+  if (size > limit)
     throw inputError(
       shownAs,
-      `is ${st.size} bytes; fleetfed refuses inputs over ${limit} bytes`,
+      `is ${size} bytes; fleetfed refuses inputs over ${limit} bytes`,
       "this is not a fleetfed input; remove it or split it",
     );
   try {
-    const text = readFileSync(path, "utf8");
+    const text = readFileSync(file, "utf8");
     if (text.length > limit) throw inputError(shownAs, `grew over ${limit} bytes while being read`);
     return text;
   } catch (e) {
@@ -102,19 +107,7 @@ export function readRegularFile(path: string, shownAs: string, limit = INPUT_LIM
   }
   try {
     const st = fstatSync(fd);
-    if (!st.isFile()) return undefined;
-    if (st.size > limit)
-      throw inputError(
-        shownAs,
-        `is ${st.size} bytes; fleetfed refuses inputs over ${limit} bytes`,
-        "this is not a fleetfed input; remove it or split it",
-      );
-    const text = readFileSync(fd, "utf8");
-    if (text.length > limit) throw inputError(shownAs, `grew over ${limit} bytes while being read`);
-    return text;
-  } catch (e) {
-    if (e instanceof FleetfedError) throw e;
-    throw inputError(shownAs, `cannot be read: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+    return st.isFile() ? readBounded(fd, st.size, shownAs, limit) : undefined;
   } finally {
     closeSync(fd);
   }

@@ -47,23 +47,14 @@ async function checkBatch(
   signal?: AbortSignal,
 ): Promise<Problem[]> {
   const problems: Problem[] = [];
-  const r = await $({
-    cwd,
-    nothrow: true,
-    quiet: true,
-    ...(signal && { signal }),
-  })`${promtool} check ${what} ${batch}`;
+  const run = $({ cwd, nothrow: true, quiet: true, ...(signal && { signal }) });
+  const r = await run`${promtool} check ${what} ${batch}`;
   if (r.exitCode === 0 || signal?.aborted) return problems;
   // A batch failed: check its files one by one, so each finding is pinned to the file it concerns
   // (promtool writes "Checking" to stdout and "FAILED" to stderr, so one joined output cannot tell).
   for (const file of batch) {
     if (signal?.aborted) break;
-    const one = await $({
-      cwd,
-      nothrow: true,
-      quiet: true,
-      ...(signal && { signal }),
-    })`${promtool} check ${what} ${file}`;
+    const one = await run`${promtool} check ${what} ${file}`;
     if (one.exitCode === 0) continue;
     const reason =
       (/FAILED: (.*)/.exec(one.stderr) ?? /FAILED: (.*)/.exec(one.stdout))?.[1] ??
