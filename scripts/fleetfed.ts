@@ -5,7 +5,6 @@
 // Each command's module is imported only when that command runs, so `--help` loads nothing heavy.
 
 import { appendFileSync, realpathSync } from "node:fs";
-import module from "node:module";
 import { resolve } from "node:path";
 import { parseArgs } from "node:util";
 import type { Context } from "./commands/context.ts";
@@ -235,12 +234,9 @@ function parse(argv: readonly string[]) {
   };
 }
 
-// Runs only as the program, so tests can import main(); argv[1] may be a symlink such as node_modules/.bin.
-if (process.argv[1] && realpathSync(process.argv[1]) === import.meta.filename) {
-  // Node's on-disk cache of compiled (and type-stripped) modules, as tsc itself uses: a command's second
-  // run skips most of the ~150 ms spent compiling its modules. NODE_DISABLE_COMPILE_CACHE=1 turns it off.
-  module.enableCompileCache?.();
-  process.exitCode = await main({
+/** Runs the CLI on this process's arguments, environment and streams; returns the exit code. */
+export function runProgram(): Promise<number> {
+  return main({
     argv: process.argv.slice(2),
     env: process.env,
     cwd: process.cwd(),
@@ -250,4 +246,10 @@ if (process.argv[1] && realpathSync(process.argv[1]) === import.meta.filename) {
     stdin: process.stdin,
     stdinIsTTY: process.stdin.isTTY === true,
   });
+}
+
+// Also runs as the program itself (`node scripts/fleetfed.ts`), so tests can import main(); argv[1] may be
+// a symlink. The executable, scripts/fleetfed.js, turns on the compile cache first and calls runProgram.
+if (process.argv[1] && realpathSync(process.argv[1]) === import.meta.filename) {
+  process.exitCode = await runProgram();
 }

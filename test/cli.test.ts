@@ -1,11 +1,12 @@
 import { Writable } from "node:stream";
 // The CLI contract (SPEC §4.1): output formats, exit codes, and that refusals change nothing.
 
-import { readFile } from "node:fs/promises";
+import { readdir, readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
+import { $ } from "zx";
 import { annotation, main } from "../scripts/fleetfed.ts";
-import { digestTree, EXAMPLE_FLEET, makeRepo, runCli, writeFiles } from "./support/repo.ts";
+import { digestTree, EXAMPLE_FLEET, makeRepo, PROJECT_ROOT, runCli, writeFiles } from "./support/repo.ts";
 
 describe("fleetfed discover", () => {
   it("prints the §4.1 JSON document sorted by cluster", async () => {
@@ -175,6 +176,34 @@ describe("usage", () => {
     expect(r.stdout).toMatch(
       /exit codes: 0 success, 1 failed check or refused change, 2 bad usage or invalid input/,
     );
+  });
+
+  it("runs as the package's executable, twice with the compile cache, with its exit codes", async () => {
+    const bin = join(
+      PROJECT_ROOT,
+      JSON.parse(await readFile(join(PROJECT_ROOT, "package.json"), "utf8")).bin.fleetfed,
+    );
+    const cache = await makeRepo();
+    // Left to itself: vitest turns the cache on for its own workers, which hands NODE_COMPILE_CACHE down.
+    const { NODE_COMPILE_CACHE: _, ...env } = process.env;
+    for (let run = 0; run < 2; run++) {
+      const ok = await $({
+        nothrow: true,
+        quiet: true,
+        env: { ...env, TMPDIR: cache },
+      })`${process.execPath} ${bin} render --check --root ${EXAMPLE_FLEET}`;
+      expect(ok.exitCode, ok.stderr).toBe(0);
+      expect(ok.stdout).toMatch(
+        /^manifests\/ is up to date \(8 clusters on 2 leaf federator\(s\) \+ global\)/,
+      );
+    }
+    // The executable turned the cache on itself (in the temporary folder): every module went into it.
+    expect((await readdir(join(cache, "node-compile-cache"), { recursive: true })).length).toBeGreaterThan(
+      10,
+    );
+    const bad = await $({ nothrow: true, quiet: true })`${process.execPath} ${bin} frobnicate`;
+    expect(bad.exitCode).toBe(2);
+    expect(bad.stderr).toMatch(/unknown command "frobnicate"/);
   });
 });
 

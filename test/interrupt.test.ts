@@ -13,7 +13,7 @@ import { numberedIds } from "./support/fleet.ts";
 import { digestTree, makeRepo, PROJECT_ROOT, runCli, snapshotJson, writeFiles } from "./support/repo.ts";
 
 const KILLS = 20;
-const CLI = join(PROJECT_ROOT, "scripts", "fleetfed.ts");
+const CLI = join(PROJECT_ROOT, "scripts", "fleetfed.js");
 
 /** Runs the CLI as a real process and kills it after `ms`; resolves when it is gone. */
 function killAfter(args: string[], ms: number): Promise<void> {

@@ -199,7 +199,7 @@ ${["node-exporter", "kube-state-metrics", "kubelet"].map((job) => `  - job_name:
 {
   const { spawnSync } = await import("node:child_process");
   const { mkdirSync, writeFileSync, rmSync: rmDir, mkdtempSync, readdirSync } = await import("node:fs");
-  const cli = join(import.meta.dirname, "..", "..", "scripts", "fleetfed.ts");
+  const cli = join(import.meta.dirname, "..", "..", "scripts", "fleetfed.js");
   /** Median wall seconds (clock around the process) and peak RSS (MiB, from /usr/bin/time) of `cmd`. */
   const measure = (cmd: string[], runs = 3, cwd?: string) => {
     const walls: number[] = [];
