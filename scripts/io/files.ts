@@ -10,6 +10,7 @@ import {
   openSync,
   readdirSync,
   readFileSync,
+  readSync,
   realpathSync,
   type Stats,
   statSync,
@@ -107,11 +108,22 @@ export function readRegularFile(path: string, shownAs: string, limit = INPUT_LIM
   }
   try {
     const st = fstatSync(fd);
-    return st.isFile() ? readBounded(fd, st.size, shownAs, limit) : undefined;
+    if (!st.isFile()) return undefined;
+    // A small file (every cluster file is) in one read into a reused buffer: readFileSync would fstat
+    // again and read once more to find the end.
+    if (st.size >= SMALL.length) return readBounded(fd, st.size, shownAs, limit);
+    const n = readSync(fd, SMALL, 0, SMALL.length, 0);
+    if (n === SMALL.length) return readBounded(fd, n, shownAs, limit); // grew since fstat: read it whole
+    return SMALL.toString("utf8", 0, n);
+  } catch (e) {
+    if (e instanceof FleetfedError) throw e;
+    throw inputError(shownAs, `cannot be read: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
   } finally {
     closeSync(fd);
   }
 }
+
+const SMALL = Buffer.allocUnsafe(64 * 1024);
 
 /** Whether `path` is `dir` or inside it, both absolute and resolved. */
 export function isInside(dir: string, path: string): boolean {
