@@ -31,7 +31,9 @@ type Block = readonly unknown[] | Readonly<Record<string, unknown>>;
 
 function isBlock(v: unknown): v is Block {
   if (Array.isArray(v)) return v.length > 0;
-  return typeof v === "object" && v !== null && Object.keys(v).length > 0;
+  if (typeof v !== "object" || v === null) return false;
+  for (const _ in v) return true;
+  return false;
 }
 
 function emitBlock(value: Block, indent: string, lines: string[]): void {
@@ -48,7 +50,8 @@ function emitBlock(value: Block, indent: string, lines: string[]): void {
     }
     return;
   }
-  for (const [key, v] of Object.entries(value)) {
+  for (const key in value) {
+    const v = (value as Readonly<Record<string, unknown>>)[key];
     if (v === undefined) continue;
     if (isBlock(v)) {
       lines.push(`${indent}${scalar(key)}:`);
@@ -63,12 +66,30 @@ const PLAIN = /^(--)?[A-Za-z_/][A-Za-z0-9_/.:@+=\-[\]]*$/;
 const PLAIN_NUMERIC = /^(\d+(ms|s|m|h|d|w|y|B|KB|MB|GB|Ki|Mi|Gi|Ti)|\d{1,3}(\.\d{1,3}){3}:\d{1,5})$/;
 const RESERVED = /^(y|n|yes|no|on|off|true|false|null)$/i;
 
+// A render writes the same few thousand strings (keys, label names, durations) over and over.
+const scalars = new Map<string, string>();
+
 function scalar(v: unknown): string {
+  if (typeof v === "string") {
+    let out = scalars.get(v);
+    if (out === undefined) {
+      out = stringScalar(v);
+      if (scalars.size < 100_000) scalars.set(v, out);
+    }
+    return out;
+  }
+  return nonStringScalar(v);
+}
+
+function nonStringScalar(v: unknown): string {
   if (v === null) return "null";
   if (Array.isArray(v)) return "[]";
   if (typeof v === "object") return "{}";
   if (typeof v === "number" || typeof v === "boolean") return String(v);
-  const s = String(v);
+  return stringScalar(String(v));
+}
+
+function stringScalar(s: string): string {
   if ((PLAIN.test(s) && !s.endsWith(":") && !s.includes(": ") && !RESERVED.test(s)) || PLAIN_NUMERIC.test(s))
     return s;
   if (NEEDS_ESCAPES.test(s)) return doubleQuoted(s);
