@@ -37,7 +37,8 @@ const COMMANDS: Record<string, Command> = {
       (await import("./commands/render.ts")).renderCommand(ctx, { check: v.check === true }),
   },
   check: {
-    usage: "check               validate inputs, freshness of manifests/, and promtool check config",
+    usage:
+      "check               validate inputs, freshness of manifests/, Kubernetes objects, and promtool check config",
     flags: [],
     run: async (ctx) => (await import("./commands/check.ts")).checkCommand(ctx),
   },
