@@ -5,7 +5,7 @@ import type { IPrometheusRule } from "@kubernetes-models/prometheus-operator/mon
 import type { Settings } from "../inputs/settings.ts";
 import type { FederationTree } from "../plan/placement.ts";
 import { toYaml } from "../yaml.ts";
-import { kindOf, PART_OF, plain } from "./kubernetes.ts";
+import { kindOf, PART_OF } from "./kubernetes.ts";
 import { CLUSTER_JOB, LEAF_JOB, SELF_JOB } from "./prometheus.ts";
 import { federatorSize } from "./sizing.ts";
 
@@ -165,10 +165,8 @@ export function alertsPrometheusRule(
   plan: FederationTree,
   settings: Settings,
 ): object {
-  return plain(
-    new PrometheusRule({
-      metadata: { name, labels: { ...PART_OF, ...selector } },
-      spec: { groups: [{ name: GROUP, rules: alertRules(plan, settings) }] },
-    }),
-  );
+  return PrometheusRule({
+    metadata: { name, labels: { ...PART_OF, ...selector } },
+    spec: { groups: [{ name: GROUP, rules: alertRules(plan, settings) }] },
+  });
 }

@@ -14,7 +14,7 @@ import {
   type PanelSpec,
   UP_MAPPING,
 } from "./grafana.ts";
-import { kindOf, PART_OF, plain, renderKustomization } from "./kubernetes.ts";
+import { kindOf, PART_OF, renderKustomization } from "./kubernetes.ts";
 import { CLUSTER_JOB, federatorAddress, LEAF_JOB, SELF_JOB } from "./prometheus.ts";
 
 const Secret = kindOf<ISecret>("v1", "Secret");
@@ -506,15 +506,13 @@ export function renderDashboards(plan: FederationTree, settings: Settings): Map<
   files.set(
     "dashboards/datasource.yaml",
     toYaml(
-      plain(
-        new Secret({
-          metadata: {
-            name: "fleetfed-datasource",
-            labels: { grafana_datasource: "1", ...PART_OF },
-          },
-          stringData: { "fleetfed-datasource.yaml": provisioning },
-        }),
-      ),
+      Secret({
+        metadata: {
+          name: "fleetfed-datasource",
+          labels: { grafana_datasource: "1", ...PART_OF },
+        },
+        stringData: { "fleetfed-datasource.yaml": provisioning },
+      }),
     ),
   );
   return files;

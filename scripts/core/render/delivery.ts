@@ -11,7 +11,6 @@ import {
   kindOf,
   multiDocument,
   PART_OF as PART_OF_FLEETFED,
-  plain,
   renderKustomization,
   SYNC_WAVE,
 } from "./kubernetes.ts";
@@ -36,28 +35,26 @@ export function renderArgoCd(settings: Settings, components: readonly Component[
   const d = settings.delivery;
   const files = new Map<string, string>();
   const app = (name: string, path: string, namespace: string, wave?: number) =>
-    plain(
-      new Application({
-        metadata: {
-          name,
-          namespace: d.argocd.namespace,
-          labels: PART_OF,
-          ...(wave !== undefined && { annotations: { [SYNC_WAVE]: String(wave) } }),
-          // Deleting an application deletes what it applied, not just the Application object.
-          finalizers: ["resources-finalizer.argocd.argoproj.io"],
+    Application({
+      metadata: {
+        name,
+        namespace: d.argocd.namespace,
+        labels: PART_OF,
+        ...(wave !== undefined && { annotations: { [SYNC_WAVE]: String(wave) } }),
+        // Deleting an application deletes what it applied, not just the Application object.
+        finalizers: ["resources-finalizer.argocd.argoproj.io"],
+      },
+      spec: {
+        project: d.argocd.project,
+        source: { repoURL: d.repoURL, targetRevision: d.targetRevision, path },
+        destination: { server: d.argocd.server, namespace },
+        syncPolicy: {
+          automated: { prune: true, selfHeal: true },
+          syncOptions: ["CreateNamespace=true", "ServerSideApply=true"],
+          retry: { limit: 5, backoff: { duration: "10s", factor: 2, maxDuration: "5m" } },
         },
-        spec: {
-          project: d.argocd.project,
-          source: { repoURL: d.repoURL, targetRevision: d.targetRevision, path },
-          destination: { server: d.argocd.server, namespace },
-          syncPolicy: {
-            automated: { prune: true, selfHeal: true },
-            syncOptions: ["CreateNamespace=true", "ServerSideApply=true"],
-            retry: { limit: 5, backoff: { duration: "10s", factor: 2, maxDuration: "5m" } },
-          },
-        },
-      }),
-    );
+      },
+    });
   files.set(
     "argocd/root.yaml",
     multiDocument([app("fleetfed", "manifests/argocd/apps", d.argocd.namespace)]),
@@ -86,85 +83,77 @@ export function renderArgoCd(settings: Settings, components: readonly Component[
  */
 function clusterRulesApplicationSet(settings: Settings): object {
   const d = settings.delivery;
-  return plain(
-    new ApplicationSet({
-      metadata: { name: "fleetfed-cluster-rules", namespace: d.argocd.namespace, labels: PART_OF },
-      spec: {
-        goTemplate: true,
-        goTemplateOptions: ["missingkey=error"],
-        generators: [{ clusters: { selector: { matchLabels: { ...d.clusterRules.selector } } } }],
-        template: {
-          metadata: { name: "fleetfed-cluster-rules-{{.name}}", labels: PART_OF },
-          spec: {
-            project: d.argocd.project,
-            source: { repoURL: d.repoURL, targetRevision: d.targetRevision, path: "manifests/cluster-rules" },
-            destination: { server: "{{.server}}", namespace: d.clusterRules.namespace },
-            syncPolicy: {
-              automated: { prune: true, selfHeal: true },
-              syncOptions: ["CreateNamespace=true", "ServerSideApply=true"],
-            },
+  return ApplicationSet({
+    metadata: { name: "fleetfed-cluster-rules", namespace: d.argocd.namespace, labels: PART_OF },
+    spec: {
+      goTemplate: true,
+      goTemplateOptions: ["missingkey=error"],
+      generators: [{ clusters: { selector: { matchLabels: { ...d.clusterRules.selector } } } }],
+      template: {
+        metadata: { name: "fleetfed-cluster-rules-{{.name}}", labels: PART_OF },
+        spec: {
+          project: d.argocd.project,
+          source: { repoURL: d.repoURL, targetRevision: d.targetRevision, path: "manifests/cluster-rules" },
+          destination: { server: "{{.server}}", namespace: d.clusterRules.namespace },
+          syncPolicy: {
+            automated: { prune: true, selfHeal: true },
+            syncOptions: ["CreateNamespace=true", "ServerSideApply=true"],
           },
         },
       },
-    }),
-  );
+    },
+  });
 }
 
 export function renderFlux(settings: Settings, components: readonly Component[]): Map<string, string> {
   const d = settings.delivery;
   const files = new Map<string, string>();
-  const source = plain(
-    new GitRepository({
-      metadata: { name: "fleetfed", namespace: d.flux.namespace, labels: PART_OF },
-      spec: {
-        url: d.repoURL,
-        ref: { branch: d.targetRevision },
-        interval: d.flux.interval,
-        ...(d.flux.secretRef && { secretRef: { name: d.flux.secretRef } }),
-      },
-    }),
-  );
+  const source = GitRepository({
+    metadata: { name: "fleetfed", namespace: d.flux.namespace, labels: PART_OF },
+    spec: {
+      url: d.repoURL,
+      ref: { branch: d.targetRevision },
+      interval: d.flux.interval,
+      ...(d.flux.secretRef && { secretRef: { name: d.flux.secretRef } }),
+    },
+  });
   files.set("flux/source.yaml", multiDocument([source]));
   const ordered = [...components].sort((a, b) => a.wave - b.wave);
   ordered.forEach((c, i) => {
     const previous = ordered[i - 1];
-    const k = plain(
-      new Kustomization({
-        metadata: { name: `fleetfed-${c.name}`, namespace: d.flux.namespace, labels: PART_OF },
-        spec: {
-          interval: d.flux.interval,
-          path: `./manifests/${c.path}`,
-          prune: true,
-          wait: true,
-          timeout: "5m",
-          sourceRef: { kind: "GitRepository", name: "fleetfed" },
-          ...(previous && { dependsOn: [{ name: `fleetfed-${previous.name}` }] }),
-        },
-      }),
-    );
+    const k = Kustomization({
+      metadata: { name: `fleetfed-${c.name}`, namespace: d.flux.namespace, labels: PART_OF },
+      spec: {
+        interval: d.flux.interval,
+        path: `./manifests/${c.path}`,
+        prune: true,
+        wait: true,
+        timeout: "5m",
+        sourceRef: { kind: "GitRepository", name: "fleetfed" },
+        ...(previous && { dependsOn: [{ name: `fleetfed-${previous.name}` }] }),
+      },
+    });
     files.set(`flux/${c.name}.yaml`, multiDocument([k]));
   });
   const resources = ["source.yaml", ...ordered.map((c) => `${c.name}.yaml`)];
   // Flux has no cluster registry: one Kustomization per workload cluster's kubeconfig Secret.
   if (d.clusterRules.enabled && d.clusterRules.kubeConfigSecrets.length > 0) {
     const rules = d.clusterRules.kubeConfigSecrets.map((secret) =>
-      plain(
-        new Kustomization({
-          metadata: {
-            name: `fleetfed-cluster-rules-${secret}`,
-            namespace: d.flux.namespace,
-            labels: PART_OF,
-          },
-          spec: {
-            interval: d.flux.interval,
-            path: "./manifests/cluster-rules",
-            prune: true,
-            targetNamespace: d.clusterRules.namespace,
-            sourceRef: { kind: "GitRepository", name: "fleetfed" },
-            kubeConfig: { secretRef: { name: secret } },
-          },
-        }),
-      ),
+      Kustomization({
+        metadata: {
+          name: `fleetfed-cluster-rules-${secret}`,
+          namespace: d.flux.namespace,
+          labels: PART_OF,
+        },
+        spec: {
+          interval: d.flux.interval,
+          path: "./manifests/cluster-rules",
+          prune: true,
+          targetNamespace: d.clusterRules.namespace,
+          sourceRef: { kind: "GitRepository", name: "fleetfed" },
+          kubeConfig: { secretRef: { name: secret } },
+        },
+      }),
     );
     files.set("flux/cluster-rules.yaml", multiDocument(rules));
     resources.push("cluster-rules.yaml");

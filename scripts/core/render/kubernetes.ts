@@ -26,21 +26,19 @@ export const SYNC_WAVE = "argocd.argoproj.io/sync-wave";
 export const WAVES = { namespace: "-1", config: "0", federator: "1" } as const;
 
 /**
- * A constructor for one kind of Kubernetes object, typed by kubernetes-models' interface for it: the
- * object is plain data with apiVersion and kind first, undefined fields dropped, as the model builds it.
+ * A builder for one kind of Kubernetes object, typed by kubernetes-models' interface for it: the object
+ * is plain data with apiVersion and kind first, undefined fields dropped, as the model builds it.
  * Only the types are imported here; loading the models' validators costs ~150 ms, so rendering leaves
  * validation to `fleetfed check` (core/check/objects.ts), which runs every object through its model.
  */
 export function kindOf<T extends { apiVersion: string; kind: string }>(
   apiVersion: T["apiVersion"],
   kind: T["kind"],
-) {
-  return class {
-    readonly value: object;
-    constructor(data: Omit<T, "apiVersion" | "kind">) {
-      this.value = withoutUndefined({ apiVersion, kind, ...data }) as object;
-      collecting?.push(this.value);
-    }
+): (data: Omit<T, "apiVersion" | "kind">) => object {
+  return (data) => {
+    const object = withoutUndefined({ apiVersion, kind, ...data }) as object;
+    collecting?.push(object);
+    return object;
   };
 }
 
@@ -69,11 +67,6 @@ function withoutUndefined(v: unknown): unknown {
       .filter(([, x]) => x !== undefined)
       .map(([k, x]) => [k, withoutUndefined(x)]),
   );
-}
-
-/** The plain value of an object built with a `kindOf` constructor, to serialise. */
-export function plain(object: { value: object }): object {
-  return object.value;
 }
 
 /** The label every object fleetfed renders carries, so `kubectl get -l` finds all of them. */
@@ -136,20 +129,18 @@ export function federatorSelector(name: string) {
  * StatefulSet needs for its pods' stable names, never load-balanced.
  */
 export function federatorServiceObject(name: string, tier: "leaf" | "global", headless = false): object {
-  return plain(
-    new Service({
-      metadata: {
-        name: headless ? `${federatorService(name)}-pods` : federatorService(name),
-        labels: labels(name, tier),
-        annotations: { [SYNC_WAVE]: WAVES.federator },
-      },
-      spec: {
-        ...(headless && { clusterIP: "None" }),
-        selector: federatorSelector(name),
-        ports: [{ name: "http", port: FEDERATOR_PORT, targetPort: "http" }],
-      },
-    }),
-  );
+  return Service({
+    metadata: {
+      name: headless ? `${federatorService(name)}-pods` : federatorService(name),
+      labels: labels(name, tier),
+      annotations: { [SYNC_WAVE]: WAVES.federator },
+    },
+    spec: {
+      ...(headless && { clusterIP: "None" }),
+      selector: federatorSelector(name),
+      ports: [{ name: "http", port: FEDERATOR_PORT, targetPort: "http" }],
+    },
+  });
 }
 
 /** At most one replica of a federator down at a time for a drain or an upgrade. */
@@ -158,16 +149,14 @@ export function disruptionBudgetObject(
   tier: "leaf" | "global",
   selector: Record<string, string>,
 ): object {
-  return plain(
-    new PodDisruptionBudget({
-      metadata: {
-        name: federatorService(name),
-        labels: labels(name, tier),
-        annotations: { [SYNC_WAVE]: WAVES.federator },
-      },
-      spec: { maxUnavailable: 1, selector: { matchLabels: selector } },
-    }),
-  );
+  return PodDisruptionBudget({
+    metadata: {
+      name: federatorService(name),
+      labels: labels(name, tier),
+      annotations: { [SYNC_WAVE]: WAVES.federator },
+    },
+    spec: { maxUnavailable: 1, selector: { matchLabels: selector } },
+  });
 }
 
 /** Replicas on different nodes where the cluster can: losing a node loses one replica, not the federator. */
@@ -203,93 +192,91 @@ export function renderFederatorObjects(
     periodSeconds: 10,
     timeoutSeconds: 5,
   });
-  const sts = plain(
-    new StatefulSet({
-      metadata: { name: service, labels: all, annotations: { [SYNC_WAVE]: WAVES.federator } },
-      spec: {
-        serviceName: `${service}-pods`,
-        replicas: f.replicas,
-        // Replicas are independent Prometheus servers: start and stop them together, not one by one.
-        podManagementPolicy: "Parallel",
-        selector: { matchLabels: federatorSelector(name) },
-        // A leaf that disappears takes its volumes with it; scaling down keeps them for scaling up.
-        persistentVolumeClaimRetentionPolicy: { whenDeleted: "Delete", whenScaled: "Retain" },
-        template: {
-          metadata: { labels: all },
-          spec: {
-            securityContext: POD_SECURITY_CONTEXT,
-            affinity: spreadAcrossNodes(federatorSelector(name)),
-            ...(Object.keys(f.nodeSelector).length > 0 && { nodeSelector: { ...f.nodeSelector } }),
-            ...(f.tolerations.length > 0 && { tolerations: f.tolerations.map((t) => ({ ...t })) }),
-            ...(f.priorityClassName && { priorityClassName: f.priorityClassName }),
-            containers: [
-              {
-                name: "prometheus",
-                image: f.image,
-                args: [
-                  "--config.file=/etc/prometheus/prometheus.yml",
-                  "--storage.tsdb.path=/prometheus",
-                  `--storage.tsdb.retention.time=${f.retention.text}`,
-                  `--storage.tsdb.retention.size=${retentionSize(settings)}`,
-                  // scrape_timeout_seconds and scrape_sample_limit per target: alerts and dashboards compare
-                  // each scrape with its own limits, whatever a cluster file overrides.
-                  "--enable-feature=extra-scrape-metrics",
-                  // Firing alerts are re-sent every alerting.resendDelay (30 s; Prometheus's default is 1 m):
-                  // an alert sent before the Alertmanager was discovered, or lost to a restart, arrives.
-                  `--rules.alert.resend-delay=${settings.alerting.resendDelay}`,
-                  // The reloader sidecar POSTs /-/reload when the ConfigMap changes.
-                  "--web.enable-lifecycle",
-                ],
-                ports: [{ name: "http", containerPort: FEDERATOR_PORT }],
-                readinessProbe: probe("/-/ready", 10),
-                livenessProbe: probe("/-/healthy", 30),
-                resources: {
-                  requests: { cpu: size.cpuRequest, memory: size.memoryRequest },
-                  limits: { memory: size.memoryLimit },
-                },
-                securityContext: CONTAINER_SECURITY_CONTEXT,
-                volumeMounts: [
-                  { name: "config", mountPath: "/etc/prometheus", readOnly: true },
-                  { name: "data", mountPath: "/prometheus" },
-                  ...f.secrets.map((secret) => ({
-                    name: `secret-${secret}`,
-                    mountPath: `${SECRETS_DIR}/${secret}`,
-                    readOnly: true,
-                  })),
-                ],
+  const sts = StatefulSet({
+    metadata: { name: service, labels: all, annotations: { [SYNC_WAVE]: WAVES.federator } },
+    spec: {
+      serviceName: `${service}-pods`,
+      replicas: f.replicas,
+      // Replicas are independent Prometheus servers: start and stop them together, not one by one.
+      podManagementPolicy: "Parallel",
+      selector: { matchLabels: federatorSelector(name) },
+      // A leaf that disappears takes its volumes with it; scaling down keeps them for scaling up.
+      persistentVolumeClaimRetentionPolicy: { whenDeleted: "Delete", whenScaled: "Retain" },
+      template: {
+        metadata: { labels: all },
+        spec: {
+          securityContext: POD_SECURITY_CONTEXT,
+          affinity: spreadAcrossNodes(federatorSelector(name)),
+          ...(Object.keys(f.nodeSelector).length > 0 && { nodeSelector: { ...f.nodeSelector } }),
+          ...(f.tolerations.length > 0 && { tolerations: f.tolerations.map((t) => ({ ...t })) }),
+          ...(f.priorityClassName && { priorityClassName: f.priorityClassName }),
+          containers: [
+            {
+              name: "prometheus",
+              image: f.image,
+              args: [
+                "--config.file=/etc/prometheus/prometheus.yml",
+                "--storage.tsdb.path=/prometheus",
+                `--storage.tsdb.retention.time=${f.retention.text}`,
+                `--storage.tsdb.retention.size=${retentionSize(settings)}`,
+                // scrape_timeout_seconds and scrape_sample_limit per target: alerts and dashboards compare
+                // each scrape with its own limits, whatever a cluster file overrides.
+                "--enable-feature=extra-scrape-metrics",
+                // Firing alerts are re-sent every alerting.resendDelay (30 s; Prometheus's default is 1 m):
+                // an alert sent before the Alertmanager was discovered, or lost to a restart, arrives.
+                `--rules.alert.resend-delay=${settings.alerting.resendDelay}`,
+                // The reloader sidecar POSTs /-/reload when the ConfigMap changes.
+                "--web.enable-lifecycle",
+              ],
+              ports: [{ name: "http", containerPort: FEDERATOR_PORT }],
+              readinessProbe: probe("/-/ready", 10),
+              livenessProbe: probe("/-/healthy", 30),
+              resources: {
+                requests: { cpu: size.cpuRequest, memory: size.memoryRequest },
+                limits: { memory: size.memoryLimit },
               },
-              {
-                // Config by reload, never by restart: the ConfigMap's name is stable, so a cluster added
-                // or removed changes its content only; the kubelet updates the mounted files and this
-                // sidecar tells Prometheus to reload them (the operator's own reloader, used the same way).
-                name: "config-reloader",
-                image: f.reloaderImage,
-                args: [
-                  "--watched-dir=/etc/prometheus",
-                  `--reload-url=http://127.0.0.1:${FEDERATOR_PORT}/-/reload`,
-                  "--listen-address=:8080",
-                ],
-                ports: [{ name: "reloader", containerPort: 8080 }],
-                resources: { requests: { cpu: "10m", memory: "32Mi" }, limits: { memory: "64Mi" } },
-                securityContext: CONTAINER_SECURITY_CONTEXT,
-                volumeMounts: [{ name: "config", mountPath: "/etc/prometheus", readOnly: true }],
-              },
-            ],
-            volumes: [
-              { name: "config", configMap: { name: service } },
-              ...f.secrets.map((secret) => ({ name: `secret-${secret}`, secret: { secretName: secret } })),
-            ],
-          },
+              securityContext: CONTAINER_SECURITY_CONTEXT,
+              volumeMounts: [
+                { name: "config", mountPath: "/etc/prometheus", readOnly: true },
+                { name: "data", mountPath: "/prometheus" },
+                ...f.secrets.map((secret) => ({
+                  name: `secret-${secret}`,
+                  mountPath: `${SECRETS_DIR}/${secret}`,
+                  readOnly: true,
+                })),
+              ],
+            },
+            {
+              // Config by reload, never by restart: the ConfigMap's name is stable, so a cluster added
+              // or removed changes its content only; the kubelet updates the mounted files and this
+              // sidecar tells Prometheus to reload them (the operator's own reloader, used the same way).
+              name: "config-reloader",
+              image: f.reloaderImage,
+              args: [
+                "--watched-dir=/etc/prometheus",
+                `--reload-url=http://127.0.0.1:${FEDERATOR_PORT}/-/reload`,
+                "--listen-address=:8080",
+              ],
+              ports: [{ name: "reloader", containerPort: 8080 }],
+              resources: { requests: { cpu: "10m", memory: "32Mi" }, limits: { memory: "64Mi" } },
+              securityContext: CONTAINER_SECURITY_CONTEXT,
+              volumeMounts: [{ name: "config", mountPath: "/etc/prometheus", readOnly: true }],
+            },
+          ],
+          volumes: [
+            { name: "config", configMap: { name: service } },
+            ...f.secrets.map((secret) => ({ name: `secret-${secret}`, secret: { secretName: secret } })),
+          ],
         },
-        volumeClaimTemplates: [
-          {
-            metadata: { name: "data" },
-            spec: dataClaimSpec(settings),
-          },
-        ],
       },
-    }),
-  );
+      volumeClaimTemplates: [
+        {
+          metadata: { name: "data" },
+          spec: dataClaimSpec(settings),
+        },
+      ],
+    },
+  });
   return multiDocument([
     federatorServiceObject(name, tier),
     federatorServiceObject(name, tier, true),
@@ -329,14 +316,12 @@ export function renderKustomization(
 
 export function renderNamespace(settings: Settings): string {
   return toYaml(
-    plain(
-      new Namespace({
-        metadata: {
-          name: settings.federation.namespace,
-          labels: PART_OF,
-          annotations: { [SYNC_WAVE]: WAVES.namespace },
-        },
-      }),
-    ),
+    Namespace({
+      metadata: {
+        name: settings.federation.namespace,
+        labels: PART_OF,
+        annotations: { [SYNC_WAVE]: WAVES.namespace },
+      },
+    }),
   );
 }

@@ -15,7 +15,6 @@ import {
   kindOf,
   multiDocument,
   POD_SECURITY_CONTEXT,
-  plain,
   SYNC_WAVE,
   spreadAcrossNodes,
   tierLabels,
@@ -49,79 +48,75 @@ export function renderOperatorObjects(
   const service = federatorService(name);
   const labels = tierLabels(tier);
   const size = federatorSize(tier, plan, settings);
-  const prometheus = plain(
-    new Prometheus({
-      metadata: { name: service, labels, annotations: { [SYNC_WAVE]: WAVES.federator } },
-      spec: {
-        replicas: f.replicas,
-        image: f.image,
-        resources: {
-          requests: { cpu: size.cpuRequest, memory: size.memoryRequest },
-          limits: { memory: size.memoryLimit },
-        },
-        retentionSize: retentionSize(settings),
-        affinity: spreadAcrossNodes({ prometheus: service }),
-        ...(Object.keys(f.nodeSelector).length > 0 && { nodeSelector: { ...f.nodeSelector } }),
-        ...(f.tolerations.length > 0 && { tolerations: f.tolerations.map((t) => ({ ...t })) }),
-        ...(f.priorityClassName && { priorityClassName: f.priorityClassName }),
-        ...(config.alerting && { alerting: { alertmanagers: operatorAlertmanagers(settings) } }),
-        externalLabels: config.global.external_labels,
-        // The operator adds prometheus= and prometheus_replica= external labels by default; federation
-        // series must carry exactly the federator label, as in prometheus.yml.
-        prometheusExternalLabelName: "",
-        replicaExternalLabelName: "",
-        scrapeInterval: config.global.scrape_interval,
-        scrapeTimeout: config.global.scrape_timeout,
-        evaluationInterval: config.global.evaluation_interval,
-        retention: f.retention.text,
-        enableFeatures: ["extra-scrape-metrics"],
-        scrapeConfigSelector: { matchLabels: selector },
-        ...(alerts.length > 0 && { ruleSelector: { matchLabels: selector } }),
-        securityContext: POD_SECURITY_CONTEXT,
-        storage: {
-          // The model's schema requires these two; the operator reads only metadata and spec from the template.
-          volumeClaimTemplate: {
-            apiVersion: "monitoring.coreos.com/v1",
-            kind: "EmbeddedPersistentVolumeClaim",
-            spec: dataClaimSpec(settings),
-          },
+  const prometheus = Prometheus({
+    metadata: { name: service, labels, annotations: { [SYNC_WAVE]: WAVES.federator } },
+    spec: {
+      replicas: f.replicas,
+      image: f.image,
+      resources: {
+        requests: { cpu: size.cpuRequest, memory: size.memoryRequest },
+        limits: { memory: size.memoryLimit },
+      },
+      retentionSize: retentionSize(settings),
+      affinity: spreadAcrossNodes({ prometheus: service }),
+      ...(Object.keys(f.nodeSelector).length > 0 && { nodeSelector: { ...f.nodeSelector } }),
+      ...(f.tolerations.length > 0 && { tolerations: f.tolerations.map((t) => ({ ...t })) }),
+      ...(f.priorityClassName && { priorityClassName: f.priorityClassName }),
+      ...(config.alerting && { alerting: { alertmanagers: operatorAlertmanagers(settings) } }),
+      externalLabels: config.global.external_labels,
+      // The operator adds prometheus= and prometheus_replica= external labels by default; federation
+      // series must carry exactly the federator label, as in prometheus.yml.
+      prometheusExternalLabelName: "",
+      replicaExternalLabelName: "",
+      scrapeInterval: config.global.scrape_interval,
+      scrapeTimeout: config.global.scrape_timeout,
+      evaluationInterval: config.global.evaluation_interval,
+      retention: f.retention.text,
+      enableFeatures: ["extra-scrape-metrics"],
+      scrapeConfigSelector: { matchLabels: selector },
+      ...(alerts.length > 0 && { ruleSelector: { matchLabels: selector } }),
+      securityContext: POD_SECURITY_CONTEXT,
+      storage: {
+        // The model's schema requires these two; the operator reads only metadata and spec from the template.
+        volumeClaimTemplate: {
+          apiVersion: "monitoring.coreos.com/v1",
+          kind: "EmbeddedPersistentVolumeClaim",
+          spec: dataClaimSpec(settings),
         },
       },
-    }),
-  );
+    },
+  });
   const scrapeConfigs = config.scrape_configs.map((job) =>
-    plain(
-      new ScrapeConfig({
-        metadata: {
-          name: scrapeConfigName(name, job.job_name),
-          labels: { ...labels, [FEDERATOR_SELECTOR_LABEL]: name },
-          annotations: { [SYNC_WAVE]: WAVES.config },
-        },
-        spec: isFederateJob(job)
-          ? {
-              jobName: job.job_name,
-              honorLabels: job.honor_labels,
-              metricsPath: job.metrics_path,
-              scheme: job.scheme.toUpperCase() as "HTTP" | "HTTPS",
-              params: job.params,
-              scrapeInterval: job.scrape_interval,
-              scrapeTimeout: job.scrape_timeout,
-              ...(job.sample_limit !== undefined && { sampleLimit: job.sample_limit }),
-              bodySizeLimit: job.body_size_limit,
-              staticConfigs: job.static_configs,
-              ...operatorAuth(job),
-              ...(job.metric_relabel_configs && {
-                metricRelabelings: job.metric_relabel_configs.map((r) => ({
-                  ...(r.source_labels && { sourceLabels: r.source_labels }),
-                  ...(r.regex !== undefined && { regex: r.regex }),
-                  ...(r.target_label && { targetLabel: r.target_label }),
-                  ...(r.action && { action: r.action }),
-                })),
-              }),
-            }
-          : { jobName: job.job_name, staticConfigs: job.static_configs },
-      }),
-    ),
+    ScrapeConfig({
+      metadata: {
+        name: scrapeConfigName(name, job.job_name),
+        labels: { ...labels, [FEDERATOR_SELECTOR_LABEL]: name },
+        annotations: { [SYNC_WAVE]: WAVES.config },
+      },
+      spec: isFederateJob(job)
+        ? {
+            jobName: job.job_name,
+            honorLabels: job.honor_labels,
+            metricsPath: job.metrics_path,
+            scheme: job.scheme.toUpperCase() as "HTTP" | "HTTPS",
+            params: job.params,
+            scrapeInterval: job.scrape_interval,
+            scrapeTimeout: job.scrape_timeout,
+            ...(job.sample_limit !== undefined && { sampleLimit: job.sample_limit }),
+            bodySizeLimit: job.body_size_limit,
+            staticConfigs: job.static_configs,
+            ...operatorAuth(job),
+            ...(job.metric_relabel_configs && {
+              metricRelabelings: job.metric_relabel_configs.map((r) => ({
+                ...(r.source_labels && { sourceLabels: r.source_labels }),
+                ...(r.regex !== undefined && { regex: r.regex }),
+                ...(r.target_label && { targetLabel: r.target_label }),
+                ...(r.action && { action: r.action }),
+              })),
+            }),
+          }
+        : { jobName: job.job_name, staticConfigs: job.static_configs },
+    }),
   );
   return multiDocument([
     federatorServiceObject(name, tier),

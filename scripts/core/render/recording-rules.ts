@@ -6,7 +6,7 @@
 import type { IPrometheusRule } from "@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1/PrometheusRule";
 import type { Settings } from "../inputs/settings.ts";
 import { toYaml } from "../yaml.ts";
-import { kindOf, PART_OF, plain } from "./kubernetes.ts";
+import { kindOf, PART_OF } from "./kubernetes.ts";
 
 const PrometheusRule = kindOf<IPrometheusRule>("monitoring.coreos.com/v1", "PrometheusRule");
 
@@ -91,23 +91,21 @@ export function renderClusterRulesFile(settings: Settings): string {
 /** The same rules for clusters whose Prometheus is run by prometheus-operator. */
 export function renderClusterPrometheusRule(settings: Settings): string {
   return toYaml(
-    plain(
-      new PrometheusRule({
-        metadata: {
-          name: "fleetfed-cluster-aggregates",
-          // clusterRules.labels: what the clusters' Prometheus ruleSelector selects, e.g. release: <name>.
-          labels: { ...PART_OF, role: "recording-rules", ...settings.clusterRules.labels },
-        },
-        spec: {
-          groups: [
-            {
-              name: GROUP,
-              interval: settings.clusterRules.interval,
-              rules: clusterRules(settings),
-            },
-          ],
-        },
-      }),
-    ),
+    PrometheusRule({
+      metadata: {
+        name: "fleetfed-cluster-aggregates",
+        // clusterRules.labels: what the clusters' Prometheus ruleSelector selects, e.g. release: <name>.
+        labels: { ...PART_OF, role: "recording-rules", ...settings.clusterRules.labels },
+      },
+      spec: {
+        groups: [
+          {
+            name: GROUP,
+            interval: settings.clusterRules.interval,
+            rules: clusterRules(settings),
+          },
+        ],
+      },
+    }),
   );
 }
