@@ -436,6 +436,12 @@ function flowItems(inside: string): string[] | undefined {
   return items;
 }
 
+/** One scalar as YAML 1.2 core reads it, when it is in the subset above; undefined otherwise. */
+export function readScalar(text: string): unknown {
+  const v = scalarValue(text);
+  return v === FAIL ? undefined : v;
+}
+
 function scalarValue(text: string): unknown {
   if (text.startsWith("'")) {
     const m = /^'((?:[^']|'')*)'$/.exec(text);

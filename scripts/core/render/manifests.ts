@@ -4,7 +4,7 @@
 import type { Settings } from "../inputs/settings.ts";
 import { compare } from "../order.ts";
 import { type FederationTree, GLOBAL } from "../plan/placement.ts";
-import { toYaml } from "../yaml.ts";
+import { readScalar, toYaml } from "../yaml.ts";
 import { ALERTS_FILE, renderAlertsFile } from "./alert-rules.ts";
 import { renderDashboards } from "./dashboards.ts";
 import { type Component, renderArgoCd, renderFlux } from "./delivery.ts";
@@ -21,41 +21,33 @@ import { renderClusterPrometheusRule, renderClusterRulesFile } from "./recording
 /** Relative path (always `/`-separated) → content. Iteration order is sorted by path. */
 export type Tree = ReadonlyMap<string, string>;
 
+/** The leaf whose prometheus.yml is at `path` in the tree, or undefined for any other file. */
+export function leafOfConfig(path: string): string | undefined {
+  return /^federation\/(leaf-[0-9]+)\/prometheus\.yml$/.exec(path)?.[1];
+}
+
 /**
  * Which clusters each leaf of an earlier render holds, read back from its prometheus.yml: manifests/ is the
  * record of where `render` placed clusters the snapshot does not list (hand-written ones, between syncs),
  * so deleting one cluster file rewrites only its leaf. A scan of the lines render writes (the cluster
  * label is always a static config's first label), not a YAML parse: at 10,000 clusters a parse costs more
  * than the render. A line it cannot read costs only stickiness; placement still never exceeds shardSize.
- * test/placement.test.ts round-trips it against renderManifests.
+ * test/plan.test.ts round-trips it against renderManifests.
  */
 export function recordedPlacement(manifests: Tree, clusterLabel: string): Map<string, string[]> {
   const placement = new Map<string, string[]>();
   const line = new RegExp(`\\n( +)labels:\\n\\1  ${clusterLabel}: ([^\\n]*)`, "g");
   for (const [path, text] of manifests) {
-    const leaf = /^federation\/(leaf-[0-9]+)\/prometheus\.yml$/.exec(path)?.[1];
+    const leaf = leafOfConfig(path);
     if (!leaf) continue;
     const ids: string[] = [];
     for (const m of text.matchAll(line)) {
-      const id = unquote(m[2] as string);
-      if (id !== undefined) ids.push(id);
+      const id = readScalar(m[2] as string);
+      if (typeof id === "string") ids.push(id);
     }
     placement.set(leaf, ids.sort(compare));
   }
   return placement;
-}
-
-/** A YAML scalar as the renderer writes an id: plain, 'single' or "double" quoted. */
-function unquote(raw: string): string | undefined {
-  if (raw.startsWith("'")) return raw.endsWith("'") ? raw.slice(1, -1).replaceAll("''", "'") : undefined;
-  if (raw.startsWith('"')) {
-    try {
-      return JSON.parse(raw) as string;
-    } catch {
-      return undefined;
-    }
-  }
-  return raw;
 }
 
 export function renderManifests(plan: FederationTree, settings: Settings): Tree {

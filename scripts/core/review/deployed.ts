@@ -9,6 +9,7 @@ import { fromPrometheusAuth } from "../inputs/endpoint-auth.ts";
 import type { Scheme } from "../inputs/settings.ts";
 import { sortedBy } from "../order.ts";
 import type { Cluster } from "../plan/inventory.ts";
+import { leafOfConfig } from "../render/manifests.ts";
 import { CLUSTER_JOB, type FederateJob } from "../render/prometheus.ts";
 
 interface ScrapeConfig {
@@ -51,8 +52,8 @@ export function deployedFleet(tree: ReadonlyMap<string, string>, clusterLabel: s
   let global = false;
   for (const [path, text] of tree) {
     if (path === "federation/global/prometheus.yml") global = true;
-    const m = /^federation\/(leaf-[0-9]+)\/prometheus\.yml$/.exec(path);
-    if (!m?.[1]) continue;
+    const leaf = leafOfConfig(path);
+    if (!leaf) continue;
     leaves++;
     let config: PrometheusYml | undefined;
     try {
@@ -78,7 +79,7 @@ export function deployedFleet(tree: ReadonlyMap<string, string>, clusterLabel: s
           auth: fromPrometheusAuth(job),
           origin: "manual",
         };
-        clusters.set(id, { cluster, leaf: m[1] });
+        clusters.set(id, { cluster, leaf });
       }
     }
   }
