@@ -1,5 +1,6 @@
 // `fleetfed check`: validates the inputs, proves manifests/ is a fresh render, validates every Kubernetes
-// object against its API schema, and runs promtool on every federator config. Writes nothing; exit 1 when any check fails.
+// object against its API schema, and runs promtool on every federator config. Writes nothing; exit 1
+// when any check fails.
 
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";

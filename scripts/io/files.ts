@@ -88,9 +88,14 @@ function readBounded(file: string | number, size: number, shownAs: string, limit
     if (text.length > limit) throw inputError(shownAs, `grew over ${limit} bytes while being read`);
     return text;
   } catch (e) {
-    if (e instanceof FleetfedError) throw e;
-    throw inputError(shownAs, `cannot be read: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+    throw readFailure(shownAs, e);
   }
+}
+
+/** A failed read as one problem naming the file; a problem already raised passes through. */
+function readFailure(shownAs: string, e: unknown): FleetfedError {
+  if (e instanceof FleetfedError) return e;
+  return inputError(shownAs, `cannot be read: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
 }
 
 /**
@@ -116,8 +121,7 @@ export function readRegularFile(path: string, shownAs: string, limit = INPUT_LIM
     if (n === SMALL.length) return readBounded(fd, n, shownAs, limit); // grew since fstat: read it whole
     return SMALL.toString("utf8", 0, n);
   } catch (e) {
-    if (e instanceof FleetfedError) throw e;
-    throw inputError(shownAs, `cannot be read: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+    throw readFailure(shownAs, e);
   } finally {
     closeSync(fd);
   }

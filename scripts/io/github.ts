@@ -74,23 +74,16 @@ export class GitHub {
     this.owner = owner as string;
     this.repo = repo as string;
     const log = opts.log ?? (() => {});
+    const spacing = opts.writeSpacingMs;
     this.octokit = new Client({
       auth: opts.token,
       baseUrl: opts.apiUrl.replace(/\/$/, ""),
       userAgent: "fleetfed",
       log: { debug: () => {}, info: () => {}, warn: log, error: log },
       throttle: {
-        ...(opts.writeSpacingMs !== undefined && {
-          write: new Bottleneck.Group({
-            id: "fleetfed-write",
-            maxConcurrent: 1,
-            minTime: opts.writeSpacingMs,
-          }),
-          notifications: new Bottleneck.Group({
-            id: "fleetfed-notifications",
-            maxConcurrent: 1,
-            minTime: opts.writeSpacingMs,
-          }),
+        ...(spacing !== undefined && {
+          write: new Bottleneck.Group({ id: "fleetfed-write", maxConcurrent: 1, minTime: spacing }),
+          notifications: new Bottleneck.Group({ id: "fleetfed-notify", maxConcurrent: 1, minTime: spacing }),
         }),
         onRateLimit: (after, options, _o, retryCount) => {
           log(`GitHub rate limit on ${options.method} ${options.url}; retrying in ${after} s`);
