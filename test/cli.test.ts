@@ -6,6 +6,7 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { $ } from "zx";
 import { annotation, main } from "../scripts/fleetfed.ts";
+import { exportZone } from "./support/fleet.ts";
 import { digestTree, EXAMPLE_FLEET, makeRepo, PROJECT_ROOT, runCli, writeFiles } from "./support/repo.ts";
 
 describe("fleetfed discover", () => {
@@ -50,12 +51,7 @@ describe("fleetfed sync --local and plan", () => {
   it("writes the snapshot and manifests/ on the first run, and reports no change on the second", async () => {
     const root = await makeRepo({
       "fleet.yaml": "discovery:\n  route53:\n    exports: exports\nfederation:\n  shardSize: 2\n",
-      "exports/Z1.json": JSON.stringify({
-        ResourceRecordSets: [
-          { Name: "internal.example.com.", Type: "SOA" },
-          ...["a", "b", "c"].map((id) => ({ Name: `prometheus.${id}.internal.example.com.`, Type: "A" })),
-        ],
-      }),
+      "exports/Z1.json": exportZone(["a", "b", "c"]),
     });
     const first = await runCli(["sync", "--local", "--root", root]);
     expect(first.code, first.stderr).toBe(0);
@@ -73,15 +69,7 @@ describe("fleetfed sync --local and plan", () => {
 
     // A new record: plan shows it on the leaf with room, and a dry run previews the pull request.
     await writeFiles(root, {
-      "exports/Z1.json": JSON.stringify({
-        ResourceRecordSets: [
-          { Name: "internal.example.com.", Type: "SOA" },
-          ...["a", "b", "c", "d"].map((id) => ({
-            Name: `prometheus.${id}.internal.example.com.`,
-            Type: "A",
-          })),
-        ],
-      }),
+      "exports/Z1.json": exportZone(["a", "b", "c", "d"]),
     });
     const before = await digestTree(root);
     const next = await runCli(["plan", "--root", root]);
@@ -96,12 +84,7 @@ describe("fleetfed sync --local and plan", () => {
   it("plan shows a hand-written cluster and enabled: false against manifests/; render names the files", async () => {
     const root = await makeRepo({
       "fleet.yaml": "discovery:\n  route53:\n    exports: exports\nfederation:\n  shardSize: 2\n",
-      "exports/Z1.json": JSON.stringify({
-        ResourceRecordSets: [
-          { Name: "internal.example.com.", Type: "SOA" },
-          ...["a", "b", "c"].map((id) => ({ Name: `prometheus.${id}.internal.example.com.`, Type: "A" })),
-        ],
-      }),
+      "exports/Z1.json": exportZone(["a", "b", "c"]),
     });
     expect((await runCli(["sync", "--local", "--root", root])).code).toBe(0);
     await writeFiles(root, {
@@ -123,12 +106,8 @@ describe("fleetfed sync --local and plan", () => {
   it("refuses a discovery that finds nothing where the snapshot has clusters, and changes nothing", async () => {
     const root = await makeRepo({}, EXAMPLE_FLEET);
     await writeFiles(root, {
-      "examples/route53/Z0EXAMPLEPRIVATE1.json": JSON.stringify({
-        ResourceRecordSets: [{ Name: "internal.example.com.", Type: "SOA" }],
-      }),
-      "examples/route53/Z0EXAMPLEPRIVATE2.json": JSON.stringify({
-        ResourceRecordSets: [{ Name: "eu.internal.example.com.", Type: "SOA" }],
-      }),
+      "examples/route53/Z0EXAMPLEPRIVATE1.json": exportZone([]),
+      "examples/route53/Z0EXAMPLEPRIVATE2.json": exportZone([], "eu.internal.example.com"),
     });
     const before = await digestTree(root);
     for (const args of [["sync", "--local"], ["plan"], ["sync", "--dry-run"]]) {
@@ -148,9 +127,7 @@ describe("fleetfed sync --local and plan", () => {
         "maxRemovals: 5",
         "maxRemovals: 0",
       ),
-      "examples/route53/Z0EXAMPLEPRIVATE2.json": JSON.stringify({
-        ResourceRecordSets: [{ Name: "eu.internal.example.com.", Type: "SOA" }],
-      }),
+      "examples/route53/Z0EXAMPLEPRIVATE2.json": exportZone([], "eu.internal.example.com"),
     });
     const r = await runCli(["plan", "--root", root]);
     expect(r.code).toBe(0);

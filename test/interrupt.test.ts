@@ -9,7 +9,7 @@ import { describe, expect, it } from "vitest";
 import { renderFleet } from "../scripts/core/fleet.ts";
 import { readTree } from "../scripts/io/files.ts";
 import { loadInputs } from "../scripts/io/inputs.ts";
-import { numberedIds } from "./support/fleet.ts";
+import { exportZone, numberedIds } from "./support/fleet.ts";
 import { digestTree, makeRepo, PROJECT_ROOT, runCli, snapshotJson, writeFiles } from "./support/repo.ts";
 
 const KILLS = 20;
@@ -107,12 +107,7 @@ describe("interrupted writes converge", () => {
   it("removes the temporary file a sync killed between writing and renaming the snapshot left behind", async () => {
     const root = await makeRepo({
       "fleet.yaml": "discovery:\n  route53:\n    exports: exports\n",
-      "exports/Z1.json": JSON.stringify({
-        ResourceRecordSets: [
-          { Name: "internal.example.com.", Type: "SOA" },
-          { Name: "prometheus.c1.internal.example.com.", Type: "A" },
-        ],
-      }),
+      "exports/Z1.json": exportZone(["c1"]),
       "fleet.snapshot.json.fleetfed-tmp-4242": '{"clusters": [',
     });
     const r = await runCli(["sync", "--local", "--root", root]);
