@@ -57,6 +57,16 @@ async function commitToMain(files: Record<string, string>, message = "edit") {
   git(work, "push", "-q", "origin", "main");
 }
 
+/** A person's commit on the bot's branch, pushed: what sync must never overwrite. */
+async function commitToSyncBranch(files: Record<string, string>, message: string) {
+  git(work, "fetch", "-q", "origin");
+  git(work, "checkout", "-q", "-B", "person", "origin/fleetfed/sync");
+  await writeFiles(work, files);
+  git(work, "add", "-A");
+  git(work, "commit", "-q", "-m", message);
+  git(work, "push", "-q", "origin", "HEAD:refs/heads/fleetfed/sync");
+}
+
 async function zoneWith(
   edit: (records: { Name: string; Type: string }[]) => { Name: string; Type: string }[],
 ) {
@@ -220,12 +230,10 @@ describe("fleetfed sync", () => {
   it("stops touching a branch a person committed to, and says so once", async () => {
     await commitToMain({ [ZONE]: await addRecord("billing-eu") });
     await sync();
-    git(work, "fetch", "-q", "origin");
-    git(work, "checkout", "-q", "-b", "fix", "origin/fleetfed/sync");
-    await writeFiles(work, { "clusters/billing-eu.yaml": "cluster: billing-eu\nlabels: {team: orders}\n" });
-    git(work, "add", "-A");
-    git(work, "commit", "-q", "-m", "label it");
-    git(work, "push", "-q", "origin", "HEAD:refs/heads/fleetfed/sync");
+    await commitToSyncBranch(
+      { "clusters/billing-eu.yaml": "cluster: billing-eu\nlabels: {team: orders}\n" },
+      "label it",
+    );
     const human = branchSha();
     await commitToMain({
       [ZONE]: await withRecords("billing-eu", "billing-prod"),
@@ -337,12 +345,10 @@ describe("fleetfed sync", () => {
     const original = await readFile(join(work, ZONE), "utf8");
     await commitToMain({ [ZONE]: await addRecord("billing-eu") });
     expect((await sync()).stdout).toBe("created #1\n");
-    git(work, "fetch", "-q", "origin");
-    git(work, "checkout", "-q", "-b", "mine", "origin/fleetfed/sync");
-    await writeFiles(work, { "clusters/legacy-dc9.yaml": "cluster: legacy-dc9\nendpoint: 10.9.0.1:9090\n" });
-    git(work, "add", "-A");
-    git(work, "commit", "-q", "-m", "add legacy-dc9 by hand");
-    git(work, "push", "-q", "origin", "HEAD:refs/heads/fleetfed/sync");
+    await commitToSyncBranch(
+      { "clusters/legacy-dc9.yaml": "cluster: legacy-dc9\nendpoint: 10.9.0.1:9090\n" },
+      "add legacy-dc9 by hand",
+    );
     const human = branchSha();
     // Route 53 returns to what main already has: the bot's change is gone, the person's is not.
     await commitToMain({ [ZONE]: original }, "revert the record");
