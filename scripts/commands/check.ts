@@ -70,7 +70,8 @@ export async function checkCommand(ctx: Context): Promise<number> {
       problems.push({ file: `${MANIFESTS_DIR}/${p}`, message: "is not produced by a fresh render", hint });
     const stale = files.added.length + files.changed.length > 0;
     let late: Promise<Problem[]> | undefined;
-    if (promtool && (stale || !early)) {
+    // Nothing committed yet counts as stale too: every file is missing.
+    if (promtool && stale) {
       abort.abort();
       scratch = await mkdtemp(join(tmpdir(), "fleetfed-check-"));
       await writeTree(join(scratch, MANIFESTS_DIR), fleet.tree);

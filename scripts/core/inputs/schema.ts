@@ -13,9 +13,6 @@ export type SchemaName = "fleet" | "cluster" | "snapshot";
 // Compiled ahead of time from schema/*.schema.json by Ajv's standalone generator (npm run schema:write;
 // a test fails when validators.js differs from the schemas), so no command loads or runs Ajv's compiler.
 const VALIDATORS: Record<SchemaName, ValidateFunction> = { fleet, cluster, snapshot };
-function validator(schema: SchemaName): ValidateFunction {
-  return VALIDATORS[schema];
-}
 
 /**
  * The discovered clusters the snapshot schema would reject, by index, with the first reason: discovery
@@ -23,7 +20,7 @@ function validator(schema: SchemaName): ValidateFunction {
  */
 export function snapshotRejects(clusters: readonly unknown[]): Map<number, string> {
   const rejected = new Map<number, string>();
-  const validate = validator("snapshot");
+  const validate = VALIDATORS.snapshot;
   if (validate({ clusters, placement: {} })) return rejected;
   for (const err of validate.errors ?? []) {
     const m = /^\/clusters\/(\d+)(\/.*)?$/.exec(err.instancePath);
@@ -40,7 +37,7 @@ export function snapshotRejects(clusters: readonly unknown[]): Map<number, strin
 
 /** Checks `source.value` in place (filling defaults) and returns one problem per violation. */
 export function validateAgainstSchema(source: YamlSource, schema: SchemaName): Problem[] {
-  const validate = validator(schema);
+  const validate = VALIDATORS[schema];
   if (source.value === null || typeof source.value !== "object" || Array.isArray(source.value)) {
     return [{ file: source.file, line: 1, column: 1, message: "must be a YAML mapping (key: value lines)" }];
   }
