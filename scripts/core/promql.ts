@@ -1,6 +1,7 @@
 // PromQL → the series selectors it reads, with the real PromQL grammar (@prometheus-io/lezer-promql).
 
-import { parser } from "@prometheus-io/lezer-promql";
+import { createRequire } from "node:module";
+import type * as LezerPromql from "@prometheus-io/lezer-promql";
 import fleetSchema from "../schema/fleet.schema.json" with { type: "json" };
 import { compileRe2, fullMatch } from "./re2.ts";
 
@@ -17,6 +18,13 @@ export interface Selector {
   text: string;
 }
 
+let grammar: typeof LezerPromql.parser | undefined;
+/** The PromQL grammar, loaded the first time a query or selector is parsed (a render of shipped defaults never is). */
+function parser(): typeof LezerPromql.parser {
+  grammar ??= (createRequire(import.meta.url)("@prometheus-io/lezer-promql") as typeof LezerPromql).parser;
+  return grammar;
+}
+
 function unquote(literal: string): string {
   if (literal.startsWith("`")) return literal.slice(1, -1);
   if (literal.startsWith("'"))
@@ -26,7 +34,7 @@ function unquote(literal: string): string {
 
 /** The selectors in `expr`, or the position of the first syntax error. */
 export function selectorsOf(expr: string): { selectors: Selector[]; error?: string } {
-  const tree = parser.parse(expr);
+  const tree = parser().parse(expr);
   const selectors: Selector[] = [];
   let error: string | undefined;
   tree.iterate({
@@ -122,7 +130,7 @@ const judged = new Map<string, string | undefined>(
 
 /** The verdict of selectorProblem, worked out in full every time. */
 export function judgeSelector(text: string): string | undefined {
-  const tree = parser.parse(text);
+  const tree = parser().parse(text);
   let error: number | undefined;
   let selectors = 0;
   let other = false;

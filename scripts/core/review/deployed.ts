@@ -3,7 +3,6 @@
 // change against what is deployed, even when the snapshot did not move. A round-trip test keeps this
 // reader in step with render/prometheus.ts.
 
-import { parse } from "yaml";
 import { type Duration, parseDuration } from "../duration.ts";
 import { fromPrometheusAuth } from "../inputs/endpoint-auth.ts";
 import type { Scheme } from "../inputs/settings.ts";
@@ -11,6 +10,7 @@ import { sortedBy } from "../order.ts";
 import type { Cluster } from "../plan/inventory.ts";
 import { leafOfConfig } from "../render/manifests.ts";
 import { CLUSTER_JOB, type FederateJob } from "../render/prometheus.ts";
+import { yamlLibrary } from "../yaml.ts";
 
 interface ScrapeConfig {
   job_name?: string;
@@ -57,7 +57,7 @@ export function deployedFleet(tree: ReadonlyMap<string, string>, clusterLabel: s
     leaves++;
     let config: PrometheusYml | undefined;
     try {
-      config = parse(text) as PrometheusYml | undefined;
+      config = yamlLibrary().parse(text) as PrometheusYml | undefined;
     } catch {
       continue;
     }
