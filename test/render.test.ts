@@ -144,6 +144,20 @@ describe("determinism", () => {
   });
 });
 
+describe("a snapshot with a key given twice", () => {
+  const snapshot = (cluster: string) => `{"clusters": [${cluster}], "placement": {}}`;
+  const cluster = (extra: string) =>
+    `{"cluster": "a", "endpoint": "a:80", "scheme": "http", ${extra}"source": {"kind": "route53", "zoneId": "Z", "zoneName": "z", "record": "r\\"s: x", "type": "A"}}`;
+
+  it("is refused wherever the key is, whatever the strings around it hold", () => {
+    expect(() => parseSnapshot(snapshot(cluster('"scheme": "http", ')), "s.json")).toThrow(/appears twice/);
+    expect(() => parseSnapshot(snapshot(cluster("")), "s.json")).not.toThrow();
+    // A quote after an even run of backslashes ends the string; a colon inside a string is no key.
+    const tricky = cluster('"scheme" : "\\\\", ').replace('"http"', '"x\\": y"');
+    expect(() => parseSnapshot(snapshot(tricky), "s.json")).toThrow(/appears twice/);
+  });
+});
+
 describe("the real tools accept the rendered tree", () => {
   it.skipIf(!promtool)("promtool check config accepts every rendered prometheus.yml", async () => {
     const files: string[] = [];

