@@ -1,6 +1,6 @@
 // Runs the real promtool: `check config` on rendered prometheus.yml files, `check rules` on rules files.
 
-import { $, which } from "zx";
+import { $, which } from "zx/core";
 import { EXIT_REFUSED, FleetfedError, type Problem } from "../core/errors.ts";
 
 export async function findPromtool(): Promise<string | undefined> {
