@@ -1,24 +1,9 @@
 // The one adapter around @grafana/grafana-foundation-sdk: fleetfed's dashboards are described as plain
 // data (rows of panels with PromQL targets) and built into classic dashboard JSON here, so the rest of
-// the code never touches the SDK's builders.
+// the code never touches the SDK's builders. The SDK comes from grafana-sdk.ts, which loads it from one
+// file when it can.
 
-import { TableSortByFieldStateBuilder } from "@grafana/grafana-foundation-sdk/common";
-import {
-  DashboardBuilder,
-  DashboardCursorSync,
-  DashboardLinkBuilder,
-  DashboardLinkType,
-  DatasourceVariableBuilder,
-  MappingType,
-  QueryVariableBuilder,
-  RowBuilder,
-  ThresholdsConfigBuilder,
-  ThresholdsMode,
-} from "@grafana/grafana-foundation-sdk/dashboard";
-import { DataqueryBuilder, PromQueryFormat } from "@grafana/grafana-foundation-sdk/prometheus";
-import { PanelBuilder as StatPanelBuilder } from "@grafana/grafana-foundation-sdk/stat";
-import { PanelBuilder as TablePanelBuilder } from "@grafana/grafana-foundation-sdk/table";
-import { PanelBuilder as TimeseriesPanelBuilder } from "@grafana/grafana-foundation-sdk/timeseries";
+import { type GrafanaSdk, grafanaSdk } from "./grafana-sdk.ts";
 
 export interface Target {
   expr: string;
@@ -75,13 +60,14 @@ export const DATASOURCE_NAME = "Fleet (fleetfed)";
 // biome-ignore lint/suspicious/noTemplateCurlyInString: Grafana's own ${datasource} variable, not a JS template
 const DATASOURCE = { type: "prometheus", uid: "${datasource}" };
 
-function panel(p: PanelSpec) {
+function panel(p: PanelSpec, sdk: GrafanaSdk) {
+  const { common, dashboard, prometheus } = sdk;
   const builder =
     p.kind === "stat"
-      ? new StatPanelBuilder()
+      ? new sdk.stat.PanelBuilder()
       : p.kind === "table"
-        ? new TablePanelBuilder()
-        : new TimeseriesPanelBuilder();
+        ? new sdk.table.PanelBuilder()
+        : new sdk.timeseries.PanelBuilder();
   builder
     .title(p.title)
     .description(p.description)
@@ -91,15 +77,17 @@ function panel(p: PanelSpec) {
   if (p.unit) builder.unit(p.unit);
   if (p.min !== undefined) builder.min(p.min);
   if (p.max !== undefined) builder.max(p.max);
-  if (p.link) builder.dataLinks([new DashboardLinkBuilder(p.link.title).url(p.link.url)]);
+  if (p.link) builder.dataLinks([new dashboard.DashboardLinkBuilder(p.link.title).url(p.link.url)]);
   if (p.thresholds)
     builder.thresholds(
-      new ThresholdsConfigBuilder().mode(ThresholdsMode.Absolute).steps(p.thresholds.map((t) => ({ ...t }))),
+      new dashboard.ThresholdsConfigBuilder()
+        .mode(dashboard.ThresholdsMode.Absolute)
+        .steps(p.thresholds.map((t) => ({ ...t }))),
     );
   if (p.mappings)
     builder.mappings([
       {
-        type: MappingType.ValueToText,
+        type: dashboard.MappingType.ValueToText,
         options: Object.fromEntries(
           Object.entries(p.mappings).map(([value, m], index) => [
             value,
@@ -109,22 +97,26 @@ function panel(p: PanelSpec) {
       },
     ]);
   if (p.kind === "table" && p.sortBy)
-    (builder as TablePanelBuilder).sortBy([
-      new TableSortByFieldStateBuilder().displayName(p.sortBy.column).desc(p.sortBy.desc),
+    (builder as InstanceType<GrafanaSdk["table"]["PanelBuilder"]>).sortBy([
+      new common.TableSortByFieldStateBuilder().displayName(p.sortBy.column).desc(p.sortBy.desc),
     ]);
   p.targets.forEach((t, i) => {
-    const q = new DataqueryBuilder().expr(t.expr).refId(String.fromCharCode(65 + i));
+    const q = new prometheus.DataqueryBuilder().expr(t.expr).refId(String.fromCharCode(65 + i));
     if (t.legend) q.legendFormat(t.legend);
     if (p.kind !== "timeseries") q.instant();
-    if (p.kind === "table") q.format(PromQueryFormat.Table);
+    if (p.kind === "table") q.format(prometheus.PromQueryFormat.Table);
     builder.withTarget(q);
   });
   return builder;
 }
 
-/** The dashboard as Grafana's classic JSON model (schemaVersion as the SDK emits it). */
-export function buildDashboard(spec: DashboardSpec): object {
-  const d = new DashboardBuilder(spec.title)
+/**
+ * The dashboard as Grafana's classic JSON model (schemaVersion as the SDK emits it). `sdk` is for the
+ * test that builds the same dashboards from the bundled SDK and from the package.
+ */
+export function buildDashboard(spec: DashboardSpec, sdk: GrafanaSdk = grafanaSdk()): object {
+  const { dashboard } = sdk;
+  const d = new dashboard.DashboardBuilder(spec.title)
     .uid(spec.uid)
     .description(spec.description)
     .tags([...spec.tags])
@@ -133,16 +125,16 @@ export function buildDashboard(spec: DashboardSpec): object {
     .time({ from: "now-6h", to: "now" })
     .timezone("browser")
     // One crosshair across panels: at hundreds of clusters the same moment is compared panel to panel.
-    .tooltip(DashboardCursorSync.Crosshair)
+    .tooltip(dashboard.DashboardCursorSync.Crosshair)
     .withVariable(
-      new DatasourceVariableBuilder("datasource")
+      new dashboard.DatasourceVariableBuilder("datasource")
         .label("Data source")
         .type("prometheus")
         .current({ selected: true, text: DATASOURCE_NAME, value: spec.datasourceUid }),
     );
   if (spec.clusterVariable) {
     d.withVariable(
-      new QueryVariableBuilder("cluster")
+      new dashboard.QueryVariableBuilder("cluster")
         .label("Cluster")
         .query(spec.clusterVariable.query)
         .datasource(DATASOURCE)
@@ -151,10 +143,15 @@ export function buildDashboard(spec: DashboardSpec): object {
     );
   }
   for (const link of spec.links)
-    d.link(new DashboardLinkBuilder(link.title).type(DashboardLinkType.Link).url(link.url).keepTime(true));
+    d.link(
+      new dashboard.DashboardLinkBuilder(link.title)
+        .type(dashboard.DashboardLinkType.Link)
+        .url(link.url)
+        .keepTime(true),
+    );
   for (const row of spec.rows) {
-    d.withRow(new RowBuilder(row.title));
-    for (const p of row.panels) d.withPanel(panel(p));
+    d.withRow(new dashboard.RowBuilder(row.title));
+    for (const p of row.panels) d.withPanel(panel(p, sdk));
   }
   return d.build();
 }
