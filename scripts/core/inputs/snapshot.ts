@@ -214,7 +214,8 @@ function keyCount(v: unknown): number {
   if (v === null || typeof v !== "object") return 0;
   let n = 0;
   if (Array.isArray(v)) for (const x of v) n += keyCount(x);
-  else for (const [, x] of Object.entries(v)) n += 1 + keyCount(x);
+  // for…in over JSON.parse's plain objects: own keys only, without Object.entries' array per object.
+  else for (const key in v) n += 1 + keyCount((v as Record<string, unknown>)[key]);
   return n;
 }
 
