@@ -29,7 +29,12 @@ export function renderFleet(
   const inventory = buildInventory(settings, snapshot.clusters, clusterFiles);
   // A write that was interrupted left some leaves old and some new: not a record to keep placement by.
   const interrupted = manifests.has(WRITING_MARK);
-  const recorded = interrupted ? new Map() : recordedPlacement(manifests, settings.clusterLabel);
+  // Only clusters the snapshot does not place are placed by the record; when it places them all (a fleet
+  // just synced), reading the record back would change nothing.
+  const bySnapshot = new Set<string>();
+  for (const ids of snapshot.placement.values()) for (const id of ids) bySnapshot.add(id);
+  const unplaced = inventory.clusters.some((c) => !bySnapshot.has(c.id));
+  const recorded = interrupted || !unplaced ? new Map() : recordedPlacement(manifests, settings.clusterLabel);
   const placed = placeClusters(
     inventory,
     previousPlacement(snapshot.placement, recorded),

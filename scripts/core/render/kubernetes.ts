@@ -62,11 +62,15 @@ export function collectingObjects<T>(render: () => T): { result: T; objects: obj
 function withoutUndefined(v: unknown): unknown {
   if (Array.isArray(v)) return v.map(withoutUndefined);
   if (v === null || typeof v !== "object") return v;
-  return Object.fromEntries(
-    Object.entries(v)
-      .filter(([, x]) => x !== undefined)
-      .map(([k, x]) => [k, withoutUndefined(x)]),
-  );
+  // A loop, not entries/filter/fromEntries: a 10,000-cluster render builds ~800 objects of ~100 fields.
+  const out: Record<string, unknown> = {};
+  for (const [k, x] of Object.entries(v)) {
+    if (x === undefined) continue;
+    // A key named __proto__ (a nodeSelector may have one) stays a key, as Object.fromEntries keeps it.
+    if (k === "__proto__") Object.defineProperty(out, k, { value: withoutUndefined(x), enumerable: true });
+    else out[k] = withoutUndefined(x);
+  }
+  return out;
 }
 
 /** The label every object fleetfed renders carries, so `kubectl get -l` finds all of them. */
