@@ -108,8 +108,11 @@ function fleetAuth(settings: Settings): EndpointAuth {
   return { ...(tls && { tls }), ...(basicAuth && { basicAuth }), ...(authorization && { authorization }) };
 }
 
-/** A cluster scraped exactly as the defaults say shares the tier's main job; any override gets its own. */
-function usesDefaults(c: Cluster, settings: Settings): boolean {
+/**
+ * A cluster scraped exactly as the defaults say shares the tier's main job; any override gets its own.
+ * `fleetAuthJson` is JSON.stringify(fleetAuth(settings)), worked out once per leaf rather than per cluster.
+ */
+function usesDefaults(c: Cluster, settings: Settings, fleetAuthJson: string): boolean {
   const f = settings.federation;
   return (
     c.scheme === defaultScheme(settings) &&
@@ -117,7 +120,7 @@ function usesDefaults(c: Cluster, settings: Settings): boolean {
     c.scrapeTimeout.ms === f.scrapeTimeout.ms &&
     c.match.length === f.match.length &&
     c.match.every((m, i) => m === f.match[i]) &&
-    JSON.stringify(c.auth) === JSON.stringify(fleetAuth(settings))
+    JSON.stringify(c.auth) === fleetAuthJson
   );
 }
 
@@ -185,8 +188,10 @@ function federateJob(
 
 export function leafConfig(leaf: Leaf, settings: Settings): FederatorConfig {
   const f = settings.federation;
-  const shared = leaf.clusters.filter((c) => usesDefaults(c, settings));
-  const own = leaf.clusters.filter((c) => !usesDefaults(c, settings));
+  const fleetAuthJson = JSON.stringify(fleetAuth(settings));
+  const shared: Cluster[] = [];
+  const own: Cluster[] = [];
+  for (const c of leaf.clusters) (usesDefaults(c, settings, fleetAuthJson) ? shared : own).push(c);
   const jobs = [
     ...(shared.length > 0
       ? [
