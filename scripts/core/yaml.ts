@@ -386,6 +386,8 @@ function sequence(lines: Line[], at: { i: number }, indent: number): unknown[] |
 
 /** The value without a trailing ` # comment`; undefined when quotes do not close. */
 function stripComment(value: string): string | undefined {
+  // Most values have no comment and no quotes: nothing to scan for.
+  if (value.indexOf("#") < 0 && value.indexOf("'") < 0 && value.indexOf('"') < 0) return value.trim();
   let quote: string | undefined;
   for (let i = 0; i < value.length; i++) {
     const c = value[i];

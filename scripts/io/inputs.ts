@@ -2,7 +2,7 @@
 // validated types. Problems from every file are reported together.
 
 import { readdirSync, realpathSync } from "node:fs";
-import { basename, dirname, extname, join, relative, resolve } from "node:path";
+import { dirname, join, relative, resolve } from "node:path";
 import { FleetfedError, type Problem, quote, throwIfAny } from "../core/errors.ts";
 import { type ClusterFile, parseClusterFile } from "../core/inputs/cluster-file.ts";
 import { parseSettings, type Settings } from "../core/inputs/settings.ts";
@@ -95,7 +95,7 @@ export async function loadInputs(rootArg: string, configArg?: string): Promise<I
         });
       continue;
     }
-    const id = basename(name, extname(name));
+    const id = name.slice(0, name.lastIndexOf("."));
     const other = byId.get(id);
     if (other) {
       problems.push({
@@ -108,7 +108,8 @@ export async function loadInputs(rootArg: string, configArg?: string): Promise<I
     }
     byId.set(id, file);
     collect(problems, () => {
-      const path = join(dir, name);
+      // A listed name has no separator, and dir is resolved: no join per file (10,000 of them).
+      const path = `${dir}/${name}`;
       const text =
         (regular.has(name) ? readRegularFile(path, file) : undefined) ?? readInput(root, path, file) ?? "";
       clusterFiles.push(parseClusterFile(text, file, id, settings.clusterLabel, settings.federation));
