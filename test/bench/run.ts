@@ -217,7 +217,11 @@ ${["node-exporter", "kube-state-metrics", "kubelet"].map((job) => `  - job_name:
     console.log(
       `  ${what}: ${value.toFixed(2)}${unit} (target ≤ ${target}${unit}): ${value <= target ? "met" : "MISSED"}`,
     );
+  const { bundledSdk } = await import("../../scripts/core/render/grafana-sdk.ts");
   console.log("whole processes (medians: 9 runs for start-up, 5 for the 10,000-cluster rows):");
+  console.log(
+    `  Grafana SDK loaded from ${bundledSdk() ? "the one-file bundle npm install made" : "the package (no bundle: npm install did not make one)"}`,
+  );
   const bare = measure([process.execPath, "-e", "0"], 9);
   const help = measure([process.execPath, cli, "--help"], 9);
   console.log(
