@@ -16,7 +16,7 @@ import {
   statSync,
 } from "node:fs";
 import { mkdir, rename, rm, writeFile } from "node:fs/promises";
-import { basename, dirname, isAbsolute, join, relative, sep } from "node:path";
+import { basename, dirname, isAbsolute, join, relative } from "node:path";
 import { EXIT_REFUSED, FleetfedError } from "../core/errors.ts";
 import { WRITING_MARK } from "../core/layout.ts";
 import type { Tree } from "../core/render/manifests.ts";
@@ -147,21 +147,44 @@ const TMP_MARK = ".fleetfed-tmp-";
 
 /** Every file under `dir` as relative `/`-separated path → content; empty when `dir` does not exist. */
 export async function readTree(dir: string): Promise<Map<string, string>> {
-  const tree = new Map<string, string>();
-  let entries: Dirent[];
+  let top: Dirent[];
   try {
-    entries = readdirSync(dir, { recursive: true, withFileTypes: true });
+    top = readdirSync(dir, { withFileTypes: true });
   } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === "ENOENT") return tree;
+    if ((e as NodeJS.ErrnoException).code === "ENOENT") return new Map();
     throw e;
   }
-  // Synchronous reads: one thread-pool round trip per file costs more than the read itself here.
-  const files = entries
-    .filter((d) => d.isFile())
-    .map((d) => relative(dir, join(d.parentPath, d.name)).split(sep).join("/"))
-    .sort();
-  for (const path of files) tree.set(path, readFileSync(join(dir, path), "utf8"));
+  const paths: string[] = [];
+  // A walk of our own, one listing per folder: Node's recursive listing takes twice as long on the ~600
+  // files of a 10,000-cluster manifests/. Links are neither followed nor read, as before.
+  const walk = (entries: Dirent[], abs: string, rel: string) => {
+    for (const d of entries) {
+      if (d.isDirectory())
+        walk(
+          readdirSync(`${abs}/${d.name}`, { withFileTypes: true }),
+          `${abs}/${d.name}`,
+          `${rel}${d.name}/`,
+        );
+      else if (d.isFile()) paths.push(`${rel}${d.name}`);
+    }
+  };
+  walk(top, dir, "");
+  // Synchronous reads, each into a reused buffer when it fits: one thread-pool round trip per file, or
+  // readFileSync's fstat and second read, cost more than the read itself here.
+  const tree = new Map<string, string>();
+  for (const path of paths.sort()) tree.set(path, readWhole(`${dir}/${path}`));
   return tree;
+}
+
+/** A file's text in one read when it fits the reused buffer, else through readFileSync. */
+function readWhole(path: string): string {
+  const fd = openSync(path, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
+  try {
+    const n = readSync(fd, SMALL, 0, SMALL.length, 0);
+    return n < SMALL.length ? SMALL.toString("utf8", 0, n) : readFileSync(fd, "utf8");
+  } finally {
+    closeSync(fd);
+  }
 }
 
 /**
