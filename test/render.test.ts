@@ -17,6 +17,7 @@ import { renderFleet } from "../scripts/core/fleet.ts";
 import { type ClusterFile, parseClusterFile } from "../scripts/core/inputs/cluster-file.ts";
 import { parseSettings } from "../scripts/core/inputs/settings.ts";
 import { parseSnapshot, type Snapshot } from "../scripts/core/inputs/snapshot.ts";
+import { compare, sortStrings } from "../scripts/core/order.ts";
 import { deployedFleet } from "../scripts/core/review/deployed.ts";
 import { readTree } from "../scripts/io/files.ts";
 import { loadInputs } from "../scripts/io/inputs.ts";
@@ -141,6 +142,15 @@ describe("determinism", () => {
     const fleet = renderFleet(settings, snapshot, files);
     expect(fleet.inventory.clusters.map((c) => c.id)).toEqual(["0a", "a-1", "a10", "a9", "b-2", "z"]);
     expect(fleet.inventory.clusters[3]?.labels.map(([k]) => k)).toEqual(["B", "a", "b"]);
+  });
+
+  it("sorts ids natively in the same code-unit order as compare", () => {
+    const ids = ["b", "B", "a10", "a9", "", "é", "e\u0301", "😀", "\uffff", "Z", "_", "-", "10", "9", "ä"];
+    for (let seed = 1; seed <= 20; seed++) {
+      const shuffled = shuffle(ids, seed);
+      expect(sortStrings([...shuffled])).toEqual([...shuffled].sort(compare));
+    }
+    expect(sortStrings(["a9", "a10", "B", "a"])).toEqual(["B", "a", "a10", "a9"]);
   });
 });
 

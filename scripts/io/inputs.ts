@@ -8,7 +8,7 @@ import { type ClusterFile, parseClusterFile } from "../core/inputs/cluster-file.
 import { parseSettings, type Settings } from "../core/inputs/settings.ts";
 import { EMPTY_SNAPSHOT, parseSnapshot, SNAPSHOT_FILE, type Snapshot } from "../core/inputs/snapshot.ts";
 import { CLUSTERS_DIR } from "../core/layout.ts";
-import { compare } from "../core/order.ts";
+import { sortStrings } from "../core/order.ts";
 import { isInside, readInput, readRegularFile } from "./files.ts";
 
 export interface Inputs {
@@ -84,7 +84,7 @@ export async function loadInputs(rootArg: string, configArg?: string): Promise<I
       });
   }
   const byId = new Map<string, string>();
-  for (const name of names.sort(compare)) {
+  for (const name of sortStrings(names)) {
     const file = `${CLUSTERS_DIR}/${name}`;
     if (!/\.ya?ml$/.test(name)) {
       if (/\.ya?ml$/i.test(name))

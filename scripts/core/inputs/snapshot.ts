@@ -6,7 +6,7 @@
 
 import type { DiscoveredCluster } from "../discovery/cluster.ts";
 import { FleetfedError, type Problem, throwIfAny } from "../errors.ts";
-import { compare } from "../order.ts";
+import { compare, sortStrings } from "../order.ts";
 import { GENERATED_HEADER, parseYaml, type YamlSource } from "../yaml.ts";
 import { validateAgainstSchema } from "./schema.ts";
 
@@ -240,7 +240,7 @@ export function serialiseSnapshot(snapshot: Snapshot): string {
   const placement = Object.fromEntries(
     [...snapshot.placement.entries()]
       .sort(([a], [b]) => compare(a, b))
-      .map(([leaf, ids]) => [leaf, [...ids].sort(compare)]),
+      .map(([leaf, ids]) => [leaf, sortStrings([...ids])]),
   );
   const document = {
     $schema: "./scripts/schema/snapshot.schema.json",

@@ -7,7 +7,7 @@ import { type Problem, throwIfAny } from "../errors.ts";
 import type { ClusterFile } from "../inputs/cluster-file.ts";
 import type { EndpointAuth } from "../inputs/endpoint-auth.ts";
 import type { Scheme, Settings } from "../inputs/settings.ts";
-import { compare, sortedBy } from "../order.ts";
+import { sortedBy, sortStrings } from "../order.ts";
 
 export interface Cluster {
   id: string;
@@ -55,7 +55,7 @@ export function buildInventory(
   const unresolved: Problem[] = [];
   const fed = settings.federation;
 
-  for (const id of [...ids].sort(compare)) {
+  for (const id of sortStrings([...ids])) {
     const file = byId.get(id);
     const d = found.get(id);
     if (file && !file.enabled) {

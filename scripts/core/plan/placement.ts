@@ -7,7 +7,7 @@
 
 import { type Problem, throwIfAny } from "../errors.ts";
 import type { Placement } from "../inputs/snapshot.ts";
-import { compare } from "../order.ts";
+import { compare, sortStrings } from "../order.ts";
 import type { Cluster, Inventory } from "./inventory.ts";
 
 export interface Leaf {
@@ -45,7 +45,7 @@ export function placeClusters(inventory: Inventory, previous: Placement, shardSi
   for (const [leaf, ids] of [...previous].sort(([a], [b]) => byLeafName(a, b))) {
     const kept = ids.filter((id) => present.has(id) && !placed.has(id) && present.get(id)?.pin === undefined);
     for (const id of kept) placed.add(id);
-    leaves.set(leaf, [...kept].sort(compare));
+    leaves.set(leaf, sortStrings([...kept]));
   }
 
   const problems: Problem[] = [];
@@ -73,7 +73,7 @@ export function placeClusters(inventory: Inventory, previous: Placement, shardSi
     if (c.pin === undefined) continue;
     const list = leaves.get(c.pin) ?? [];
     list.push(c.id);
-    list.sort(compare);
+    sortStrings(list);
     leaves.set(c.pin, list);
     placed.add(c.id);
   }
@@ -107,7 +107,7 @@ export function placeClusters(inventory: Inventory, previous: Placement, shardSi
         hint: "expected when you mean it; otherwise pin to a leaf with room",
       });
     }
-    leaves.set(leaf, keep.sort(compare));
+    leaves.set(leaf, sortStrings(keep));
   }
   throwIfAny(problems);
 
@@ -138,7 +138,7 @@ export function placeClusters(inventory: Inventory, previous: Placement, shardSi
   const nonEmpty = [...leaves].filter(([, ids]) => ids.length > 0).sort(([a], [b]) => byLeafName(a, b));
   const result: Leaf[] = nonEmpty.map(([name, ids]) => ({
     name,
-    clusters: [...ids].sort(compare).map((id) => present.get(id) as Cluster),
+    clusters: sortStrings([...ids]).map((id) => present.get(id) as Cluster),
   }));
   if (result.length === 0) result.push({ name: leafName(0), clusters: [] });
   // The global tier is always there, even above one leaf: Grafana's datasource and the history behind

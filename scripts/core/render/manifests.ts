@@ -2,7 +2,7 @@
 // function that writes it is io/files.ts writeTree.
 
 import type { Settings } from "../inputs/settings.ts";
-import { compare } from "../order.ts";
+import { compare, sortStrings } from "../order.ts";
 import { type FederationTree, GLOBAL } from "../plan/placement.ts";
 import { readScalar, toYaml } from "../yaml.ts";
 import { ALERTS_FILE, renderAlertsFile } from "./alert-rules.ts";
@@ -45,7 +45,7 @@ export function recordedPlacement(manifests: Tree, clusterLabel: string): Map<st
       const id = readScalar(m[2] as string);
       if (typeof id === "string") ids.push(id);
     }
-    placement.set(leaf, ids.sort(compare));
+    placement.set(leaf, sortStrings(ids));
   }
   return placement;
 }

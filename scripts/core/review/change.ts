@@ -4,7 +4,7 @@
 import { formatProblem } from "../errors.ts";
 import type { RenderedFleet } from "../fleet.ts";
 import type { Settings } from "../inputs/settings.ts";
-import { compare } from "../order.ts";
+import { compare, sortStrings } from "../order.ts";
 import type { Tree } from "../render/manifests.ts";
 import { deployedFleet, type FleetCounts, type PlacedCluster } from "./deployed.ts";
 
@@ -45,7 +45,7 @@ export function diffTrees(before: Tree, after: Tree): FleetChange["files"] {
   const added = [...after.keys()].filter((p) => !before.has(p));
   const removed = [...before.keys()].filter((p) => !after.has(p));
   const changed = [...after.keys()].filter((p) => before.has(p) && before.get(p) !== after.get(p));
-  return { added: added.sort(compare), removed: removed.sort(compare), changed: changed.sort(compare) };
+  return { added: sortStrings(added), removed: sortStrings(removed), changed: sortStrings(changed) };
 }
 
 /** Every path a change touches, added, changed or removed. */
