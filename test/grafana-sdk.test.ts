@@ -2,6 +2,8 @@
 // dashboards the SDK package builds: same bytes, for every golden fleet's settings.
 
 import { readFileSync } from "node:fs";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { bundleGrafanaSdk } from "../scripts/bundle-grafana-sdk.ts";
@@ -27,6 +29,19 @@ describe("the bundled Grafana SDK", () => {
     expect(bundled).toBeDefined();
     // Its own classes, not the package's: the bundle is what loaded.
     expect(bundled?.dashboard.DashboardBuilder).not.toBe(packageSdk().dashboard.DashboardBuilder);
+  });
+
+  it("is not used when it is missing, unreadable or incomplete: the package is loaded instead", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "fleetfed-sdk-"));
+    try {
+      expect(bundledSdk(join(dir, "missing.cjs"))).toBeUndefined();
+      await writeFile(join(dir, "cut-short.cjs"), "exports.common = require(");
+      expect(bundledSdk(join(dir, "cut-short.cjs"))).toBeUndefined();
+      await writeFile(join(dir, "incomplete.cjs"), "exports.common = {}; exports.dashboard = {};\n");
+      expect(bundledSdk(join(dir, "incomplete.cjs"))).toBeUndefined();
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 
   it.each(fleets)("builds the %s fleet's dashboards byte for byte as the package does", (fleet) => {

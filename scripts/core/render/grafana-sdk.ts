@@ -44,10 +44,10 @@ export function packageSdk(): GrafanaSdk {
   return Object.fromEntries(SDK_MODULES.map((m) => [m, require(`${PACKAGE}/${m}`)])) as unknown as GrafanaSdk;
 }
 
-/** The SDK from the bundle of the installed version, or undefined when there is no usable one. */
-export function bundledSdk(): GrafanaSdk | undefined {
+/** The SDK from the bundle of the installed version (or at `path`), or undefined when there is no usable one. */
+export function bundledSdk(path = sdkBundle().path): GrafanaSdk | undefined {
   try {
-    const sdk = require(sdkBundle().path) as Partial<GrafanaSdk>;
+    const sdk = require(path) as Partial<GrafanaSdk>;
     return SDK_MODULES.every((m) => sdk[m] !== undefined) ? (sdk as GrafanaSdk) : undefined;
   } catch {
     return undefined;
