@@ -119,7 +119,8 @@ export function readRegularFile(path: string, shownAs: string, limit = INPUT_LIM
     } catch {
       // A folder (EISDIR) or a FIFO with nothing to read (EAGAIN): fstat below says so.
     }
-    if (n >= 0 && n < SMALL.length) return SMALL.toString("utf8", 0, n);
+    // Nothing read may be an empty file or a FIFO without a writer: fstat below tells them apart.
+    if (n > 0 && n < SMALL.length) return SMALL.toString("utf8", 0, n);
     const st = fstatSync(fd);
     if (!st.isFile()) return undefined;
     return readBounded(fd, st.size, shownAs, limit);
