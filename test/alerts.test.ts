@@ -157,30 +157,28 @@ tests:
               description: 'It will be OOM-killed and its clusters will show gaps. Raise federation.resources or expectedSeriesPerCluster, or lower shardSize.'
 `;
 
+/** `promtool test rules` on `tests` against the rendered alerts file, in a scratch folder. */
+async function testRules(tests: string) {
+  const dir = await mkdtemp(join(tmpdir(), "fleetfed-alerts-"));
+  try {
+    await writeFile(join(dir, "alerts.yml"), renderAlertsFile(fleet.plan, settings));
+    await writeFile(join(dir, "tests.yml"), tests);
+    return await $({ cwd: dir, nothrow: true, quiet: true })`${promtool} test rules tests.yml`;
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
 describe.skipIf(!promtool)("federation alerts", () => {
   it("on the federators' own health pass promtool test rules: each fires for the federator in trouble only", async () => {
-    const dir = await mkdtemp(join(tmpdir(), "fleetfed-alerts-"));
-    try {
-      await writeFile(join(dir, "alerts.yml"), renderAlertsFile(fleet.plan, settings));
-      await writeFile(join(dir, "tests.yml"), HEALTH_TESTS);
-      const r = await $({ cwd: dir, nothrow: true, quiet: true })`${promtool} test rules tests.yml`;
-      expect(r.exitCode, r.stdout + r.stderr).toBe(0);
-    } finally {
-      await rm(dir, { recursive: true, force: true });
-    }
+    const r = await testRules(HEALTH_TESTS);
+    expect(r.exitCode, r.stdout + r.stderr).toBe(0);
   });
 
   it("pass promtool test rules", async () => {
     expect(fleet.plan.global).toBe(true);
-    const dir = await mkdtemp(join(tmpdir(), "fleetfed-alerts-"));
-    try {
-      await writeFile(join(dir, "alerts.yml"), renderAlertsFile(fleet.plan, settings));
-      await writeFile(join(dir, "tests.yml"), TESTS);
-      const r = await $({ cwd: dir, nothrow: true, quiet: true })`${promtool} test rules tests.yml`;
-      expect(r.exitCode, r.stdout + r.stderr).toBe(0);
-      expect(r.stdout).toMatch(/SUCCESS/);
-    } finally {
-      await rm(dir, { recursive: true, force: true });
-    }
+    const r = await testRules(TESTS);
+    expect(r.exitCode, r.stdout + r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/SUCCESS/);
   });
 });
