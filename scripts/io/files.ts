@@ -108,19 +108,18 @@ function readFailure(shownAs: string, e: unknown): FleetfedError {
 export function readRegularFile(path: string, shownAs: string, limit = INPUT_LIMIT): string | undefined {
   let fd: number;
   try {
-    fd = openSync(path, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
+    fd = openSync(path, NO_FOLLOW);
   } catch {
     return undefined;
   }
   try {
-    let n = -1;
+    let text: string | undefined;
     try {
-      n = readSync(fd, SMALL, 0, SMALL.length, 0);
+      text = readInOne(fd);
     } catch {
       // A folder (EISDIR) or a FIFO with nothing to read (EAGAIN): fstat below says so.
     }
-    // Nothing read may be an empty file or a FIFO without a writer: fstat below tells them apart.
-    if (n > 0 && n < SMALL.length) return SMALL.toString("utf8", 0, n);
+    if (text !== undefined) return text;
     const st = fstatSync(fd);
     if (!st.isFile()) return undefined;
     return readBounded(fd, st.size, shownAs, limit);
@@ -132,6 +131,17 @@ export function readRegularFile(path: string, shownAs: string, limit = INPUT_LIM
 }
 
 const SMALL = Buffer.allocUnsafe(64 * 1024);
+/** Opened without following a link, and without blocking on a FIFO. */
+const NO_FOLLOW = constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK;
+
+/**
+ * The file's text when one read into the reused buffer holds all of it; undefined when the read fills
+ * the buffer, or reads nothing (an empty file, or a FIFO without a writer: the caller tells them apart).
+ */
+function readInOne(fd: number): string | undefined {
+  const n = readSync(fd, SMALL, 0, SMALL.length, 0);
+  return n > 0 && n < SMALL.length ? SMALL.toString("utf8", 0, n) : undefined;
+}
 
 /** Whether `path` is `dir` or inside it, both absolute and resolved. */
 export function isInside(dir: string, path: string): boolean {
@@ -179,10 +189,9 @@ export async function readTree(dir: string): Promise<Map<string, string>> {
 
 /** A file's text in one read when it fits the reused buffer, else through readFileSync. */
 function readWhole(path: string): string {
-  const fd = openSync(path, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
+  const fd = openSync(path, NO_FOLLOW);
   try {
-    const n = readSync(fd, SMALL, 0, SMALL.length, 0);
-    return n < SMALL.length ? SMALL.toString("utf8", 0, n) : readFileSync(fd, "utf8");
+    return readInOne(fd) ?? readFileSync(fd, "utf8");
   } finally {
     closeSync(fd);
   }
