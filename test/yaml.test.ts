@@ -82,6 +82,20 @@ describe("toYaml", () => {
   });
 });
 
+/**
+ * A value as plain data that tells apart what toEqual does not: an own `__proto__` key from a prototype,
+ * and any object whose prototype is not Object.prototype.
+ */
+function shape(v: unknown): unknown {
+  if (Array.isArray(v)) return v.map(shape);
+  if (typeof v !== "object" || v === null) return v;
+  const proto = Object.getPrototypeOf(v);
+  return {
+    prototype: proto === Object.prototype || proto === null ? "plain" : "other",
+    entries: Object.getOwnPropertyNames(v).map((k) => [k, shape((v as Record<string, unknown>)[k])]),
+  };
+}
+
 describe("readCommonYaml, the fast reader for hand-written files", () => {
   /** What the yaml library reads, or undefined when it reports an error. */
   const library = (text: string) => {
@@ -99,7 +113,7 @@ describe("readCommonYaml, the fast reader for hand-written files", () => {
       const fast = readCommonYaml(text);
       if (fast === undefined) continue;
       read++;
-      expect(fast, file).toEqual(library(text));
+      expect(shape(fast), file).toEqual(shape(library(text)));
     }
     expect(read).toBeGreaterThanOrEqual(10);
   });
@@ -111,7 +125,11 @@ describe("readCommonYaml, the fast reader for hand-written files", () => {
       return seed / 2 ** 31;
     };
     const pick = <T>(xs: readonly T[]): T => xs[Math.floor(random() * xs.length)] as T;
-    const keys = ["cluster", "endpoint", "labels", "match", "team", "a", "b-c", "true", "null", "x_1", "on"];
+    const keys = [
+      ...["cluster", "endpoint", "labels", "match", "team", "a", "b-c", "true", "null", "x_1", "on"],
+      // Keys a plain object inherits: the fast reader must keep each a key, as the library does.
+      ...["__proto__", "constructor", "toString", "hasOwnProperty", "valueOf"],
+    ];
     const scalars = [
       ...TRICKY.filter((s) => !s.includes("\n")),
       "prod",
@@ -171,10 +189,10 @@ describe("readCommonYaml, the fast reader for hand-written files", () => {
       const fast = readCommonYaml(text);
       if (fast === undefined) continue;
       read++;
-      expect(fast, text).toEqual(library(text));
+      expect(shape(fast), text).toEqual(shape(library(text)));
     }
-    // The subset is the common case: most of these files take the fast path.
+    // The fast path is really exercised, though a third of the keys here send a file to the library.
     console.log(`fast path: ${read} of 20,000`);
-    expect(read).toBeGreaterThan(2_000);
+    expect(read).toBeGreaterThan(1_000);
   });
 });

@@ -302,6 +302,12 @@ function findNonPlain(
 // test/yaml.test.ts compares it with the library on every fixture and on thousands of generated files.
 
 const KEY = /^[A-Za-z_][A-Za-z0-9_-]*$/;
+/**
+ * Keys a plain object already answers to through its prototype. `out.__proto__ = v` would set the
+ * prototype instead of a key (a cluster file's `__proto__: {enabled: false}` silently disabling it); the
+ * library keeps each as a key of its own, so these go to the library.
+ */
+const INHERITED = (key: string) => key in Object.prototype;
 const WORD = /^(true|false|null|True|False|Null|TRUE|FALSE|NULL)$/;
 const PLAIN_TEXT = /^[A-Za-z/][A-Za-z0-9_./:@+=-]*$/;
 const PLAIN_DIGITS = /^[0-9][A-Za-z0-9_./:@+=-]*$/;
@@ -345,7 +351,8 @@ function mapping(lines: Line[], at: { i: number }, indent: number): Record<strin
     if (line.indent > indent) return undefined;
     const m = /^([^:]+):(?: (.*))?$/.exec(line.text);
     const key = m?.[1];
-    if (!key || !KEY.test(key) || WORD.test(key) || Object.hasOwn(out, key)) return undefined;
+    if (!key || !KEY.test(key) || WORD.test(key) || INHERITED(key) || Object.hasOwn(out, key))
+      return undefined;
     at.i++;
     const rest = stripComment(m[2] ?? "");
     if (rest === undefined) return undefined;
@@ -409,7 +416,8 @@ function inline(text: string): unknown {
     for (const item of flowItems(text.slice(1, -1)) ?? [undefined]) {
       const m = item === undefined ? null : /^([^:'"]+): +(.+)$/.exec(item);
       const key = m?.[1];
-      if (!m || !key || !KEY.test(key) || WORD.test(key) || Object.hasOwn(out, key)) return FAIL;
+      if (!m || !key || !KEY.test(key) || WORD.test(key) || INHERITED(key) || Object.hasOwn(out, key))
+        return FAIL;
       const v = scalarValue(m[2] as string);
       if (v === FAIL) return FAIL;
       out[key] = v;
