@@ -125,7 +125,7 @@ const CASES: Case[] = [
         "cluster: alpha\nbasicAuth: {username: u, passwordFile: /etc/fleetfed/secrets/auth/password}\n",
     },
     where: "clusters/alpha.yaml:2:",
-    says: /basicAuth\.passwordFile: \/etc\/fleetfed\/secrets\/auth\/password is in Secret auth, which federation\.secrets does not mount \(add auth to federation\.secrets\)/,
+    says: /basicAuth\.passwordFile: is in Secret auth, which federation\.secrets does not mount \(add auth to federation\.secrets\)/,
   },
   {
     name: "basicAuth beside authorization",
@@ -372,6 +372,116 @@ const CASES: Case[] = [
     files: { "fleet.snapshot.json": "[]\n" },
     where: "fleet.snapshot.json:1:1",
     says: /must be a YAML mapping|must be an object/,
+  },
+  // Surfaces added in round two (issue #21): each used to pass, several losing data or leaking
+  {
+    name: "a sync branch equal to the base branch (#21.1)",
+    files: { "fleet.yaml": "federation:\n  shardSize: 2\npullRequest: {base: release, branch: release}\n" },
+    where: "fleet.yaml:3",
+    says: /pullRequest\.branch: "release" is the branch the pull request merges into .*branch: fleetfed\/sync/,
+  },
+  {
+    name: "a sync branch equal to the branch Argo CD applies (#21.1)",
+    files: {
+      "fleet.yaml":
+        "federation:\n  shardSize: 2\npullRequest: {branch: prod}\ndelivery: {targetRevision: prod}\n",
+    },
+    where: "fleet.yaml:3",
+    says: /pullRequest\.branch: "prod" is the branch Argo CD or Flux applies/,
+  },
+  ...[
+    ["a .. out of a listed Secret into another", "/etc/fleetfed/secrets/listed/../unlisted/p"],
+    [
+      "a .. to the federator's own service-account token",
+      "/etc/fleetfed/secrets/listed/../../../../var/run/secrets/kubernetes.io/serviceaccount/token",
+    ],
+    ["a doubled slash", "/etc/fleetfed/secrets//listed/p"],
+    ["a ./ segment", "/etc/fleetfed/secrets/./listed/p"],
+    ["a trailing /..", "/etc/fleetfed/secrets/listed/.."],
+  ].map(([what, path]) => ({
+    name: `a secret path with ${what} (#21.6)`,
+    files: {
+      "fleet.yaml": "federation:\n  shardSize: 2\n  secrets: [listed]\n",
+      "clusters/alpha.yaml": `cluster: alpha\nauthorization: {credentialsFile: '${path}'}\n`,
+    },
+    where: "clusters/alpha.yaml:2",
+    says: /authorization\.credentialsFile: is not a plain absolute path/,
+  })),
+  ...[
+    ["an upper-case Secret name", "/etc/fleetfed/secrets/Listed/p", /is not <secret>\/<key>/],
+    ["a nested key", "/etc/fleetfed/secrets/listed/sub/p", /is not <secret>\/<key>/],
+    [
+      "the service-account token itself",
+      "/var/run/secrets/kubernetes.io/serviceaccount/token",
+      /the federator's own credentials/,
+    ],
+  ].map(([what, path, says]) => ({
+    name: `a secret path with ${what} (#21.6)`,
+    files: {
+      "fleet.yaml": "federation:\n  shardSize: 2\n  secrets: [listed]\n",
+      "clusters/alpha.yaml": `cluster: alpha\nauthorization: {credentialsFile: '${path}'}\n`,
+    },
+    where: "clusters/alpha.yaml:2",
+    says: says as RegExp,
+  })),
+  {
+    name: "a Secret key `..` in the operator flavour (#21.6)",
+    files: {
+      "fleet.yaml": "federation:\n  shardSize: 2\n  flavor: operator\n  secrets: [a]\n",
+      "clusters/alpha.yaml": "cluster: alpha\nauthorization: {credentialsFile: /etc/fleetfed/secrets/a/..}\n",
+    },
+    where: "clusters/alpha.yaml:2",
+    says: /is not a plain absolute path/,
+  },
+  {
+    name: "a hint never names a Secret the schema refuses (#21.18)",
+    files: {
+      "fleet.yaml": "federation:\n  shardSize: 2\n",
+      "clusters/alpha.yaml":
+        "cluster: alpha\nauthorization: {credentialsFile: /etc/fleetfed/secrets/b-/token}\n",
+    },
+    where: "clusters/alpha.yaml:2",
+    says: /is not <secret>\/<key> with a Secret name/,
+    never: /add b- to/,
+  },
+  ...["passwordFile", "credentialsFile", "usernameFile"].map((field) => ({
+    name: `a password typed into ${field} is never echoed (#21.8)`,
+    files: {
+      "clusters/alpha.yaml": `cluster: alpha\n${field === "credentialsFile" ? "authorization" : "basicAuth"}: {${field}: hunter2-s3cret${field === "usernameFile" ? ", passwordFile: /etc/p" : ""}}\n`,
+    },
+    env: { GITHUB_ACTIONS: "true" },
+    where: "clusters/alpha.yaml:2",
+    says: new RegExp(`${field}: must match pattern`),
+    never: /hunter2/,
+  })),
+  {
+    name: "a password typed as a user name of the wrong type is never echoed (#21.8)",
+    files: {
+      "clusters/alpha.yaml": "cluster: alpha\nbasicAuth: {username: 12345678, passwordFile: /etc/p}\n",
+    },
+    where: "clusters/alpha.yaml:2",
+    says: /username: must be a string/,
+    never: /12345678/,
+  },
+  {
+    name: "authorization type Basic, which Prometheus refuses (#21.17)",
+    files: {
+      "clusters/alpha.yaml": "cluster: alpha\nauthorization: {type: basic, credentialsFile: /etc/t}\n",
+    },
+    where: "clusters/alpha.yaml:2",
+    says: /authorization\.type: cannot be Basic/,
+  },
+  {
+    name: "a 60-character Secret name, whose volume name Kubernetes refuses (#21.17)",
+    files: { "fleet.yaml": `federation:\n  shardSize: 2\n  secrets: [${"s".repeat(60)}]\n` },
+    where: "fleet.yaml:3",
+    says: /federation\.secrets\.0: .* must match pattern/,
+  },
+  {
+    name: "a __proto__ key in a cluster file, which the fast reader once took as the prototype (#21.16)",
+    files: { "clusters/alpha.yaml": "cluster: alpha\n__proto__:\n  enabled: false\n" },
+    where: "clusters/alpha.yaml:2",
+    says: /unknown key "__proto__"/,
   },
   {
     name: "51 match selectors",

@@ -25,6 +25,47 @@ describe("Route 53 records", () => {
     expect(normaliseRecordName("a\\040b\\057c.example.com.")).toBe("a b/c.example.com");
   });
 
+  it("skips, with a warning, a record whose label holds an escaped dot: it would read as another host (#21.7)", () => {
+    const found = clustersFromZones(
+      [
+        {
+          id: "Z1",
+          name: "int.example.com",
+          records: [
+            { Name: "prometheus.dotted\\056evil.int.example.com.", Type: "A" },
+            { Name: "prometheus.fine.int.example.com.", Type: "A" },
+          ],
+        },
+      ],
+      r53,
+    );
+    expect(found.clusters.map((c) => c.endpoint)).toEqual(["prometheus.fine.int.example.com:9090"]);
+    expect(found.warnings).toEqual([
+      "prometheus.dotted\\056evil.int.example.com. (zone Z1): a label holds an escaped dot (\\056), so the host name it reads as is not this record; record ignored",
+    ]);
+  });
+
+  it("names both accounts when one zone is listed through two, and says which list to narrow (#21.18)", () => {
+    const zone = (account: string) => ({
+      id: "Z1",
+      name: "int.example.com",
+      account,
+      records: [{ Name: "prometheus.a.int.example.com.", Type: "A" }],
+    });
+    const found = clustersFromZones(
+      [zone("this account"), zone("arn:aws:iam::222222222222:role/fleetfed-read")],
+      r53,
+    );
+    expect(found.problems).toEqual([
+      {
+        message:
+          "hosted zone Z1 (int.example.com) is listed through this account and arn:aws:iam::222222222222:role/fleetfed-read",
+        hint: "list it under one account only: set hostedZones for arn:aws:iam::222222222222:role/fleetfed-read in discovery.route53 so that it leaves Z1 out",
+      },
+    ]);
+    expect(JSON.stringify(found.problems)).not.toMatch(/delete/);
+  });
+
   it("skips, with a warning, records whose cluster the snapshot would reject, so a snapshot always loads again", () => {
     const found = clustersFromZones(
       [

@@ -163,7 +163,12 @@ export async function discoverRoute53(
         while (cursor < selected.zones.length) {
           const i = cursor++;
           const zone = selected.zones[i] as (typeof selected.zones)[number];
-          found[i] = { id: zone.id, name: zone.name, records: await listRecords(send, zone, progress) };
+          found[i] = {
+            id: zone.id,
+            name: zone.name,
+            ...(accounts.length > 1 && { account: account.name }),
+            records: await listRecords(send, zone, progress),
+          };
           progress.zonesListed++;
           opts.onProgress?.(progress);
         }

@@ -21,6 +21,8 @@ export interface HostedZoneRecords {
   id: string;
   /** Normalised zone name. */
   name: string;
+  /** The account the zone was listed through, when discovery reads more than one. */
+  account?: string;
   records: readonly RecordSet[];
 }
 
@@ -65,13 +67,34 @@ export function clustersFromZones(
   settings: Route53Settings,
 ): Route53Findings {
   const warnings: string[] = [];
+  const problems: Problem[] = [];
   const candidates = new Map<string, { zone: HostedZoneRecords; record: string; sets: RecordSet[] }[]>();
+  const seen = new Map<string, HostedZoneRecords>();
   for (const zone of [...zones].sort((a, b) => compare(a.id, b.id))) {
+    const first = seen.get(zone.id);
+    if (first) {
+      // One zone shared with (or associated to) two accounts: its records would count every cluster twice.
+      problems.push({
+        message: `hosted zone ${zone.id} (${zone.name}) is listed through ${first.account ?? "one account"} and ${zone.account ?? "another"}`,
+        hint: `list it under one account only: set hostedZones for ${zone.account ?? "the other account"} in discovery.route53 so that it leaves ${zone.id} out`,
+      });
+      continue;
+    }
+    seen.set(zone.id, zone);
     const byName = new Map<string, RecordSet[]>();
     for (const rs of zone.records) {
       if (!rs.Name || !(rs.Type === "A" || rs.Type === "AAAA" || rs.Type === "CNAME")) continue;
       const name = normaliseRecordName(rs.Name);
       if (name.includes("*")) continue; // wildcards name no single cluster
+      if (/\\056/.test(rs.Name)) {
+        // `prometheus.a\056evil.example.com` is one label holding a dot, but as a host name it reads as
+        // another host, which would then receive the fleet's credentials.
+        if (settings.recordPattern.exec(name))
+          warnings.push(
+            `${rs.Name} (zone ${zone.id}): a label holds an escaped dot (\\056), so the host name it reads as is not this record; record ignored`,
+          );
+        continue;
+      }
       const sets = byName.get(name) ?? [];
       sets.push(rs);
       byName.set(name, sets);
@@ -91,11 +114,10 @@ export function clustersFromZones(
   }
 
   const clusters: DiscoveredCluster[] = [];
-  const problems: Problem[] = [];
   for (const [id, found] of [...candidates].sort(([a], [b]) => compare(a, b))) {
     if (found.length > 1) {
       problems.push({
-        message: `cluster "${id}" is registered more than once: ${found.map((f) => `${f.record} in zone ${f.zone.id} (${f.zone.name})`).join(" and ")}`,
+        message: `cluster "${id}" is registered more than once: ${found.map((f) => `${f.record} in zone ${f.zone.id} (${f.zone.name}${f.zone.account ? `, ${f.zone.account}` : ""})`).join(" and ")}`,
         hint: "delete the stale record, narrow discovery.route53.hostedZones, or tighten recordPattern",
       });
       continue;

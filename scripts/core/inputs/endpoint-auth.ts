@@ -31,13 +31,79 @@ export interface EndpointAuth {
   authorization?: AuthorizationSettings;
 }
 
+/**
+ * Fields whose value may be a credential (or one typed by mistake where its path belongs): no message
+ * ever quotes their value.
+ */
+const CREDENTIAL_FIELDS = new Set([
+  "username",
+  "usernameFile",
+  "password",
+  "passwordFile",
+  "credentials",
+  "credentialsFile",
+  "certFile",
+  "keyFile",
+  "caFile",
+]);
+
+export function isCredentialField(field: string | number | undefined): boolean {
+  return typeof field === "string" && CREDENTIAL_FIELDS.has(field);
+}
+
 /** Where federation.secrets are mounted in every federator. */
 export const SECRETS_DIR = "/etc/fleetfed/secrets";
 
-/** The Secret and key a mounted file comes from, when the path is under SECRETS_DIR. */
+/**
+ * A Secret fleetfed can mount: its volume is named `secret-<name>`, and a volume name is a DNS label of at
+ * most 63 characters, so the name is a DNS label of at most 56. The schemas' pattern is this one
+ * (test/surfaces.test.ts holds them to it).
+ */
+export const SECRET_NAME = "[a-z0-9]([-a-z0-9]{0,54}[a-z0-9])?";
+/** A key of a Secret: one path segment, never `.` or `..`. */
+const SECRET_KEY = "(?!\\.\\.?$)[-._a-zA-Z0-9]+";
+const SECRET_FILE = new RegExp(`^${SECRETS_DIR}/(${SECRET_NAME})/(${SECRET_KEY})$`);
+
+/** The Secret and key a mounted file comes from, when the path is exactly SECRETS_DIR/<name>/<key>. */
 export function secretOf(path: string): { name: string; key: string } | undefined {
-  const m = new RegExp(`^${SECRETS_DIR}/([a-z0-9][-a-z0-9]*[a-z0-9]?)/([-._a-zA-Z0-9]+)$`).exec(path);
-  return m ? { name: m[1] as string, key: m[2] as string } : undefined;
+  const m = SECRET_FILE.exec(path);
+  return m ? { name: m[1] as string, key: m[3] as string } : undefined;
+}
+
+/** Where Kubernetes mounts a pod's own service-account token and secrets: never sent to a cluster. */
+const POD_SECRETS = ["/var/run/secrets/", "/run/secrets/"];
+
+/**
+ * Why a credential path cannot be used, or undefined when it can. Paths are taken literally, never
+ * normalised into something else: `//`, `.` and `..` segments are refused outright, so
+ * `…/listed/../unlisted/p` cannot pass as a file of a listed Secret, nor `…/listed/../../../var/run/…`
+ * send the federator's own service-account token to every cluster.
+ */
+function pathProblem(path: string, secrets: readonly string[]): Omit<Problem, "file"> | undefined {
+  const segments = path.split("/").slice(1);
+  if (!path.startsWith("/") || segments.some((s) => s === "" || s === "." || s === ".."))
+    return {
+      message: "is not a plain absolute path: it has an empty, `.` or `..` segment",
+      hint: `write the file's path as it is, e.g. ${SECRETS_DIR}/<secret>/<key>`,
+    };
+  if (POD_SECRETS.some((dir) => path.startsWith(dir)))
+    return {
+      message: `is under ${path.startsWith("/run") ? "/run/secrets" : "/var/run/secrets"}, the federator's own credentials; fleetfed never sends them to a cluster`,
+      hint: `put the credential in a Secret, list it in federation.secrets and use ${SECRETS_DIR}/<secret>/<key>`,
+    };
+  if (!path.startsWith(`${SECRETS_DIR}/`)) return undefined;
+  const secret = secretOf(path);
+  if (!secret)
+    return {
+      message: `is under ${SECRETS_DIR} but is not <secret>/<key> with a Secret name of at most 56 lower-case letters, digits and dashes`,
+      hint: `use ${SECRETS_DIR}/<secret>/<key>, one folder for the Secret and its key`,
+    };
+  if (!secrets.includes(secret.name))
+    return {
+      message: `is in Secret ${secret.name}, which federation.secrets does not mount`,
+      hint: `add ${secret.name} to federation.secrets`,
+    };
+  return undefined;
 }
 
 /** Every file an EndpointAuth names, with the field that names it. */
@@ -90,18 +156,19 @@ export function authProblems(
       message: "the operator's ScrapeConfig reads the user name from a Secret",
       hint: `use usernameFile: ${SECRETS_DIR}/<secret>/<key>`,
     });
+  if (auth.authorization && auth.authorization.type.toLowerCase() === "basic")
+    problems.push({
+      ...at("authorization.type"),
+      message: 'cannot be Basic: Prometheus refuses it ("use basic_auth instead")',
+      hint: "use basicAuth with usernameFile and passwordFile instead of authorization",
+    });
   for (const { field, path } of authFiles(auth)) {
-    const secret = secretOf(path);
-    if (secret && !secrets.includes(secret.name))
+    const wrong = pathProblem(path, secrets);
+    if (wrong) problems.push({ ...at(field), ...wrong });
+    else if (!secretOf(path) && flavor === "operator")
       problems.push({
         ...at(field),
-        message: `${path} is in Secret ${secret.name}, which federation.secrets does not mount`,
-        hint: `add ${secret.name} to federation.secrets`,
-      });
-    if (!secret && flavor === "operator")
-      problems.push({
-        ...at(field),
-        message: `${path} is not a Secret's file; the operator's ScrapeConfig can only reference Secrets`,
+        message: "is not a Secret's file; the operator's ScrapeConfig can only reference Secrets",
         hint: `use ${SECRETS_DIR}/<secret>/<key> and list the Secret in federation.secrets`,
       });
   }

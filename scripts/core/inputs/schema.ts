@@ -7,6 +7,7 @@ import type { ErrorObject, ValidateFunction } from "ajv";
 import { cluster, fleet, snapshot } from "../../schema/validators.js";
 import { type Problem, quote } from "../errors.ts";
 import type { YamlSource } from "../yaml.ts";
+import { isCredentialField } from "./endpoint-auth.ts";
 
 export type SchemaName = "fleet" | "cluster" | "snapshot";
 
@@ -112,10 +113,15 @@ function describe(err: ErrorObject, source: YamlSource): Problem | undefined {
           hint: "use a Prometheus label name: letters, digits and '_', not starting with a digit",
         };
       }
+      // A scalar is worth quoting; a whole mapping or list is not (the location already points at it), and
+      // a credential field's value never is: a password typed into passwordFile must not reach a log.
+      const shown =
+        (err.data !== null && typeof err.data === "object") || isCredentialField(path.at(-1))
+          ? ""
+          : `${quote(err.data)} `;
       return {
         ...at(path),
-        // A scalar is worth quoting; a whole mapping or list is not (the location already points at it).
-        message: `${err.data !== null && typeof err.data === "object" ? "" : `${quote(err.data)} `}${err.message ?? "is invalid"}`,
+        message: `${shown}${err.message ?? "is invalid"}`,
         hint: parent?.description,
       };
     }

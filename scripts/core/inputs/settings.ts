@@ -178,6 +178,13 @@ export function parseSettings(text: string, file: string): Settings {
       field: `federation.${field}`,
     })),
   );
+  const { base, branch } = raw.pullRequest;
+  if (branch === base || branch === raw.delivery.targetRevision)
+    at(
+      ["pullRequest", "branch"],
+      `"${branch}" is the branch ${branch === base ? "the pull request merges into (pullRequest.base)" : "Argo CD or Flux applies (delivery.targetRevision)"}: sync would push unreviewed changes onto it, and delete it once they are merged`,
+      "give the bot a branch of its own, e.g. branch: fleetfed/sync",
+    );
   let route53: Route53Settings | undefined;
   if (raw.discovery.route53) {
     const r = raw.discovery.route53;
