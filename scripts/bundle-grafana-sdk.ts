@@ -6,7 +6,8 @@
 import { mkdirSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { SDK_MODULES, sdkBundle } from "./core/render/grafana-sdk.ts";
+import { SDK_MODULES } from "./core/render/grafana-sdk.ts";
+import { sdkBundle } from "./io/grafana-sdk-bundle.ts";
 
 /** Writes the bundle of the installed SDK (atomically: a temporary file, then a rename); returns its path. */
 export async function bundleGrafanaSdk(): Promise<string> {

@@ -9,6 +9,7 @@ import { resolve } from "node:path";
 import { parseArgs } from "node:util";
 import type { Context } from "./commands/context.ts";
 import { EXIT_INTERNAL, EXIT_INVALID, FleetfedError, formatProblem, type Problem } from "./core/errors.ts";
+import { installBundledSdk } from "./io/grafana-sdk-bundle.ts";
 import { createReporter } from "./io/terminal.ts";
 
 type BooleanFlag = "json" | "check" | "dry-run" | "local" | "force";
@@ -109,6 +110,7 @@ export interface Io {
 }
 
 export async function main(io: Io): Promise<number> {
+  installBundledSdk();
   let parsed: ReturnType<typeof parse>;
   try {
     parsed = parse(io.argv);

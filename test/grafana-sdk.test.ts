@@ -1,8 +1,9 @@
 // The Grafana SDK bundle that `npm install` makes (scripts/bundle-grafana-sdk.ts) builds exactly the
 // dashboards the SDK package builds: same bytes, for every golden fleet's settings.
 
+import { execFileSync } from "node:child_process";
 import { readFileSync } from "node:fs";
-import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { mkdtemp, rm, symlink, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
@@ -11,7 +12,13 @@ import { parseSettings } from "../scripts/core/inputs/settings.ts";
 import type { FederationTree } from "../scripts/core/plan/placement.ts";
 import { dashboardSpecs } from "../scripts/core/render/dashboards.ts";
 import { buildDashboard } from "../scripts/core/render/grafana.ts";
-import { bundledSdk, packageSdk, sdkBundle } from "../scripts/core/render/grafana-sdk.ts";
+import {
+  type GrafanaSdk,
+  packageSdk,
+  SDK_MODULES,
+  useBundledSdk,
+} from "../scripts/core/render/grafana-sdk.ts";
+import { bundledSdk, sdkBundle } from "../scripts/io/grafana-sdk-bundle.ts";
 
 const golden = join(import.meta.dirname, "golden");
 const fleets = ["flat", "labels", "operator", "overrides", "tree"];
@@ -39,8 +46,45 @@ describe("the bundled Grafana SDK", () => {
       expect(bundledSdk(join(dir, "cut-short.cjs"))).toBeUndefined();
       await writeFile(join(dir, "incomplete.cjs"), "exports.common = {}; exports.dashboard = {};\n");
       expect(bundledSdk(join(dir, "incomplete.cjs"))).toBeUndefined();
+      // Every module there, but stubs: not the SDK (#21.11).
+      await writeFile(
+        join(dir, "stubs.cjs"),
+        `for (const m of ${JSON.stringify(SDK_MODULES)}) exports[m] = { PanelBuilder: 1 };\n`,
+      );
+      expect(bundledSdk(join(dir, "stubs.cjs"))).toBeUndefined();
+      // A FIFO would block the read forever (#21.10); a link is not the file npm install wrote.
+      execFileSync("mkfifo", [join(dir, "fifo.cjs")]);
+      expect(bundledSdk(join(dir, "fifo.cjs"))).toBeUndefined();
+      await symlink(sdkBundle().path, join(dir, "link.cjs"));
+      expect(bundledSdk(join(dir, "link.cjs"))).toBeUndefined();
     } finally {
       await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("builds from the package when a bundle's builders throw: a broken bundle is never an internal error (#21.11)", () => {
+    const settings = parseSettings("federation:\n  shardSize: 2\n", "fleet.yaml");
+    const [spec] = dashboardSpecs({ top: "global" } as FederationTree, settings);
+    if (!spec) throw new Error("no dashboard");
+    const real = packageSdk();
+    const throwing = Object.fromEntries(
+      SDK_MODULES.map((m) => [
+        m,
+        new Proxy(real[m], {
+          get: () =>
+            class {
+              constructor() {
+                throw new Error("stub");
+              }
+            },
+        }),
+      ]),
+    ) as unknown as GrafanaSdk;
+    try {
+      useBundledSdk(() => throwing);
+      expect(JSON.stringify(buildDashboard(spec))).toBe(JSON.stringify(buildDashboard(spec, real)));
+    } finally {
+      useBundledSdk(() => undefined);
     }
   });
 

@@ -156,8 +156,44 @@ function inputError(file: string, message: string, hint?: string): FleetfedError
 /** Marks a file fleetfed is still writing; any such file found later is a leftover of an interrupted run. */
 const TMP_MARK = ".fleetfed-tmp-";
 
+/**
+ * Refuses a generated folder that is a symbolic link, or a link to a folder anywhere on the way from
+ * `dir` to any of `paths`: fleetfed reads and writes manifests/ only inside the repository, so a link to
+ * a folder elsewhere never has its files deleted or overwritten. Checked before anything is written.
+ */
+function refuseLinks(dir: string, paths: Iterable<string> = []): void {
+  const shown = (path: string) => relative(dirname(dir), path) || path;
+  const check = (path: string) => {
+    let st: Stats;
+    try {
+      st = lstatSync(path);
+    } catch {
+      return false; // missing: created as a real folder
+    }
+    if (st.isSymbolicLink())
+      throw new FleetfedError(
+        {
+          file: shown(path),
+          message:
+            "is a symbolic link; fleetfed writes generated files only inside the repository, never through a link",
+          hint: "remove the link (fleetfed regenerates everything under it) and run the command again",
+        },
+        EXIT_REFUSED,
+      );
+    return st.isDirectory();
+  };
+  if (!check(dir)) return;
+  const folders = new Set<string>();
+  for (const path of paths) {
+    const parts = path.split("/");
+    for (let i = 1; i < parts.length; i++) folders.add(parts.slice(0, i).join("/"));
+  }
+  for (const folder of [...folders].sort()) check(join(dir, folder));
+}
+
 /** Every file under `dir` as relative `/`-separated path → content; empty when `dir` does not exist. */
 export async function readTree(dir: string): Promise<Map<string, string>> {
+  refuseLinks(dir);
   let top: Dirent[];
   try {
     top = readdirSync(dir, { withFileTypes: true });
@@ -206,6 +242,7 @@ function readWhole(path: string): string {
  * when nothing differs.
  */
 export async function writeTree(dir: string, tree: Tree): Promise<void> {
+  refuseLinks(dir, tree.keys());
   await guard(dir, () => mkdir(dir, { recursive: true }));
   const current = await readTree(dir);
   const changed = [...tree].filter(([path, content]) => current.get(path) !== content);

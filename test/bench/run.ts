@@ -217,7 +217,7 @@ ${["node-exporter", "kube-state-metrics", "kubelet"].map((job) => `  - job_name:
     console.log(
       `  ${what}: ${value.toFixed(2)}${unit} (target ≤ ${target}${unit}): ${value <= target ? "met" : "MISSED"}`,
     );
-  const { bundledSdk } = await import("../../scripts/core/render/grafana-sdk.ts");
+  const { bundledSdk } = await import("../../scripts/io/grafana-sdk-bundle.ts");
   console.log("whole processes (medians: 9 runs for start-up, 5 for the 10,000-cluster rows):");
   console.log(
     `  Grafana SDK loaded from ${bundledSdk() ? "the one-file bundle npm install made" : "the package (no bundle: npm install did not make one)"}`,

@@ -4,10 +4,10 @@
 // (scripts/bundle-grafana-sdk.ts, the postinstall script), named by the SDK's version, which loads in
 // ~15 ms. The bundle is the installed SDK's own code joined by rolldown, nothing rewritten; a test builds
 // every dashboard from both and compares the bytes. When the bundle is missing (an install with
-// --ignore-scripts), made for another SDK version, or unreadable, the package loads as usual.
+// --ignore-scripts), made for another SDK version, or unreadable, the package loads as usual. The bundle's
+// file is read by io/grafana-sdk-bundle.ts, which the CLI installs here; the core reads no file itself.
 
 import { createRequire } from "node:module";
-import { dirname, join } from "node:path";
 import type * as Common from "@grafana/grafana-foundation-sdk/common";
 import type * as Dashboard from "@grafana/grafana-foundation-sdk/dashboard";
 import type * as Prometheus from "@grafana/grafana-foundation-sdk/prometheus";
@@ -30,32 +30,36 @@ export interface GrafanaSdk {
 const PACKAGE = "@grafana/grafana-foundation-sdk";
 const require = createRequire(import.meta.url);
 
-/** The installed SDK's version, and where its bundle lives: node_modules/.cache/fleetfed/. */
-export function sdkBundle(): { version: string; path: string } {
-  // <node_modules>/@grafana/grafana-foundation-sdk/dist/common/index.js
-  const packageDir = join(dirname(require.resolve(`${PACKAGE}/common`)), "..", "..");
-  const { version } = require(join(packageDir, "package.json")) as { version: string };
-  const path = join(packageDir, "..", "..", ".cache", "fleetfed", `grafana-foundation-sdk@${version}.cjs`);
-  return { version, path };
-}
-
 /** The SDK from the package, module by module. */
 export function packageSdk(): GrafanaSdk {
   return Object.fromEntries(SDK_MODULES.map((m) => [m, require(`${PACKAGE}/${m}`)])) as unknown as GrafanaSdk;
 }
 
-/** The SDK from the bundle of the installed version (or at `path`), or undefined when there is no usable one. */
-export function bundledSdk(path = sdkBundle().path): GrafanaSdk | undefined {
-  try {
-    const sdk = require(path) as Partial<GrafanaSdk>;
-    return SDK_MODULES.every((m) => sdk[m] !== undefined) ? (sdk as GrafanaSdk) : undefined;
-  } catch {
-    return undefined;
-  }
+/** Where a faster copy may come from: io/grafana-sdk-bundle.ts reads the bundle's file (the core reads none). */
+let bundled: () => GrafanaSdk | undefined = () => undefined;
+export function useBundledSdk(source: () => GrafanaSdk | undefined): void {
+  bundled = source;
+  loaded = undefined;
 }
 
 let loaded: GrafanaSdk | undefined;
 export function grafanaSdk(): GrafanaSdk {
-  loaded ??= bundledSdk() ?? packageSdk();
+  loaded ??= bundled() ?? packageSdk();
   return loaded;
+}
+
+/**
+ * Builds with the SDK in use; when a bundle throws (it is not the SDK it claims to be), builds again from
+ * the package and keeps using the package.
+ */
+export function withGrafanaSdk<T>(build: (sdk: GrafanaSdk) => T): T {
+  const sdk = grafanaSdk();
+  try {
+    return build(sdk);
+  } catch (e) {
+    const fromPackage = packageSdk();
+    if (sdk === fromPackage) throw e;
+    loaded = fromPackage;
+    return build(fromPackage);
+  }
 }

@@ -3,7 +3,7 @@
 // the code never touches the SDK's builders. The SDK comes from grafana-sdk.ts, which loads it from one
 // file when it can.
 
-import { type GrafanaSdk, grafanaSdk } from "./grafana-sdk.ts";
+import { type GrafanaSdk, withGrafanaSdk } from "./grafana-sdk.ts";
 
 export interface Target {
   expr: string;
@@ -114,7 +114,11 @@ function panel(p: PanelSpec, sdk: GrafanaSdk) {
  * The dashboard as Grafana's classic JSON model (schemaVersion as the SDK emits it). `sdk` is for the
  * test that builds the same dashboards from the bundled SDK and from the package.
  */
-export function buildDashboard(spec: DashboardSpec, sdk: GrafanaSdk = grafanaSdk()): object {
+export function buildDashboard(spec: DashboardSpec, sdk?: GrafanaSdk): object {
+  return sdk ? build(spec, sdk) : withGrafanaSdk((s) => build(spec, s));
+}
+
+function build(spec: DashboardSpec, sdk: GrafanaSdk): object {
   const { dashboard } = sdk;
   const d = new dashboard.DashboardBuilder(spec.title)
     .uid(spec.uid)
