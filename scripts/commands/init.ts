@@ -2,17 +2,19 @@
 // fleet.yaml from flags (or answers at a terminal's prompts), removes the bundled example's inputs,
 // renders manifests/, and prints the next steps. It refuses to replace a fleet that is not the example.
 
-import { existsSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
+import { createHash } from "node:crypto";
+import { lstatSync, readdirSync, rmdirSync, rmSync, statSync } from "node:fs";
+import { dirname, join, relative, resolve } from "node:path";
 import { createInterface } from "node:readline/promises";
-import { EXIT_INVALID, FleetfedError } from "../core/errors.ts";
+import { EXIT_INVALID, EXIT_REFUSED, FleetfedError, type Problem } from "../core/errors.ts";
 import { renderFleet } from "../core/fleet.ts";
 import { parseSettings } from "../core/inputs/settings.ts";
-import { SNAPSHOT_FILE } from "../core/inputs/snapshot.ts";
-import { CLUSTERS_DIR, MANIFESTS_DIR } from "../core/layout.ts";
-import { writeTree } from "../io/files.ts";
+import { MANIFESTS_DIR, WRITING_MARK } from "../core/layout.ts";
+import { GENERATED_HEADER } from "../core/yaml.ts";
+import { isInside, readInput, readTree, writeFileAtomic, writeTree } from "../io/files.ts";
 import { loadInputs } from "../io/inputs.ts";
 import type { Context } from "./context.ts";
+import EXAMPLE from "./example-fleet.json" with { type: "json" };
 
 export interface InitOptions {
   zones?: string;
@@ -24,23 +26,53 @@ export interface InitOptions {
   prompt?: (question: string, fallback: string) => Promise<string>;
 }
 
-/** The bundled example reads its zones from these exports; a fleet that still does is the example. */
-const EXAMPLE_MARKER = "exports: examples/route53";
+/**
+ * The bundled example, file by file, as SHA-256 of its exact bytes (test/init.test.ts holds this list to
+ * the example). init removes exactly these files when they still hold exactly these bytes: a fleet.yaml
+ * that differs in one character is a team's own, and so is every other file.
+ */
+const EXAMPLE_FILES: Readonly<Record<string, string>> = EXAMPLE;
+const sha256 = (text: string) => createHash("sha256").update(text).digest("hex");
+
+const DEFAULT_REPO_URL = "https://github.com/example/fleet.git";
+
+/** Each setting init writes, the flag that sets it, and the question that asks for it. */
+const ASKED = [
+  { field: "discovery.route53.hostedZones", flag: "--zones" },
+  { field: "discovery.route53.recordPattern", flag: "--record-pattern" },
+  { field: "delivery.repoURL", flag: "--repo-url" },
+  { field: "federation.shardSize", flag: "--shard-size" },
+] as const;
 
 export async function initCommand(ctx: Context, opts: InitOptions): Promise<number> {
-  const config = join(ctx.root, "fleet.yaml");
-  const existing = existsSync(config) ? readFileSync(config, "utf8") : undefined;
-  if (existing !== undefined && !existing.includes(EXAMPLE_MARKER) && !opts.force) {
+  // Everything is checked before anything is touched: the root, the settings file, manifests/, and
+  // every answer. Only then is fleet.yaml written, the example removed, and manifests/ rendered.
+  const root = existingFolder(ctx.root);
+  const config = resolve(root, ctx.config ?? "fleet.yaml");
+  if (!isInside(root, config) || config === root)
     throw new FleetfedError(
       {
-        file: "fleet.yaml",
-        message:
-          "is already a fleet of your own; init writes a new one and deletes clusters/ and the snapshot",
-        hint: "run fleetfed init --force to start over",
+        message: `--config ${ctx.config}: init writes the settings file inside the repository`,
+        hint: "name a file under --root, or leave --config out",
+      },
+      EXIT_INVALID,
+    );
+  const shownConfig = relative(root, config);
+  const existing = readInput(root, config, shownConfig);
+  const isExample = existing !== undefined && sha256(existing) === EXAMPLE_FILES["fleet.yaml"];
+  if (existing !== undefined && !isExample && !opts.force) {
+    throw new FleetfedError(
+      {
+        file: shownConfig,
+        message: "is already a fleet of your own (it is not the bundled example's)",
+        hint: "run fleetfed init --force to write a new one; your clusters/ and snapshot are kept either way",
       },
       EXIT_INVALID,
     );
   }
+  await refuseForeignManifests(root);
+  const example = exampleFilesIn(root);
+
   const ask = async (value: string | undefined, question: string, fallback: string) =>
     value ?? (opts.prompt ? await opts.prompt(question, fallback) : fallback);
   const zones = (
@@ -58,29 +90,39 @@ export async function initCommand(ctx: Context, opts: InitOptions): Promise<numb
     "Record pattern (a regular expression with a (?<cluster>…) group)",
     "^prometheus\\.(?<cluster>[a-z0-9-]+)\\.",
   );
-  const repoUrl = await ask(
-    opts.repoUrl,
-    "Repository URL Argo CD or Flux clones",
-    "https://github.com/example/fleet.git",
-  );
+  const repoUrl = await ask(opts.repoUrl, "Repository URL Argo CD or Flux clones", DEFAULT_REPO_URL);
   const shardSize = await ask(opts.shardSize, "Clusters per leaf federator (shardSize)", "50");
 
   const text = fleetYaml({ zones, recordPattern, repoUrl, shardSize });
-  // Validated before anything is touched: a bad flag changes nothing.
-  parseSettings(text, "fleet.yaml");
-  writeFileSync(config, text);
-  const removed: string[] = [];
-  for (const path of [CLUSTERS_DIR, "examples", SNAPSHOT_FILE]) {
-    if (!existsSync(join(ctx.root, path))) continue;
-    rmSync(join(ctx.root, path), { recursive: true, force: true });
-    removed.push(path);
+  try {
+    parseSettings(text, shownConfig);
+  } catch (e) {
+    throw e instanceof FleetfedError ? new FleetfedError(e.problems.map(asFlagProblem), EXIT_INVALID) : e;
   }
-  const inputs = await loadInputs(ctx.root, ctx.config);
+
+  await writeFileAtomic(config, text);
+  for (const path of example) rmSync(join(root, path));
+  for (const folder of ["examples/route53", "examples", "clusters"]) removeIfEmpty(join(root, folder));
+  const inputs = await loadInputs(root, config);
   const fleet = renderFleet(inputs.settings, inputs.snapshot, inputs.clusterFiles);
-  await writeTree(join(ctx.root, MANIFESTS_DIR), fleet.tree);
+  await writeTree(join(root, MANIFESTS_DIR), fleet.tree);
+  if (repoUrl === DEFAULT_REPO_URL)
+    ctx.report.warn(
+      `delivery.repoURL is the placeholder ${DEFAULT_REPO_URL}: Argo CD and Flux would clone nothing; run init again with --repo-url`,
+    );
+  if (zones.length === 0)
+    ctx.report.warn(
+      "discovery.route53.hostedZones is empty: discovery reads every private zone the account has; list yours with --zones",
+    );
+  const kept = Object.keys(EXAMPLE_FILES).filter(
+    (p) => p !== "fleet.yaml" && !example.includes(p) && existsInside(root, p),
+  );
   ctx.out(
     [
-      `wrote fleet.yaml${removed.length > 0 ? `; removed the example's ${removed.join(", ")}` : ""}; rendered ${MANIFESTS_DIR}/ (${fleet.tree.size} files)`,
+      `wrote ${shownConfig}${example.length > 0 ? `; removed the example's ${summarise(example)}` : ""}; rendered ${MANIFESTS_DIR}/ (${fleet.tree.size} files)`,
+      ...(kept.length > 0
+        ? [`kept ${kept.join(", ")}: changed since the example shipped, so they are yours`]
+        : []),
       "",
       "Next steps:",
       "  1. Deploy the AWS side: aws cloudformation deploy --template-file infra/fleetfed-aws.template.json --stack-name fleetfed --capabilities CAPABILITY_NAMED_IAM --parameter-overrides GitHubRepository=<owner>/<repo>",
@@ -91,6 +133,107 @@ export async function initCommand(ctx: Context, opts: InitOptions): Promise<numb
     ].join("\n"),
   );
   return 0;
+}
+
+/** `--root` as an existing folder, or one line saying what it is instead. */
+function existingFolder(path: string): string {
+  let isFolder: boolean;
+  try {
+    isFolder = statSync(path).isDirectory();
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    throw new FleetfedError(
+      {
+        message: `--root ${path} ${code === "ENOENT" ? "does not exist" : `cannot be read (${code})`}`,
+        hint: "create the folder (a copy of the fleetfed repository) or pass the right --root",
+      },
+      EXIT_INVALID,
+    );
+  }
+  if (!isFolder)
+    throw new FleetfedError(
+      { message: `--root ${path} is a file, not a folder`, hint: "pass the repository's folder" },
+      EXIT_INVALID,
+    );
+  return resolve(path);
+}
+
+/** A problem parseSettings found in what init would write, named by the flag (or prompt) that gave it. */
+function asFlagProblem(p: Problem): Problem {
+  const asked = ASKED.find((a) => p.field === a.field || p.field?.startsWith(`${a.field}.`));
+  const { file: _file, line: _line, column: _column, field: _field, ...rest } = p;
+  return { ...rest, field: asked ? `${asked.flag} (or its prompt)` : p.field };
+}
+
+/**
+ * Refuses, before anything is written, a manifests/ holding a file fleetfed did not write (no generated
+ * header, not one of its dashboards): rendering makes manifests/ hold exactly fleetfed's files, so such a
+ * file would be deleted. Links are refused by readTree.
+ */
+async function refuseForeignManifests(root: string): Promise<void> {
+  const tree = await readTree(join(root, MANIFESTS_DIR));
+  for (const [path, content] of tree) {
+    if (path === WRITING_MARK || content.startsWith(GENERATED_HEADER)) continue;
+    if (/^dashboards\/fleetfed-[a-z0-9-]+\.json$/.test(path)) continue;
+    throw new FleetfedError(
+      {
+        file: `${MANIFESTS_DIR}/${path}`,
+        line: 1,
+        message: `was not written by fleetfed, and init makes ${MANIFESTS_DIR}/ hold only fleetfed's files`,
+        hint: `move it out of ${MANIFESTS_DIR}/ (fleetfed owns that folder), then run init again`,
+      },
+      EXIT_REFUSED,
+    );
+  }
+}
+
+/** The example's files (other than fleet.yaml) still in the root as regular files with their exact bytes. */
+function exampleFilesIn(root: string): string[] {
+  return Object.entries(EXAMPLE_FILES)
+    .filter(([path, digest]) => {
+      if (path === "fleet.yaml") return false;
+      try {
+        if (!lstatSync(join(root, path)).isFile()) return false;
+      } catch {
+        return false;
+      }
+      // Every folder on the way must be a real one, so a linked clusters/ never has a file removed through it.
+      for (let dir = dirname(path); dir !== "."; dir = dirname(dir))
+        if (lstatSync(join(root, dir)).isSymbolicLink()) return false;
+      const text = readInput(root, join(root, path), path);
+      return text !== undefined && sha256(text) === digest;
+    })
+    .map(([path]) => path);
+}
+
+function existsInside(root: string, path: string): boolean {
+  try {
+    lstatSync(join(root, path));
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function removeIfEmpty(folder: string): void {
+  try {
+    if (lstatSync(folder).isDirectory() && readdirSync(folder).length === 0) rmdirSync(folder);
+  } catch {
+    // Not there, or not ours to remove.
+  }
+}
+
+/** `clusters/a.yaml, clusters/b.yaml, examples/…` as `clusters/ (2 files), examples/ (…)`. */
+function summarise(paths: readonly string[]): string {
+  const groups = new Map<string, number>();
+  for (const p of paths)
+    groups.set(
+      p.includes("/") ? `${p.split("/")[0]}/` : p,
+      (groups.get(p.includes("/") ? `${p.split("/")[0]}/` : p) ?? 0) + 1,
+    );
+  return [...groups]
+    .map(([g, n]) => (g.endsWith("/") ? `${g} (${n} file${n === 1 ? "" : "s"})` : g))
+    .join(", ");
 }
 
 function fleetYaml(v: {
@@ -115,14 +258,28 @@ function fleetYaml(v: {
   ].join("\n");
 }
 
+const LEFT_PROMPT: Problem = {
+  message: "init stopped at a prompt; nothing was written",
+  hint: "run it again, or give every answer as a flag: fleetfed init --zones … --repo-url …",
+};
+
 /** Prompts on a terminal, with the default shown and taken on an empty answer. */
 export function terminalPrompt(input: NodeJS.ReadableStream, output: NodeJS.WritableStream) {
   return async (question: string, fallback: string): Promise<string> => {
-    const rl = createInterface({ input, output });
+    // terminal mode whenever stdin is a terminal, so that Ctrl-C reaches readline as SIGINT.
+    const rl = createInterface({ input, output, terminal: (input as { isTTY?: boolean }).isTTY === true });
+    // Ctrl-D ends the input and Ctrl-C interrupts: either way the person left the prompt, which is no bug.
+    const left = new Promise<never>((_, reject) => {
+      rl.once("close", () => reject(new FleetfedError(LEFT_PROMPT, EXIT_REFUSED)));
+      rl.once("SIGINT", () => rl.close());
+    });
     try {
-      const answer = (await rl.question(`${question} [${fallback}]: `)).trim();
+      const answer = (await Promise.race([rl.question(`${question} [${fallback}]: `), left])).trim();
       return answer === "" ? fallback : answer;
+    } catch (e) {
+      throw e instanceof FleetfedError ? e : new FleetfedError(LEFT_PROMPT, EXIT_REFUSED);
     } finally {
+      left.catch(() => undefined);
       rl.close();
     }
   };

@@ -1,0 +1,197 @@
+// `fleetfed init` on what a careless or hostile person hands it (issue #21): it removes only the shipped
+// example, recognised by its exact bytes; checks every path before touching anything; names the flag a
+// bad value came from; and a person leaving a prompt, a FIFO or a missing folder is one line, not a bug.
+
+import { createHash } from "node:crypto";
+import { execFileSync } from "node:child_process";
+import { existsSync, mkdirSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from "node:fs";
+import { join, relative } from "node:path";
+import { PassThrough, Writable } from "node:stream";
+import { describe, expect, it } from "vitest";
+import EXAMPLE from "../scripts/commands/example-fleet.json" with { type: "json" };
+import { main } from "../scripts/fleetfed.ts";
+import { EXAMPLE_FLEET, makeRepo, runCli } from "./support/repo.ts";
+
+const FLAGS = ["--zones", "int.example.com", "--repo-url", "https://git.example.com/fleet.git"];
+
+/** Every file under `dir` (no manifests/) as path → content, to prove what a run left alone. */
+function files(dir: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const p of readdirSync(dir, { recursive: true }) as string[]) {
+    const abs = join(dir, p);
+    if (p.startsWith("manifests") || !existsSync(abs)) continue;
+    try {
+      out[p] = readFileSync(abs, "utf8");
+    } catch {
+      // folders, FIFOs
+    }
+  }
+  return out;
+}
+
+const fromExample = () => makeRepo({}, EXAMPLE_FLEET);
+
+describe("fleetfed init", () => {
+  it("knows the bundled example by the exact bytes of each of its files", () => {
+    const listed = Object.keys(EXAMPLE).sort();
+    const shipped = Object.keys(files(EXAMPLE_FLEET)).filter((p) => listed.includes(p) || !p.includes("."));
+    expect(listed.every((p) => shipped.includes(p))).toBe(true);
+    for (const [path, digest] of Object.entries(EXAMPLE))
+      expect(createHash("sha256").update(readFileSync(join(EXAMPLE_FLEET, path))).digest("hex"), path).toBe(
+        digest,
+      );
+  });
+
+  it("removes the example's files and nothing else: a team's own cluster file and snapshot stay (#21.3)", async () => {
+    const root = await fromExample();
+    writeFileSync(join(root, "clusters", "orders-prod.yaml"), "cluster: orders-prod\n");
+    writeFileSync(join(root, "examples", "route53-prod.json"), "{}\n");
+    const r = await runCli(["init", ...FLAGS, "--root", root]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(readdirSync(join(root, "clusters"))).toEqual(["orders-prod.yaml"]);
+    expect(readdirSync(join(root, "examples"))).toEqual(["route53-prod.json"]);
+    expect(existsSync(join(root, "fleet.snapshot.json"))).toBe(false);
+    expect(readFileSync(join(root, "fleet.yaml"), "utf8")).toContain("https://git.example.com/fleet.git");
+  });
+
+  it("treats a fleet.yaml that differs from the example by one line as a team's own: refused, nothing touched (#21.3)", async () => {
+    const root = await fromExample();
+    const own = readFileSync(join(root, "fleet.yaml"), "utf8").replace(
+      /exports: examples\/route53/,
+      "# exports: examples/route53",
+    );
+    writeFileSync(join(root, "fleet.yaml"), own);
+    const before = files(root);
+    const r = await runCli(["init", ...FLAGS, "--root", root]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/^error: fleet.yaml: is already a fleet of your own/);
+    expect(files(root)).toEqual(before);
+    // --force writes fleet.yaml but still keeps every file that is not the example's.
+    writeFileSync(join(root, "clusters", "payments-prod.yaml"), "cluster: payments-prod\n");
+    const forced = await runCli(["init", "--force", ...FLAGS, "--root", root]);
+    expect(forced.code, forced.stderr).toBe(0);
+    expect(readdirSync(join(root, "clusters"))).toEqual(["payments-prod.yaml"]);
+    expect(forced.stdout).toMatch(/kept clusters\/payments-prod.yaml/);
+  });
+
+  it("in a folder with no fleet.yaml, leaves other tools' files under manifests/ and every other file alone (#21.3)", async () => {
+    const root = await makeRepo({
+      "manifests/other-tool/app.yaml": "kind: ConfigMap\n",
+      "clusters/mine.yaml": "cluster: mine\n",
+      "fleet.snapshot.json": '{"clusters": [], "placement": {}}\n',
+    });
+    const before = files(root);
+    const r = await runCli(["init", ...FLAGS, "--root", root]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/^error: manifests\/other-tool\/app.yaml:1: was not written by fleetfed/);
+    expect(files(root)).toEqual(before);
+    expect(existsSync(join(root, "manifests", "other-tool", "app.yaml"))).toBe(true);
+  });
+
+  it("refuses a fleet.yaml linked outside the repository before deleting anything (#21.3)", async () => {
+    const root = await fromExample();
+    const outside = await makeRepo({ "victim.yaml": "precious: true\n" });
+    execFileSync("rm", [join(root, "fleet.yaml")]);
+    symlinkSync(join(outside, "victim.yaml"), join(root, "fleet.yaml"));
+    const before = files(root);
+    const r = await runCli(["init", "--force", ...FLAGS, "--root", root]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/^error: fleet.yaml:1: is a symbolic link to a file outside the repository/);
+    expect(readFileSync(join(outside, "victim.yaml"), "utf8")).toBe("precious: true\n");
+    expect(files(root)).toEqual(before);
+  });
+
+  it("refuses a linked clusters/ folder's files: nothing is removed through a link (#21.3)", async () => {
+    const root = await fromExample();
+    const outside = await makeRepo({}, EXAMPLE_FLEET);
+    execFileSync("rm", ["-r", join(root, "clusters")]);
+    symlinkSync(join(outside, "clusters"), join(root, "clusters"));
+    const r = await runCli(["init", ...FLAGS, "--root", root]);
+    expect(r.code, r.stderr).not.toBe(70);
+    expect(readdirSync(join(outside, "clusters")).length).toBe(4);
+  });
+
+  it.each([
+    ["a FIFO", (p: string) => execFileSync("mkfifo", [p]), /fleet.yaml:1: is a FIFO, not a file/, 2],
+    ["a folder", (p: string) => mkdirSync(p), /fleet.yaml:1: is a folder, not a file/, 2],
+  ])("answers a fleet.yaml that is %s with one line, at once (#21.10, #21.11)", async (_, make, says, code) => {
+    const root = await makeRepo({});
+    make(join(root, "fleet.yaml"));
+    const r = await runCli(["init", ...FLAGS, "--root", root]);
+    expect(r.code).toBe(code);
+    expect(r.stderr).toMatch(says);
+    expect(r.stderr).not.toMatch(/internal error|\n\s+at /);
+  });
+
+  it.each([
+    ["a missing folder", (root: string) => join(root, "missing"), /--root .*missing does not exist/],
+    ["a file", (root: string) => join(root, "fleet.yaml"), /--root .*fleet.yaml is a file, not a folder/],
+  ])("answers --root at %s with one line (#21.11)", async (_, where, says) => {
+    const root = await makeRepo({ "fleet.yaml": "x: 1\n" });
+    const r = await runCli(["init", ...FLAGS, "--root", where(root)]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(says);
+    expect(r.stderr.trim().split("\n")).toHaveLength(1);
+  });
+
+  it("names the flag a bad value came from, never a line of a file the user did not write (#21.18)", async () => {
+    const root = await fromExample();
+    const before = files(root);
+    const r = await runCli(["init", ...FLAGS, "--shard-size", "0", "--root", root]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/^error: --shard-size \(or its prompt\): /);
+    expect(r.stderr).not.toMatch(/fleet\.yaml:\d/);
+    expect(files(root)).toEqual(before);
+    const pattern = await runCli(["init", ...FLAGS, "--record-pattern", "^prometheus\\.", "--root", root]);
+    expect(pattern.stderr).toMatch(/^error: --record-pattern \(or its prompt\): /);
+  });
+
+  it("writes the settings where --config says, and renders from that same file (#21.18)", async () => {
+    const root = await fromExample();
+    const r = await runCli(["init", ...FLAGS, "--shard-size", "7", "--config", "other.yaml", "--root", root]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(readFileSync(join(root, "other.yaml"), "utf8")).toContain("shardSize: 7");
+    expect(r.stdout).toMatch(/^wrote other.yaml/);
+  });
+
+  it.each([
+    ["Ctrl-D (the input ends)", (input: PassThrough) => input.end()],
+    ["Ctrl-C", (input: PassThrough) => input.write("\u0003")],
+  ])("takes %s at a prompt as leaving it: one line, exit 1, nothing written (#21.9)", async (_, leave) => {
+    const root = await fromExample();
+    const before = files(root);
+    const input = new PassThrough();
+    let stderr = "";
+    const sink = new Writable({
+      write(chunk, _enc, cb) {
+        stderr += String(chunk);
+        cb();
+      },
+    });
+    const run = main({
+      argv: ["init", "--root", root],
+      env: {},
+      cwd: root,
+      stdout: sink,
+      stderr: sink,
+      stderrIsTTY: false,
+      stdin: Object.assign(input, { isTTY: true }),
+      stdinIsTTY: true,
+    });
+    await new Promise((r) => setTimeout(r, 50));
+    leave(input);
+    expect(await run).toBe(1);
+    expect(stderr).toMatch(/error: init stopped at a prompt; nothing was written/);
+    expect(stderr).not.toMatch(/internal error/);
+    expect(files(root)).toEqual(before);
+    expect(relative(root, root)).toBe("");
+  });
+
+  it("warns about every placeholder it wrote that a real fleet must change", async () => {
+    const root = await fromExample();
+    const r = await runCli(["init", "--root", root]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toMatch(/warning: delivery.repoURL is the placeholder/);
+    expect(r.stderr).toMatch(/warning: discovery.route53.hostedZones is empty/);
+  });
+});
