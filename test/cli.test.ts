@@ -1,10 +1,12 @@
+import { execFileSync } from "node:child_process";
 import { Writable } from "node:stream";
 // The CLI contract (SPEC §4.1): output formats, exit codes, and that refusals change nothing.
 
-import { readdir, readFile } from "node:fs/promises";
+import { chmod, chown, mkdir, readdir, readFile, symlink } from "node:fs/promises";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { $ } from "zx";
+import { compileCacheDir, trustedFolder } from "../scripts/compile-cache.js";
 import { annotation, main } from "../scripts/fleetfed.ts";
 import { exportZone } from "./support/fleet.ts";
 import { digestTree, EXAMPLE_FLEET, makeRepo, PROJECT_ROOT, runCli, writeFiles } from "./support/repo.ts";
@@ -174,13 +176,62 @@ describe("usage", () => {
         /^manifests\/ is up to date \(8 clusters on 2 leaf federator\(s\) \+ global\)/,
       );
     }
-    // The executable turned the cache on itself (in the temporary folder): every module went into it.
-    expect((await readdir(join(cache, "node-compile-cache"), { recursive: true })).length).toBeGreaterThan(
-      10,
-    );
+    // The executable turned the cache on itself, in the checkout: nothing went to the shared $TMPDIR.
+    expect(await readdir(cache)).toEqual([]);
+    expect(
+      (await readdir(compileCacheDir(join(PROJECT_ROOT, "scripts")), { recursive: true })).length,
+    ).toBeGreaterThan(10);
     const bad = await $({ nothrow: true, quiet: true })`${process.execPath} ${bin} frobnicate`;
     expect(bad.exitCode).toBe(2);
     expect(bad.stderr).toMatch(/unknown command "frobnicate"/);
+  });
+});
+
+describe("the executable on an old Node", () => {
+  // The system Node of a fresh machine (Debian's, 20 here), not the Node 24 npm installed for the tests.
+  const old = ["/usr/bin/node", "/usr/local/bin/node"].find((p) => {
+    try {
+      const [major, minor] = execFileSync(p, ["-p", "process.versions.node"], { encoding: "utf8" })
+        .trim()
+        .split(".")
+        .map(Number);
+      return (major ?? 0) < 22 || (major === 22 && (minor ?? 0) < 18);
+    } catch {
+      return false;
+    }
+  });
+
+  it.skipIf(!old)("says in one line which Node it needs and how to run it, with no stack trace", async () => {
+    const r = await $({
+      nothrow: true,
+      quiet: true,
+    })`${old} ${join(PROJECT_ROOT, "scripts", "fleetfed.js")} plan`;
+    expect(r.exitCode).toBe(2);
+    expect(r.stderr).toMatch(/^fleetfed: needs Node 22\.18 or newer .* npm run fleetfed -- <command>/);
+    expect(r.stderr.trim().split("\n")).toHaveLength(1);
+  });
+});
+
+describe("the compile cache (#21.5)", () => {
+  it("is used only in folders this user owns that no one else may write, never through a link", async () => {
+    const top = await makeRepo();
+    const dir = join(top, "a", "cache");
+    await mkdir(dir, { recursive: true, mode: 0o700 });
+    await chmod(join(top, "a"), 0o755);
+    await chmod(top, 0o700);
+    expect(trustedFolder(dir, top)).toBe(true);
+    // Another local user could have made it, or may write into it or a folder above it.
+    await chmod(join(top, "a"), 0o777);
+    expect(trustedFolder(dir, top)).toBe(false);
+    await chmod(join(top, "a"), 0o755);
+    await chown(dir, 65534, 65534);
+    expect(trustedFolder(dir, top)).toBe(false);
+    expect(trustedFolder(dir, top, 65534)).toBe(false); // the folders above are not that user's
+    await chown(dir, process.getuid?.() ?? 0, process.getgid?.() ?? 0);
+    const elsewhere = await makeRepo();
+    await symlink(elsewhere, join(top, "linked"));
+    expect(trustedFolder(join(top, "linked"), top)).toBe(false);
+    expect(trustedFolder(join(top, "missing"), top)).toBe(false);
   });
 });
 

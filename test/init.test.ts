@@ -2,8 +2,8 @@
 // example, recognised by its exact bytes; checks every path before touching anything; names the flag a
 // bad value came from; and a person leaving a prompt, a FIFO or a missing folder is one line, not a bug.
 
-import { createHash } from "node:crypto";
 import { execFileSync } from "node:child_process";
+import { createHash } from "node:crypto";
 import { existsSync, mkdirSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from "node:fs";
 import { join, relative } from "node:path";
 import { PassThrough, Writable } from "node:stream";
@@ -37,9 +37,12 @@ describe("fleetfed init", () => {
     const shipped = Object.keys(files(EXAMPLE_FLEET)).filter((p) => listed.includes(p) || !p.includes("."));
     expect(listed.every((p) => shipped.includes(p))).toBe(true);
     for (const [path, digest] of Object.entries(EXAMPLE))
-      expect(createHash("sha256").update(readFileSync(join(EXAMPLE_FLEET, path))).digest("hex"), path).toBe(
-        digest,
-      );
+      expect(
+        createHash("sha256")
+          .update(readFileSync(join(EXAMPLE_FLEET, path)))
+          .digest("hex"),
+        path,
+      ).toBe(digest);
   });
 
   it("removes the example's files and nothing else: a team's own cluster file and snapshot stay (#21.3)", async () => {
@@ -114,14 +117,17 @@ describe("fleetfed init", () => {
   it.each([
     ["a FIFO", (p: string) => execFileSync("mkfifo", [p]), /fleet.yaml:1: is a FIFO, not a file/, 2],
     ["a folder", (p: string) => mkdirSync(p), /fleet.yaml:1: is a folder, not a file/, 2],
-  ])("answers a fleet.yaml that is %s with one line, at once (#21.10, #21.11)", async (_, make, says, code) => {
-    const root = await makeRepo({});
-    make(join(root, "fleet.yaml"));
-    const r = await runCli(["init", ...FLAGS, "--root", root]);
-    expect(r.code).toBe(code);
-    expect(r.stderr).toMatch(says);
-    expect(r.stderr).not.toMatch(/internal error|\n\s+at /);
-  });
+  ])(
+    "answers a fleet.yaml that is %s with one line, at once (#21.10, #21.11)",
+    async (_, make, says, code) => {
+      const root = await makeRepo({});
+      make(join(root, "fleet.yaml"));
+      const r = await runCli(["init", ...FLAGS, "--root", root]);
+      expect(r.code).toBe(code);
+      expect(r.stderr).toMatch(says);
+      expect(r.stderr).not.toMatch(/internal error|\n\s+at /);
+    },
+  );
 
   it.each([
     ["a missing folder", (root: string) => join(root, "missing"), /--root .*missing does not exist/],

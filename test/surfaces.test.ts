@@ -29,7 +29,9 @@ describe("generated output is written only inside the repository", () => {
     for (const args of [["render"], ["render", "--check"], ["check"], ["plan"], ["sync", "--local"]]) {
       const r = await runCli([...args, "--root", root]);
       expect(r.code, `${args.join(" ")}: ${r.stderr}`).toBe(1);
-      expect(r.stderr).toMatch(/^error: manifests: is a symbolic link; fleetfed writes generated files only inside/m);
+      expect(r.stderr).toMatch(
+        /^error: manifests: is a symbolic link; fleetfed writes generated files only inside/m,
+      );
       expect(await digestTree(outside)).toBe(before);
     }
   });
