@@ -249,6 +249,31 @@ describe("fleetfed sync", () => {
     expect(fake.pulls[0]?.comments.filter((c) => c.includes("commits by someone else"))).toHaveLength(1);
   });
 
+  it("treats the bot's commit a person amended (the bot still its author) as the person's: never pushed over (#21.4)", async () => {
+    await commitToMain({ [ZONE]: await addRecord("billing-eu") });
+    await sync();
+    git(work, "fetch", "-q", "origin");
+    git(work, "checkout", "-q", "-B", "person", "origin/fleetfed/sync");
+    await writeFiles(work, { "clusters/billing-eu.yaml": "cluster: billing-eu\nlabels: {team: orders}\n" });
+    git(work, "add", "-A");
+    // Only the committer is the person: --amend keeps the bot as the author.
+    execFileSync("git", ["commit", "-q", "--amend", "--no-edit"], {
+      cwd: work,
+      env: { ...process.env, GIT_COMMITTER_NAME: "Dana", GIT_COMMITTER_EMAIL: "dana@example.com" },
+    });
+    git(work, "push", "-q", "-f", "origin", "HEAD:refs/heads/fleetfed/sync");
+    const amended = branchSha() as string;
+    expect(git(origin, "log", "-1", "--format=%ae %ce", amended)).toBe(
+      "fleetfed[bot]@users.noreply.github.com dana@example.com",
+    );
+    await commitToMain({ [ZONE]: await withRecords("billing-eu", "billing-prod") });
+    const r = await sync();
+    expect(r.stdout).toBe(
+      "stood down #1: fleetfed/sync has commits by dana@example.com; fleetfed will not overwrite or delete them\n",
+    );
+    expect(branchSha()).toBe(amended);
+  });
+
   it("does not reopen a pull request a person closed, but opens a new one for a different change", async () => {
     await commitToMain({ [ZONE]: await addRecord("billing-eu") });
     await sync();

@@ -222,9 +222,7 @@ export async function publishWith(ctx: Context, git: Git, github: GitHub): Promi
     const [open] = await github.pullRequests(branch, baseBranch, "open");
     const pr = pullRequestFor(p);
     const isChanged = changed(p);
-    const humanAuthors = branchSha
-      ? (await git.authorsBetween(baseSha, branchSha)).filter((email) => email !== BOT.email)
-      : [];
+    const humanAuthors = branchSha ? await git.peopleBetween(baseSha, branchSha, BOT.email) : [];
     // Read from GitHub only what can decide this run: the comments matter only when a person committed,
     // the last closed PR only when there is a change and no open PR (see decide()'s rules).
     const humanCommitNoted =

@@ -83,10 +83,14 @@ export class Git {
     return out.trim().split(" ").slice(1);
   }
 
-  /** Author e-mails of the commits reachable from `head` but not from `base`. */
-  async authorsBetween(base: string, head: string): Promise<string[]> {
-    const out = await run("log", () => this.git.raw(["log", "--format=%ae", `${base}..${head}`]));
-    return out.split("\n").filter(Boolean);
+  /**
+   * The e-mails of everyone who authored or committed a commit reachable from `head` but not from `base`,
+   * but `except`. A commit a person amended keeps the bot as its author, with the person as committer: it
+   * is that person's commit.
+   */
+  async peopleBetween(base: string, head: string, except: string): Promise<string[]> {
+    const out = await run("log", () => this.git.raw(["log", "--format=%ae%n%ce", `${base}..${head}`]));
+    return [...new Set(out.split("\n").filter((email) => email !== "" && email !== except))];
   }
 
   /** A detached worktree at `ref` in `path`, so the user's checkout is never touched. */
