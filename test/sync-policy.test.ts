@@ -41,6 +41,36 @@ const rows: [string, SyncState, SyncAction][] = [
     { branch: humanBranch, changed: false, hash: H },
     { kind: "stand-down-human", authors: ["dana@example.com"], comment: false },
   ],
+  [
+    "human commits kept by the closed PR, no change: leave the branch alone",
+    { branch: { ...humanBranch, keptByClosedPullRequest: true }, changed: false, hash: H },
+    { kind: "stand-down-human", authors: ["dana@example.com"], comment: false },
+  ],
+  [
+    "human commits on a branch the closed PR does not hold, and a change: keep them",
+    { branch: { ...humanBranch, keptByClosedPullRequest: false }, changed: true, hash: H },
+    { kind: "stand-down-human", authors: ["dana@example.com"], comment: false },
+  ],
+  [
+    "human commits kept by the closed PR and a new change: fleetfed resumes, as its comment promised (#21.15)",
+    {
+      branch: { ...humanBranch, keptByClosedPullRequest: true },
+      changed: true,
+      hash: H,
+      lastClosed: { number: 7, merged: false, hash: "older" },
+    },
+    { kind: "publish" },
+  ],
+  [
+    "human commits kept by the closed PR, but the same change a person closed: stand down",
+    {
+      branch: { ...humanBranch, keptByClosedPullRequest: true },
+      changed: true,
+      hash: H,
+      lastClosed: { number: 7, merged: false, hash: H },
+    },
+    { kind: "stand-down-closed-by-person", number: 7 },
+  ],
   // 2. the stop label
   [
     "stop label with a change: touch nothing",

@@ -108,7 +108,7 @@ afterEach(async () => {
 });
 
 /** One publish, in-process, with the given Git and a GitHub client whose retries are shortened. */
-async function publishOnce(repo = new Git(work)) {
+async function publishOnce(repo = new Git(work), wrap: (client: GitHub) => GitHub = (c) => c) {
   let stdout = "";
   let stderr = "";
   const ctx: Context = {
@@ -140,7 +140,7 @@ async function publishOnce(repo = new Git(work)) {
     writeSpacingMs: 10,
   });
   try {
-    return { code: await publishAndReport(ctx, repo, client), stdout, stderr };
+    return { code: await publishAndReport(ctx, repo, wrap(client)), stdout, stderr };
   } catch (e) {
     if (!(e instanceof FleetfedError)) throw e;
     for (const p of e.problems) stderr += `error: ${formatProblem(p)}\n`;
@@ -391,29 +391,106 @@ describe("fleetfed sync", () => {
     expect(fake.pulls[0]?.comments[0]).toMatch(/will not overwrite or delete them/);
   });
 
-  it("lets two syncs started together open one pull request, each ending in one line", async () => {
+  it.each([1, 2, 3])(
+    "lets two syncs started together open one pull request, each exit 0 in one line (race %i, #21.14)",
+    async () => {
+      await commitToMain({ [ZONE]: await addRecord("billing-eu") });
+      // A second runner: its own clone, as two Actions jobs have.
+      const other = join(dir, "other");
+      git(dir, "clone", "-q", origin, other);
+      const run = (cwd: string) =>
+        runCli(["sync"], {
+          cwd,
+          env: { GITHUB_TOKEN: "t", GITHUB_REPOSITORY: "acme/fleet", GITHUB_API_URL: fake.url },
+        });
+      const results = await Promise.all([run(work), run(other)]);
+      expect(fake.pulls).toHaveLength(1);
+      for (const r of results) {
+        expect(r.code, r.stderr).toBe(0);
+        expect(r.stdout.split("\n").filter(Boolean)).toHaveLength(1);
+        expect(`${r.stdout}${r.stderr}`).not.toMatch(/\n\s+at |GitError|internal error/);
+      }
+      expect(
+        results
+          .map((r) => r.stdout)
+          .sort()
+          .join(""),
+      ).toMatch(/created #1\n|stood down( #1)?: another sync .* meanwhile; nothing written\n/);
+    },
+  );
+
+  it("stands down, exit 0, on GitHub's real 422 when another sync opened the pull request first (#21.14)", async () => {
     await commitToMain({ [ZONE]: await addRecord("billing-eu") });
-    // A second runner: its own clone, as two Actions jobs have.
-    const other = join(dir, "other");
-    git(dir, "clone", "-q", origin, other);
-    const run = (cwd: string) =>
-      runCli(["sync"], {
-        cwd,
-        env: { GITHUB_TOKEN: "t", GITHUB_REPOSITORY: "acme/fleet", GITHUB_API_URL: fake.url },
-      });
-    const results = await Promise.all([run(work), run(other)]);
+    expect((await sync()).stdout).toBe("created #1\n");
+    // This run listed the open pull requests just before the other run opened #1.
+    const r = await publishOnce(new Git(work), (client) =>
+      Object.assign(Object.create(client), {
+        pullRequests: async (branch: string, base: string, state: "open" | "closed") =>
+          state === "open" ? [] : client.pullRequests(branch, base, state),
+      }),
+    );
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toBe(
+      "stood down: another sync opened the pull request for fleetfed/sync meanwhile; nothing written\n",
+    );
     expect(fake.pulls).toHaveLength(1);
-    for (const r of results) {
-      expect([0, 1]).toContain(r.code);
-      expect(r.stdout.split("\n").filter(Boolean).length + (r.code === 0 ? 0 : 1)).toBe(1);
-      expect(`${r.stdout}${r.stderr}`).not.toMatch(/\n\s+at |GitError|internal error/);
-    }
-    expect(
-      results
-        .map((r) => r.stdout)
-        .sort()
-        .join(""),
-    ).toMatch(/created #1\n|stood down( #1)?: another sync .* meanwhile; nothing written\n/);
+  });
+
+  it("never rewrites a pull request a person closed just before sync edits it; the change gets a new one (#21.15)", async () => {
+    await commitToMain({ [ZONE]: await addRecord("billing-eu") });
+    await sync();
+    const first = fake.pulls[0] as { state: string; body: string; title: string };
+    const closedText = `${first.title}\n${first.body}`;
+    await commitToMain({ [ZONE]: await withRecords("billing-eu", "billing-prod") });
+    // Closed by a person right after this run listed it as open.
+    let listed = false;
+    const r = await publishOnce(new Git(work), (client) =>
+      Object.assign(Object.create(client), {
+        pullRequests: async (branch: string, base: string, state: "open" | "closed") => {
+          const found = await client.pullRequests(branch, base, state);
+          if (state === "open" && !listed) {
+            listed = true;
+            first.state = "closed";
+          }
+          return found;
+        },
+      }),
+    );
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toBe("created #2\n");
+    expect(`${first.title}\n${first.body}`).toBe(closedText);
+    expect(fake.pulls.map((p) => p.state)).toEqual(["closed", "open"]);
+  });
+
+  it("resumes on a later, different change after a person's commit and the pull request closed (#21.15)", async () => {
+    await commitToMain({ [ZONE]: await addRecord("billing-eu") });
+    await sync();
+    await commitToSyncBranch(
+      { "clusters/billing-eu.yaml": "cluster: billing-eu\nlabels: {team: orders}\n" },
+      "label it",
+    );
+    const human = branchSha();
+    expect((await sync()).stdout).toMatch(/^stood down #1: fleetfed\/sync has commits by dana@example.com/);
+    (fake.pulls[0] as { state: string }).state = "closed";
+    // The person's commits stay reachable: the closed pull request's head holds them.
+    expect(fake.pulls[0]?.head).toBe("fleetfed/sync");
+    await commitToMain({ [ZONE]: await withRecords("billing-eu", "billing-prod") });
+    const r = await sync();
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toBe("created #2\n");
+    expect(branchSha()).not.toBe(human);
+    expect(git(origin, "cat-file", "-t", human as string)).toBe("commit");
+  });
+
+  it("answers an HTML page in place of GitHub's list in one line, exit 1 (#21.11)", async () => {
+    await commitToMain({ [ZONE]: await addRecord("billing-eu") });
+    fake.fail("GET /pulls", 200, "Please sign in to the proxy", 1);
+    const r = await sync();
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(
+      /^error: GitHub: listing pull requests failed: the answer was not GitHub's .*GITHUB_API_URL/m,
+    );
+    expect(r.stderr).not.toMatch(/internal error|\n\s+at /);
   });
 
   it("stands down in one line when another sync moved the branch between its fetch and its push", async () => {

@@ -229,13 +229,18 @@ export async function publishWith(ctx: Context, git: Git, github: GitHub): Promi
       open !== undefined &&
       humanAuthors.length > 0 &&
       (await github.comments(open.number)).some((c) => c.includes(HUMAN_COMMIT_MARKER));
-    const [lastClosed] = open || !isChanged ? [] : await github.pullRequests(branch, baseBranch, "closed");
+    const [lastClosed] =
+      open || (!isChanged && humanAuthors.length === 0)
+        ? []
+        : await github.pullRequests(branch, baseBranch, "closed");
     const closedHash = lastClosed && recordedHash(lastClosed.body);
     const state: SyncState = {
       changed: isChanged,
       hash: pr.hash,
       ...(open && { open: { number: open.number, labels: open.labels, humanCommitNoted } }),
-      ...(branchSha && { branch: { humanAuthors } }),
+      ...(branchSha && {
+        branch: { humanAuthors, keptByClosedPullRequest: lastClosed?.headSha === branchSha },
+      }),
       ...(lastClosed && {
         lastClosed: {
           number: lastClosed.number,
@@ -245,6 +250,13 @@ export async function publishWith(ctx: Context, git: Git, github: GitHub): Promi
       }),
     };
     const action = decide(state);
+    /** A lost lease is a race only when origin's branch really moved; otherwise it is git's own refusal. */
+    const lostRace = async (e: unknown): Promise<boolean> => {
+      if (!(e instanceof LeaseLostError)) return false;
+      await git.fetch();
+      if ((await git.resolve(`refs/remotes/origin/${branch}`)) === branchSha) throw e;
+      return true;
+    };
     const raced = (what: string): PublishResult => {
       report.info(`another sync ${what} ${branch} meanwhile; nothing written`);
       return {
@@ -260,7 +272,7 @@ export async function publishWith(ctx: Context, git: Git, github: GitHub): Promi
         if (action.comment && action.number !== undefined) {
           await github.comment(
             action.number,
-            `${HUMAN_COMMIT_MARKER}\nfleetfed found commits by someone else on \`${branch}\` and has stopped updating this pull request; it will not overwrite or delete them. Merge or close it; fleetfed resumes on a fresh branch once it is gone.`,
+            `${HUMAN_COMMIT_MARKER}\nfleetfed found commits by someone else on \`${branch}\` and has stopped updating this pull request; it will not overwrite or delete them. Merge or close it: once it is closed, fleetfed rebuilds the branch for the next change, and the closed pull request keeps your commits.`,
           );
         }
         return {
@@ -284,7 +296,7 @@ export async function publishWith(ctx: Context, git: Git, github: GitHub): Promi
           try {
             await git.deleteRemoteBranch(branch, branchSha);
           } catch (e) {
-            if (e instanceof LeaseLostError) return raced("updated");
+            if (await lostRace(e)) return raced("updated");
             throw e;
           }
         }
@@ -313,13 +325,16 @@ export async function publishWith(ctx: Context, git: Git, github: GitHub): Promi
       try {
         await report.step(`pushing ${branch}`, () => git.pushWithLease(commit, branch, branchSha));
       } catch (e) {
-        if (e instanceof LeaseLostError) return raced("updated");
+        if (await lostRace(e)) return raced("updated");
         throw e;
       }
     }
 
     const summary = `### ${pr.title}\n\n${pr.body}`;
-    if (open) {
+    // A person may have closed the pull request since it was listed: a closed one is never rewritten (its
+    // text would then claim this change, and the next run would take it as closed with this change).
+    const [stillOpen] = open ? await github.pullRequests(branch, baseBranch, "open") : [];
+    if (open && stillOpen?.number === open.number) {
       const missing = pr.labels.filter((l) => !open.labels.includes(l));
       const edit = recordedHash(open.body) !== pr.hash || open.title !== pr.title;
       if (edit) await github.updatePullRequest(open.number, { title: pr.title, body: pr.body });

@@ -45,7 +45,11 @@ async function run<T>(verb: string, fn: () => Promise<T>): Promise<T> {
   } catch (e) {
     if (!(e instanceof GitError)) throw e;
     const message = e.message;
-    if (verb === "push" && /\(stale info\)|\(fetch first\)|\(non-fast-forward\)/.test(message))
+    // Lost races: a lease that no longer holds, or (two pushes at once) a ref origin could not lock.
+    if (
+      verb === "push" &&
+      /\(stale info\)|\(fetch first\)|\(non-fast-forward\)|cannot lock ref|failed to update ref/.test(message)
+    )
       throw new LeaseLostError(verb, cause(message));
     throw new GitCommandError(verb, cause(message));
   }

@@ -22,13 +22,37 @@ export class GitHubError extends Error {
   }
 }
 
+/**
+ * GitHub's answer to a list call, checked to be a list: a proxy's or captive portal's HTML page answered
+ * with 200 is not GitHub (status 0: "could not reach GitHub at …").
+ */
+function listOf<T>(what: string, data: T[]): T[] {
+  if (!Array.isArray(data))
+    throw new GitHubError(what, 0, "the answer was not GitHub's (not a JSON list); is GITHUB_API_URL GitHub's API?");
+  return data;
+}
+
 /** Runs one REST call; Octokit's RequestError (or a network failure) becomes a one-line GitHubError. */
 async function call<T>(what: string, fn: () => Promise<T>): Promise<T> {
   try {
     return await fn();
   } catch (e) {
-    const err = e as { status?: number; message?: string; response?: { data?: { message?: string } } };
-    const message = (err.response?.data?.message ?? err.message ?? String(e)).split("\n", 1)[0] ?? "";
+    const err = e as {
+      status?: number;
+      message?: string;
+      response?: { data?: { message?: string; errors?: { message?: string }[] } };
+    };
+    // A 422's reason is in errors[].message ("A pull request already exists for …"), under a message
+    // that only says "Validation Failed".
+    const data = err.response?.data;
+    const details = Array.isArray(data?.errors)
+      ? data.errors.map((d) => d?.message).filter((m) => typeof m === "string")
+      : [];
+    const message =
+      (typeof data?.message === "string"
+        ? [data.message, ...details].join(": ")
+        : (err.message ?? String(e))
+      ).split("\n", 1)[0] ?? "";
     throw new GitHubError(what, typeof err.status === "number" ? err.status : 0, message.slice(0, 300));
   }
 }
@@ -115,7 +139,7 @@ export class GitHub {
         per_page: 20,
       }),
     );
-    return data.map((p) => ({
+    return listOf("listing pull requests", data).map((p) => ({
       number: p.number,
       state: p.state as "open" | "closed",
       merged: p.merged_at !== null && p.merged_at !== undefined,
@@ -170,7 +194,7 @@ export class GitHub {
         per_page: 100,
       }),
     );
-    return data.map((c) => c.body ?? "");
+    return listOf("reading comments", data).map((c) => c.body ?? "");
   }
 
   async comment(number: number, body: string): Promise<void> {
@@ -189,7 +213,7 @@ export class GitHub {
         per_page: 100,
       }),
     );
-    return data
+    return listOf("listing issues", data)
       .filter((i) => !i.pull_request)
       .map((i) => ({ number: i.number, title: i.title, body: i.body ?? "" }));
   }

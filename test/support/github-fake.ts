@@ -36,7 +36,8 @@ export interface GitHubFake {
   secondaryRateLimit(n: number): void;
   /**
    * The next `n` requests on `route` (e.g. "POST /pulls", "*" for any) answer `status` with GitHub's error
-   * body. 5xx are retried by Octokit, so a persistent 500 needs n larger than its retries.
+   * body. 5xx are retried by Octokit, so a persistent 500 needs n larger than its retries. Status 200
+   * answers an HTML page instead, as a proxy in GitHub's place does.
    */
   fail(route: string, status: number, message: string, n?: number): void;
   close(): Promise<void>;
@@ -107,6 +108,11 @@ export async function startGitHubFake(owner: string, repo: string, bareRepo: str
     const failure = failures.find((f) => f.left > 0 && (f.route === "*" || f.route === route));
     if (failure) {
       failure.left--;
+      if (failure.status === 200) {
+        // What a proxy or captive portal answers in GitHub's place: a page, not GitHub's JSON.
+        res.writeHead(200, { "content-type": "text/html; charset=utf-8" });
+        return res.end(`<!doctype html><html><body>${failure.message}</body></html>`);
+      }
       return send(failure.status, {
         message: failure.message,
         documentation_url: "https://docs.github.com/rest",

@@ -2,7 +2,9 @@
 // who committed to the branch, whether the change is empty, the last closed pull request) → one action.
 // commands/sync.ts only executes it. The order below is the contract (SPEC §5.4), first match wins:
 //
-//   1. a person committed to the branch  → stand down: keep branch, commits and PR; say so once
+//   1. a person committed to the branch  → stand down: keep branch, commits and PR; say so once —
+//      unless their pull request is closed and still holds those commits (GitHub keeps a closed pull
+//      request's head), and there is a change: then the branch is rebuilt for it, as the comment promised
 //   2. the open PR has the stop label     → stand down: touch nothing
 //   3. nothing left to merge              → close the PR (if open) and delete the bot's branch
 //   4. a person closed this exact change  → stand down: never reopen it
@@ -20,8 +22,11 @@ export interface SyncState {
     /** fleetfed already commented that a person's commits stopped it (read only when a person committed). */
     humanCommitNoted: boolean;
   };
-  /** The sync branch on origin, if it exists: the authors of its commits on top of the base, bot excluded. */
-  branch?: { humanAuthors: readonly string[] };
+  /**
+   * The sync branch on origin, if it exists: everyone who authored or committed its commits on top of
+   * the base, bot excluded; and whether the newest closed pull request's head is exactly this branch.
+   */
+  branch?: { humanAuthors: readonly string[]; keptByClosedPullRequest?: boolean };
   /** The proposal differs from the base (snapshot or manifests/). */
   changed: boolean;
   /** The newest closed pull request from the branch, when there is no open one and there is a change. */
@@ -40,7 +45,8 @@ export type SyncAction =
 
 export function decide(s: SyncState): SyncAction {
   const humans = [...new Set(s.branch?.humanAuthors ?? [])];
-  if (humans.length > 0) {
+  const resumable = !s.open && s.branch?.keptByClosedPullRequest === true && s.changed;
+  if (humans.length > 0 && !resumable) {
     return {
       kind: "stand-down-human",
       ...(s.open && { number: s.open.number }),
