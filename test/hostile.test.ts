@@ -484,6 +484,14 @@ const CASES: Case[] = [
     says: /unknown key "__proto__"/,
   },
   {
+    name: "a snapshot nested a million deep (#21.11)",
+    files: {
+      "fleet.snapshot.json": `{"clusters": [], "placement": {}, "x": ${"[".repeat(1_000_000)}${"]".repeat(1_000_000)}}\n`,
+    },
+    where: "fleet.snapshot.json:1",
+    says: /nests too deep to be a snapshot/,
+  },
+  {
     name: "51 match selectors",
     files: {
       "clusters/alpha.yaml": `cluster: alpha\nmatch:\n${Array.from({ length: 51 }, (_, i) => `  - 'm${i}'`).join("\n")}\n`,

@@ -3,7 +3,7 @@
 // run ends in bounded time with exit 0, 1 or 2, and no output carries a stack trace.
 
 import { execFileSync } from "node:child_process";
-import { mkdirSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from "node:fs";
+import { readdirSync, symlinkSync } from "node:fs";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { digestTree, makeRepo, runCli } from "./support/repo.ts";
@@ -45,5 +45,22 @@ describe("generated output is written only inside the repository", () => {
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(/^error: manifests\/federation\/global: is a symbolic link/m);
     expect(readdirSync(outside)).toEqual(["keep.txt"]);
+  });
+
+  it("answers check with an unusable $TMPDIR in one line, exit 1 (#21.11)", async () => {
+    const root = await makeRepo(FLEET); // no manifests/ yet: stale, so promtool runs on a scratch copy
+    const saved = process.env.TMPDIR;
+    process.env.TMPDIR = join(root, "no-such-folder");
+    try {
+      const r = await runCli(["check", "--root", root]);
+      expect(r.code).toBe(1);
+      expect(r.stderr).toMatch(
+        /^error: cannot make a scratch folder in .*no-such-folder: ENOENT \(set TMPDIR/m,
+      );
+      expect(r.stderr).not.toMatch(/internal error|\n\s+at /);
+    } finally {
+      if (saved === undefined) delete process.env.TMPDIR;
+      else process.env.TMPDIR = saved;
+    }
   });
 });

@@ -2,7 +2,7 @@
 // a local fake of GitHub's REST API, and the bundled example fleet as the repository's content.
 
 import { execFileSync } from "node:child_process";
-import { cp, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { cp, mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
@@ -480,6 +480,18 @@ describe("fleetfed sync", () => {
     expect(r.stdout).toBe("created #2\n");
     expect(branchSha()).not.toBe(human);
     expect(git(origin, "cat-file", "-t", human as string)).toBe("commit");
+  });
+
+  it("says in one line, exit 1, that it opened the pull request but could not write $GITHUB_OUTPUT (#21.11)", async () => {
+    await commitToMain({ [ZONE]: await addRecord("billing-eu") });
+    await rm(outputs);
+    await mkdir(outputs);
+    const r = await sync();
+    expect(r.code).toBe(1);
+    expect(r.stdout).toBe("created #1\n");
+    expect(r.stderr).toMatch(/^error: created #1, but could not write \$GITHUB_OUTPUT \(EISDIR\)/m);
+    expect(r.stderr).not.toMatch(/internal error|\n\s+at /);
+    expect(fake.pulls).toHaveLength(1);
   });
 
   it("answers an HTML page in place of GitHub's list in one line, exit 1 (#21.11)", async () => {

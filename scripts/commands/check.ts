@@ -2,8 +2,7 @@
 // object against its API schema, and runs promtool on every federator config. Writes nothing; exit 1
 // when any check fails.
 
-import { mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { rm } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import { checkCoverage, queriesToCover } from "../core/check/coverage.ts";
 import { objectProblems } from "../core/check/objects.ts";
@@ -12,7 +11,7 @@ import { renderFleet } from "../core/fleet.ts";
 import { MANIFESTS_DIR } from "../core/layout.ts";
 import { collectingObjects } from "../core/render/kubernetes.ts";
 import { diffTrees } from "../core/review/change.ts";
-import { readTree, writeTree } from "../io/files.ts";
+import { readTree, scratchFolder, writeTree } from "../io/files.ts";
 import { loadInputs } from "../io/inputs.ts";
 import { promtoolCheck, requirePromtool } from "../io/promtool.ts";
 import type { Context } from "./context.ts";
@@ -73,7 +72,7 @@ export async function checkCommand(ctx: Context): Promise<number> {
     // Nothing committed yet counts as stale too: every file is missing.
     if (promtool && stale) {
       abort.abort();
-      scratch = await mkdtemp(join(tmpdir(), "fleetfed-check-"));
+      scratch = await scratchFolder("fleetfed-check-");
       await writeTree(join(scratch, MANIFESTS_DIR), fleet.tree);
       late = runPromtool(promtool, scratch, [...fleet.tree.keys()]);
     }

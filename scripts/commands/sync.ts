@@ -6,8 +6,7 @@
 // rules is stated); this module reads the state, executes the decision and reports it in one line. An empty
 // discovery opens one issue and no PR; removals over safety.maxRemovals make the PR a draft.
 
-import { appendFile, mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { appendFile, rm } from "node:fs/promises";
 import { join } from "node:path";
 import { EmptyDiscoveryError } from "../core/discovery/discovery.ts";
 import { EXIT_INVALID, EXIT_REFUSED, FleetfedError, formatProblem } from "../core/errors.ts";
@@ -22,7 +21,7 @@ import {
   STOP_LABEL,
 } from "../core/review/pull-request.ts";
 import { decide, type SyncState } from "../core/review/sync-policy.ts";
-import { removeLeftoversOf, writeFileAtomic, writeTree } from "../io/files.ts";
+import { removeLeftoversOf, scratchFolder, writeFileAtomic, writeTree } from "../io/files.ts";
 import { Git, GitCommandError, type Identity, LeaseLostError } from "../io/git.ts";
 import { GitHub, GitHubError } from "../io/github.ts";
 import { loadInputs } from "../io/inputs.ts";
@@ -137,7 +136,15 @@ export async function publishAndReport(ctx: Context, git: Git, github: GitHub): 
     await appendFile(
       ctx.env.githubOutput,
       `pull-request-number=${result.number ?? ""}\noperation=${result.operation}\n`,
-    );
+    ).catch((e: NodeJS.ErrnoException) => {
+      throw new FleetfedError(
+        {
+          message: `${result.operation}${ref}, but could not write $GITHUB_OUTPUT (${e.code ?? e.message}), so later steps cannot read the outcome`,
+          hint: "check the workflow's GITHUB_OUTPUT; the next run finds the pull request as it is",
+        },
+        EXIT_REFUSED,
+      );
+    });
   }
   if (ctx.env.stepSummary && result.summary) {
     await appendFile(ctx.env.stepSummary, `${result.summary}\n`).catch((e: Error) =>
@@ -193,7 +200,7 @@ interface PublishResult {
 export async function publishWith(ctx: Context, git: Git, github: GitHub): Promise<PublishResult> {
   const report = ctx.report;
   await report.step("fetching origin", () => git.fetch());
-  const scratch = await mkdtemp(join(tmpdir(), "fleetfed-sync-"));
+  const scratch = await scratchFolder("fleetfed-sync-");
   const worktreePath = join(scratch, "worktree");
   try {
     // The checkout names the base branch; everything the PR is built from is then read from that branch.

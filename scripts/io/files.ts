@@ -15,7 +15,8 @@ import {
   type Stats,
   statSync,
 } from "node:fs";
-import { mkdir, rename, rm, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, rename, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
 import { basename, dirname, isAbsolute, join, relative } from "node:path";
 import { EXIT_REFUSED, FleetfedError } from "../core/errors.ts";
 import { WRITING_MARK } from "../core/layout.ts";
@@ -307,6 +308,21 @@ async function guard<T>(path: string, fn: () => Promise<T>): Promise<T> {
         file: relative(process.cwd(), path) || path,
         message: `cannot write: ${err.code} ${err.message.replace(/^[A-Z]+: /, "").replace(/, \w+ '.*'$/, "")}`,
         hint: "make the repository writable by this user and run the command again; it finishes what this run started",
+      },
+      EXIT_REFUSED,
+    );
+  }
+}
+
+/** A private scratch folder in the system's temporary folder, or one line saying $TMPDIR is not usable. */
+export async function scratchFolder(prefix: string): Promise<string> {
+  try {
+    return await mkdtemp(join(tmpdir(), prefix));
+  } catch (e) {
+    throw new FleetfedError(
+      {
+        message: `cannot make a scratch folder in ${tmpdir()}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`,
+        hint: "set TMPDIR to a folder this user can write, and run the command again; nothing was changed",
       },
       EXIT_REFUSED,
     );

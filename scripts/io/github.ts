@@ -28,7 +28,11 @@ export class GitHubError extends Error {
  */
 function listOf<T>(what: string, data: T[]): T[] {
   if (!Array.isArray(data))
-    throw new GitHubError(what, 0, "the answer was not GitHub's (not a JSON list); is GITHUB_API_URL GitHub's API?");
+    throw new GitHubError(
+      what,
+      0,
+      "the answer was not GitHub's (not a JSON list); is GITHUB_API_URL GitHub's API?",
+    );
   return data;
 }
 

@@ -23,6 +23,21 @@ export interface Snapshot {
 export const EMPTY_SNAPSHOT: Snapshot = { clusters: [], placement: new Map() };
 
 export function parseSnapshot(text: string, file: string): Snapshot {
+  try {
+    return parseSnapshotText(text, file);
+  } catch (e) {
+    // A text nested deeper than the stack (a million brackets) is no snapshot; never an internal error.
+    if (!(e instanceof RangeError)) throw e;
+    throw new FleetfedError({
+      file,
+      line: 1,
+      message: "nests too deep to be a snapshot",
+      hint: `the snapshot is written by fleetfed sync; restore it with git checkout -- ${file}`,
+    });
+  }
+}
+
+function parseSnapshotText(text: string, file: string): Snapshot {
   let value: unknown;
   try {
     value = JSON.parse(text);
