@@ -239,6 +239,14 @@ function parse(argv: readonly string[]) {
 
 /** Runs the CLI on this process's arguments, environment and streams; returns the exit code. */
 export function runProgram(): Promise<number> {
+  // A reader that stopped reading (`fleetfed plan | head`) is not a failure: stop quietly, as cat does,
+  // instead of Node's EPIPE stack trace. Any other stream error is reported as a bug, in one line.
+  for (const stream of [process.stdout, process.stderr])
+    stream.on("error", (e: NodeJS.ErrnoException) => {
+      if (e.code === "EPIPE") process.exit(process.exitCode ?? 0);
+      process.stderr.write(`fleetfed: internal error: ${e.message} (please report it)\n`);
+      process.exit(70);
+    });
   return main({
     argv: process.argv.slice(2),
     env: process.env,

@@ -212,6 +212,26 @@ describe("the executable on an old Node", () => {
   });
 });
 
+describe("the executable's output cut short", () => {
+  it("stops quietly when the reader goes away (plan | head -c 100), with no EPIPE stack trace (#21.12)", async () => {
+    const files: Record<string, string> = { "fleet.yaml": "federation:\n  shardSize: 50\n" };
+    for (let i = 0; i < 3000; i++) {
+      const id = `c-${String(i).padStart(4, "0")}`;
+      files[`clusters/${id}.yaml`] = `cluster: ${id}\nendpoint: prometheus.${id}.example.com:9090\n`;
+    }
+    const root = await makeRepo(files);
+    const bin = join(PROJECT_ROOT, "scripts", "fleetfed.js");
+    const r = await $({
+      nothrow: true,
+      quiet: true,
+    })`bash -c ${`"$0" "$1" plan --root "$2" 2>"$2/err" | head -c 100 >/dev/null; echo "\${PIPESTATUS[0]}"`} ${process.execPath} ${bin} ${root}`;
+    const stderr = await readFile(join(root, "err"), "utf8");
+    expect(stderr).toMatch(/^reading inputs: done/);
+    expect(stderr).not.toMatch(/EPIPE|\n\s+at |internal error/);
+    expect(r.stdout.trim()).toBe("0");
+  });
+});
+
 describe("the compile cache (#21.5)", () => {
   it("is used only in folders this user owns that no one else may write, never through a link", async () => {
     const top = await makeRepo();
