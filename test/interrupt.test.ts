@@ -6,7 +6,8 @@ import { spawn } from "node:child_process";
 import { readdir } from "node:fs/promises";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { renderFleet } from "../scripts/core/fleet.ts";
+import { renderFleet, writingMark } from "../scripts/core/fleet.ts";
+import { WRITING_MARK } from "../scripts/core/layout.ts";
 import { readTree } from "../scripts/io/files.ts";
 import { loadInputs } from "../scripts/io/inputs.ts";
 import { exportZone, numberedIds } from "./support/fleet.ts";
@@ -95,14 +96,44 @@ describe("interrupted writes converge", () => {
       const before = await digestTree(join(root, "manifests"));
       await killAfter(["sync", "--local", "--root", root], ms);
       expect((await readdir(root)).includes("manifests"), `killed after ${ms} ms`).toBe(true);
-      expect(before).toBeTruthy();
       const again = await runCli(["sync", "--local", "--root", root]);
       expect(again.code, again.stderr).toBe(0);
+      // The fleet changed, so the completed write is not the manifests/ it started from.
+      expect(await digestTree(join(root, "manifests"))).not.toBe(before);
       await expectFresh(root);
       const settled = await runCli(["sync", "--local", "--root", root]);
       expect(settled.stdout).toMatch(/^unchanged\n/);
     }
   }, 120_000);
+
+  it("never reshuffles placement after an interrupted write of 3,020 hand-written clusters (#21.13)", async () => {
+    const files: Record<string, string> = { "fleet.yaml": "federation:\n  shardSize: 50\n" };
+    const cluster = (id: string) => ({
+      [`clusters/${id}.yaml`]: `cluster: ${id}\nendpoint: prometheus.${id}.example.com:9090\n`,
+    });
+    for (let i = 0; i < 3000; i++) Object.assign(files, cluster(`z-${String(i).padStart(4, "0")}`));
+    const root = await makeRepo(files);
+    expect((await runCli(["render", "--root", root])).code).toBe(0);
+    // Twenty clusters added at the front of the order: placed afresh, they would move everyone.
+    for (let i = 0; i < 20; i++) await writeFiles(root, cluster(`a-${String(i).padStart(2, "0")}`));
+    const inputs = await loadInputs(root);
+    const before = await readTree(join(root, "manifests"));
+    const expected = renderFleet(inputs.settings, inputs.snapshot, inputs.clusterFiles, before);
+    // The interrupted run wrote its mark and then one of the files it had to change, and was killed.
+    const changed = [...expected.tree].filter(([path, content]) => before.get(path) !== content);
+    expect(changed.length).toBeGreaterThan(1);
+    await writeFiles(root, {
+      [`manifests/${WRITING_MARK}`]: writingMark(expected.plan),
+      ...Object.fromEntries(changed.slice(0, 1).map(([path, content]) => [`manifests/${path}`, content])),
+    });
+    const again = await runCli(["render", "--root", root]);
+    expect(again.code, again.stderr).toBe(0);
+    const onDisk = await readTree(join(root, "manifests"));
+    expect([...onDisk.keys()]).toEqual([...expected.tree.keys()]);
+    for (const [path, content] of expected.tree) expect(onDisk.get(path), path).toBe(content);
+    // z-0000 stayed on leaf-000, where it has been since the first render.
+    expect(onDisk.get("federation/leaf-000/prometheus.yml")).toContain("cluster: z-0000\n");
+  }, 60_000);
 
   it("removes the temporary file a sync killed between writing and renaming the snapshot left behind", async () => {
     const root = await makeRepo({

@@ -3,13 +3,21 @@
 import { describe, expect, it } from "vitest";
 import type { DiscoveredCluster } from "../scripts/core/discovery/cluster.ts";
 import { FleetfedError } from "../scripts/core/errors.ts";
-import { nextSnapshot, previousPlacement, renderFleet } from "../scripts/core/fleet.ts";
+import { nextSnapshot, previousPlacement, renderFleet, writingMark } from "../scripts/core/fleet.ts";
 import { parseClusterFile } from "../scripts/core/inputs/cluster-file.ts";
 import { parseSettings } from "../scripts/core/inputs/settings.ts";
-import { EMPTY_SNAPSHOT, type Snapshot } from "../scripts/core/inputs/snapshot.ts";
+import {
+  EMPTY_SNAPSHOT,
+  parseSnapshot,
+  type Snapshot,
+  serialiseSnapshot,
+} from "../scripts/core/inputs/snapshot.ts";
 import { WRITING_MARK } from "../scripts/core/layout.ts";
+import { LEAF_NAME } from "../scripts/core/plan/placement.ts";
 import { recordedPlacement } from "../scripts/core/render/manifests.ts";
 import { diffTrees } from "../scripts/core/review/change.ts";
+import clusterSchema from "../scripts/schema/cluster.schema.json" with { type: "json" };
+import snapshotSchema from "../scripts/schema/snapshot.schema.json" with { type: "json" };
 import { discoveredCluster, numberedIds } from "./support/fleet.ts";
 
 const settings = (shardSize: number) =>
@@ -25,6 +33,24 @@ function synced(s: ReturnType<typeof settings>, clusters: DiscoveredCluster[], p
 }
 
 const leavesOf = (paths: string[]) => new Set(paths.map((p) => p.split("/")[1]));
+
+describe("leaf names", () => {
+  it("stay valid past 1,000 leaves: 1,001 leaves render, and the snapshot written reads back", () => {
+    const { snapshot, fleet } = synced(settings(1), discovered(1001));
+    expect(fleet.plan.leaves.at(-1)?.name).toBe("leaf-1000");
+    expect(fleet.tree.has("federation/leaf-1000/prometheus.yml")).toBe(true);
+    const read = parseSnapshot(serialiseSnapshot(snapshot), "fleet.snapshot.json");
+    expect(read.placement.get("leaf-1000")).toEqual(["c01000"]);
+    expect(recordedPlacement(fleet.tree, "cluster").get("leaf-1000")).toEqual(["c01000"]);
+  }, 60_000);
+
+  it("have one pattern: the schemas' is the code's", () => {
+    const pin = clusterSchema.properties.leaf as { pattern: string };
+    const placement = snapshotSchema.properties.placement as { propertyNames: { pattern: string } };
+    expect(pin.pattern).toBe(`^${LEAF_NAME}$`);
+    expect(placement.propertyNames.pattern).toBe(`^${LEAF_NAME}$`);
+  });
+});
 
 describe("placement", () => {
   it("fills leaves in id order and never exceeds shardSize", () => {
@@ -261,7 +287,26 @@ describe("placement between syncs, recorded in manifests/", () => {
     );
   });
 
-  it("does not keep placement by a manifests/ whose last write was interrupted, and says so", () => {
+  it("keeps the placement an interrupted write's mark records, whatever its leaves hold (#21.13)", () => {
+    const ids = numberedIds(100, "cluster-");
+    const first = renderFleet(s, EMPTY_SNAPSHOT, handWritten(ids));
+    const half = new Map(first.tree);
+    half.set(
+      "federation/leaf-000/prometheus.yml",
+      first.tree.get("federation/leaf-001/prometheus.yml") as string,
+    );
+    half.set(WRITING_MARK, writingMark(first.plan));
+    // Cluster files added since: the marked placement holds; the new ones fill up after it.
+    const more = [...ids, ...numberedIds(3, "aaa-")];
+    const after = renderFleet(s, EMPTY_SNAPSHOT, handWritten(more), half);
+    for (const [leaf, placed] of first.plan.placement)
+      expect(after.plan.placement.get(leaf)?.slice(0, placed.length)).toEqual(placed);
+    expect(after.plan.warnings).toEqual([
+      expect.objectContaining({ message: expect.stringMatching(/keeps the placement it was writing/) }),
+    ]);
+  });
+
+  it("does not keep placement by a manifests/ whose last write was interrupted with no readable mark, and says so", () => {
     const ids = numberedIds(100, "cluster-");
     const first = renderFleet(s, EMPTY_SNAPSHOT, handWritten(ids));
     // Half a write: one leaf's file holds clusters of another layout.

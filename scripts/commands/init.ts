@@ -7,7 +7,7 @@ import { lstatSync, readdirSync, rmdirSync, rmSync, statSync } from "node:fs";
 import { dirname, join, relative, resolve } from "node:path";
 import { createInterface } from "node:readline/promises";
 import { EXIT_INVALID, EXIT_REFUSED, FleetfedError, type Problem } from "../core/errors.ts";
-import { renderFleet } from "../core/fleet.ts";
+import { renderFleet, writingMark } from "../core/fleet.ts";
 import { parseSettings } from "../core/inputs/settings.ts";
 import { MANIFESTS_DIR, WRITING_MARK } from "../core/layout.ts";
 import { GENERATED_HEADER } from "../core/yaml.ts";
@@ -105,7 +105,7 @@ export async function initCommand(ctx: Context, opts: InitOptions): Promise<numb
   for (const folder of ["examples/route53", "examples", "clusters"]) removeIfEmpty(join(root, folder));
   const inputs = await loadInputs(root, config);
   const fleet = renderFleet(inputs.settings, inputs.snapshot, inputs.clusterFiles);
-  await writeTree(join(root, MANIFESTS_DIR), fleet.tree);
+  await writeTree(join(root, MANIFESTS_DIR), fleet.tree, writingMark(fleet.plan));
   if (repoUrl === DEFAULT_REPO_URL)
     ctx.report.warn(
       `delivery.repoURL is the placeholder ${DEFAULT_REPO_URL}: Argo CD and Flux would clone nothing; run init again with --repo-url`,

@@ -2,7 +2,7 @@
 
 import { join } from "node:path";
 import { formatProblem } from "../core/errors.ts";
-import { renderFleet } from "../core/fleet.ts";
+import { renderFleet, writingMark } from "../core/fleet.ts";
 import { MANIFESTS_DIR } from "../core/layout.ts";
 import {
   describeCounts,
@@ -43,7 +43,7 @@ export async function renderCommand(ctx: Context, opts: { check: boolean }): Pro
     ctx.out(`${MANIFESTS_DIR}/ unchanged (${shape})\n`);
     return 0;
   }
-  await writeTree(dir, fleet.tree);
+  await writeTree(dir, fleet.tree, writingMark(fleet.plan));
   ctx.out(
     `${[
       `rendered ${MANIFESTS_DIR}/: ${describeFileCounts(files)} (${shape})`,

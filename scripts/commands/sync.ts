@@ -10,6 +10,7 @@ import { appendFile, rm } from "node:fs/promises";
 import { join } from "node:path";
 import { EmptyDiscoveryError } from "../core/discovery/discovery.ts";
 import { EXIT_INVALID, EXIT_REFUSED, FleetfedError, formatProblem } from "../core/errors.ts";
+import { writingMark } from "../core/fleet.ts";
 import { SNAPSHOT_FILE } from "../core/inputs/snapshot.ts";
 import { MANIFESTS_DIR } from "../core/layout.ts";
 import { touchedFiles } from "../core/review/change.ts";
@@ -85,7 +86,7 @@ async function local(ctx: Context): Promise<number> {
 async function apply(p: Proposal): Promise<string[]> {
   const wrote: string[] = [];
   if (touchedFiles(p.change.files).length > 0) {
-    await writeTree(join(p.inputs.root, MANIFESTS_DIR), p.fleet.tree);
+    await writeTree(join(p.inputs.root, MANIFESTS_DIR), p.fleet.tree, writingMark(p.fleet.plan));
     wrote.push(`${MANIFESTS_DIR}/`);
   }
   // A run killed while writing the snapshot left its temporary file; this run finishes that job.

@@ -6,7 +6,7 @@ import type { Settings } from "./inputs/settings.ts";
 import type { Placement, Snapshot } from "./inputs/snapshot.ts";
 import { MANIFESTS_DIR, WRITING_MARK } from "./layout.ts";
 import { buildInventory, type Inventory } from "./plan/inventory.ts";
-import { type FederationTree, placeClusters } from "./plan/placement.ts";
+import { type FederationTree, isLeafName, placeClusters } from "./plan/placement.ts";
 import { recordedPlacement, renderManifests, type Tree } from "./render/manifests.ts";
 
 export interface RenderedFleet {
@@ -27,14 +27,22 @@ export function renderFleet(
   manifests: Tree = new Map(),
 ): RenderedFleet {
   const inventory = buildInventory(settings, snapshot.clusters, clusterFiles);
-  // A write that was interrupted left some leaves old and some new: not a record to keep placement by.
+  // A write that was interrupted left some leaves old and some new: not a record to keep placement by. Its
+  // mark holds the placement it was writing, so this run places every cluster exactly where that one did;
+  // a mark without one (written by an older fleetfed) leaves clusters the snapshot does not place to be
+  // placed afresh.
   const interrupted = manifests.has(WRITING_MARK);
+  const marked = interrupted ? markedPlacement(manifests.get(WRITING_MARK) as string) : undefined;
   // Only clusters the snapshot does not place are placed by the record; when it places them all (a fleet
   // just synced), reading the record back would change nothing.
   const bySnapshot = new Set<string>();
   for (const ids of snapshot.placement.values()) for (const id of ids) bySnapshot.add(id);
   const unplaced = inventory.clusters.some((c) => !bySnapshot.has(c.id));
-  const recorded = interrupted || !unplaced ? new Map() : recordedPlacement(manifests, settings.clusterLabel);
+  const recorded =
+    marked ??
+    (interrupted || !unplaced
+      ? new Map<string, string[]>()
+      : recordedPlacement(manifests, settings.clusterLabel));
   const placed = placeClusters(
     inventory,
     previousPlacement(snapshot.placement, recorded),
@@ -47,14 +55,45 @@ export function renderFleet(
           ...placed.warnings,
           {
             file: `${MANIFESTS_DIR}/${WRITING_MARK}`,
-            message:
-              "the last write of manifests/ was interrupted, so clusters the snapshot does not place are placed afresh",
-            hint: "expected after a cancelled or killed run; this run completes manifests/",
+            message: marked
+              ? "the last write of manifests/ was interrupted; this run keeps the placement it was writing and completes it"
+              : "the last write of manifests/ was interrupted, so clusters the snapshot does not place are placed afresh",
+            hint: "expected after a cancelled or killed run",
           },
         ],
       }
     : placed;
   return { inventory, plan, tree: renderManifests(plan, settings) };
+}
+
+/**
+ * What WRITING_MARK holds while manifests/ is being written: the placement being written, so that a run
+ * after an interruption places every cluster exactly where the interrupted one did (test/interrupt.test.ts).
+ */
+export function writingMark(plan: FederationTree): string {
+  return `${JSON.stringify({
+    note: "fleetfed is writing manifests/; if this file stays, that write was interrupted, and the next run completes it with this placement",
+    placement: Object.fromEntries(plan.placement),
+  })}\n`;
+}
+
+/** The placement a mark records, or undefined when it records none that can be read. */
+function markedPlacement(text: string): Placement | undefined {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+  const placement = (value as { placement?: unknown } | null)?.placement;
+  if (typeof placement !== "object" || placement === null || Array.isArray(placement)) return undefined;
+  const out = new Map<string, string[]>();
+  for (const [leaf, ids] of Object.entries(placement)) {
+    if (!isLeafName(leaf) || !Array.isArray(ids) || !ids.every((id) => typeof id === "string"))
+      return undefined;
+    out.set(leaf, ids as string[]);
+  }
+  return out;
 }
 
 /** The snapshot's placement, plus each cluster it does not list on the leaf manifests/ has it on. */

@@ -238,21 +238,24 @@ function readWhole(path: string): string {
  * Makes `dir` hold exactly `tree`, in place: each changed file is written to a temporary sibling and renamed
  * over the old one, then files the tree does not have are removed (leftover temporary files of an
  * interrupted run among them), then empty folders. `dir` itself is never moved away, so an interruption
- * at any point leaves it present, and the next run converges on the fresh render. WRITING_MARK stands in
- * `dir` from the first change to the last, so the next run can tell an interrupted write. Writes nothing
+ * at any point leaves it present, and the next run converges on the fresh render. WRITING_MARK, holding `mark`, stands
+ * in `dir` from the first change to the last, so the next run can tell an interrupted write. Writes nothing
  * when nothing differs.
  */
-export async function writeTree(dir: string, tree: Tree): Promise<void> {
+export async function writeTree(
+  dir: string,
+  tree: Tree,
+  mark = "fleetfed is writing manifests/; if this file stays, that write was interrupted\n",
+): Promise<void> {
   refuseLinks(dir, tree.keys());
   await guard(dir, () => mkdir(dir, { recursive: true }));
   const current = await readTree(dir);
   const changed = [...tree].filter(([path, content]) => current.get(path) !== content);
   const unwanted = [...current.keys()].filter((path) => !tree.has(path) && path !== WRITING_MARK);
   if (changed.length === 0 && unwanted.length === 0 && !current.has(WRITING_MARK)) return;
-  const mark = join(dir, WRITING_MARK);
-  await guard(mark, () =>
-    writeFile(mark, "fleetfed is writing manifests/; if this file stays, that write was interrupted\n"),
-  );
+  // The mark (what core/fleet.ts writingMark() says: the placement being written) is itself written
+  // whole, so a run that finds it can trust what it says.
+  await writeFileAtomic(join(dir, WRITING_MARK), mark);
   for (const [path, content] of changed) {
     const target = join(dir, path);
     await guard(target, () => mkdir(dirname(target), { recursive: true }));
@@ -260,7 +263,7 @@ export async function writeTree(dir: string, tree: Tree): Promise<void> {
   }
   for (const path of unwanted) await guard(join(dir, path), () => rm(join(dir, path), { force: true }));
   await removeEmptyFolders(dir);
-  await guard(mark, () => rm(mark, { force: true }));
+  await guard(join(dir, WRITING_MARK), () => rm(join(dir, WRITING_MARK), { force: true }));
 }
 
 async function removeEmptyFolders(dir: string): Promise<void> {

@@ -31,8 +31,19 @@ export interface FederationTree {
 
 export const GLOBAL = "global";
 
+/**
+ * A leaf's name: `leaf-` and its index, at least three digits (leaf-000 … leaf-999, then leaf-1000). The
+ * schemas' pattern is this one (test/plan.test.ts holds them to it), so a fleet of any size reads back.
+ */
+export const LEAF_NAME = "leaf-[0-9]{3,}";
+const LEAF = new RegExp(`^${LEAF_NAME}$`);
+
 export function leafName(index: number): string {
   return `leaf-${String(index).padStart(3, "0")}`;
+}
+
+export function isLeafName(name: string): boolean {
+  return LEAF.test(name);
 }
 
 const byLeafName = (a: string, b: string) => Number(a.slice(5)) - Number(b.slice(5)) || compare(a, b);

@@ -3,7 +3,7 @@
 
 import type { Settings } from "../inputs/settings.ts";
 import { compare, sortStrings } from "../order.ts";
-import { type FederationTree, GLOBAL } from "../plan/placement.ts";
+import { type FederationTree, GLOBAL, isLeafName } from "../plan/placement.ts";
 import { readScalar, toYaml } from "../yaml.ts";
 import { ALERTS_FILE, renderAlertsFile } from "./alert-rules.ts";
 import { renderDashboards } from "./dashboards.ts";
@@ -23,7 +23,8 @@ export type Tree = ReadonlyMap<string, string>;
 
 /** The leaf whose prometheus.yml is at `path` in the tree, or undefined for any other file. */
 export function leafOfConfig(path: string): string | undefined {
-  return /^federation\/(leaf-[0-9]+)\/prometheus\.yml$/.exec(path)?.[1];
+  const leaf = /^federation\/([^/]+)\/prometheus\.yml$/.exec(path)?.[1];
+  return leaf !== undefined && isLeafName(leaf) ? leaf : undefined;
 }
 
 /**
