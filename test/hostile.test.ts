@@ -492,6 +492,16 @@ const CASES: Case[] = [
     says: /nests too deep to be a snapshot/,
   },
   {
+    name: "Prod-A.yaml beside prod-a.yaml: the hint offers only fixes that work (#21.18)",
+    files: {
+      "clusters/prod-a.yaml": "cluster: prod-a\n",
+      "clusters/Prod-A.yaml": "cluster: prod-a\n",
+    },
+    where: "clusters/Prod-A.yaml:1",
+    says: /merge it into clusters\/prod-a.yaml if that exists \(a cluster id is lower case: "Prod-A" cannot be one\)/,
+    never: /set cluster: Prod-A/,
+  },
+  {
     name: "51 match selectors",
     files: {
       "clusters/alpha.yaml": `cluster: alpha\nmatch:\n${Array.from({ length: 51 }, (_, i) => `  - 'm${i}'`).join("\n")}\n`,

@@ -1,5 +1,6 @@
 // clusters/<cluster>.yaml → ClusterFile: the human-owned facts about one cluster.
 
+import clusterSchema from "../../schema/cluster.schema.json" with { type: "json" };
 import { type Duration, parseDuration, timeoutExceedsInterval } from "../duration.ts";
 import { type Problem, quote, throwIfAny } from "../errors.ts";
 import { selectorProblem } from "../promql.ts";
@@ -50,6 +51,9 @@ interface RawClusterFile {
   authorization?: AuthorizationSettings;
 }
 
+/** A cluster id: the schema's own `cluster` pattern. */
+const CLUSTER_ID = new RegExp(clusterSchema.properties.cluster.pattern);
+
 /**
  * Parses one cluster file. `expectedId` is the file name without its extension; `clusterLabel` is
  * reserved because fleetfed sets it on every target itself.
@@ -74,7 +78,9 @@ export function parseClusterFile(
     at(
       ["cluster"],
       `${quote(raw.cluster)} differs from the file name ${quote(expectedId)}`,
-      `rename the file to ${raw.cluster}.yaml or set cluster: ${expectedId}`,
+      CLUSTER_ID.test(expectedId)
+        ? `rename the file to ${raw.cluster}.yaml or set cluster: ${expectedId}`
+        : `rename the file to ${raw.cluster}.yaml, or merge it into clusters/${raw.cluster}.yaml if that exists (a cluster id is lower case: ${quote(expectedId)} cannot be one)`,
     );
   }
   for (const name of Object.keys(raw.labels ?? {})) {
