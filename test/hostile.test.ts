@@ -1,6 +1,7 @@
 // Hostile and careless input, as an attacker or a tired person writes it: every case ends in one-line
 // errors naming the file and line, the documented exit code, no stack trace, less than 2 KB of output,
-// in under 10 s, with manifests/ byte-identical. (test/inputs.test.ts holds the everyday mistakes.)
+// with manifests/ byte-identical; a hang is caught by the test deadline, never a timing assertion.
+// (test/inputs.test.ts holds the everyday mistakes.)
 
 import { execFileSync } from "node:child_process";
 import { mkdirSync, symlinkSync } from "node:fs";
@@ -520,16 +521,14 @@ describe("hostile input", () => {
   });
 
   it.each(CASES)(
-    "$name: one line per error, exit code, no stack, < 2 KB, < 10 s, manifests/ untouched",
+    "$name: one line per error, exit code, no stack, < 2 KB, manifests/ untouched",
     async (c) => {
       const root = await makeRepo({}, template);
       const before = await digestTree(join(root, "manifests"));
       await writeFiles(root, c.files ?? {});
       c.setup?.(root);
       for (const args of c.commands ?? [["render"], ["check"]]) {
-        const started = performance.now();
         const r = await runCli([...args, "--root", root], { env: c.env ?? {} });
-        expect(performance.now() - started).toBeLessThan(10_000);
         expect(r.code, r.stderr).toBe(c.code ?? 2);
         expect(r.stdout).toBe("");
         expect(Buffer.byteLength(r.stderr)).toBeLessThan(2048);
@@ -551,14 +550,13 @@ describe("hostile input", () => {
         "discovery:\n  route53:\n    exports: exports\n    recordPattern: '^prometheus\\.(?<cluster>([a-z0-9-]+)*)\\.internal\\.example\\.com$'\nfederation:\n  shardSize: 2\n  match:\n    - '{__name__=~\"([a-z_:]*)*X\"}'\n    - '{__name__=~\"(?i)(CLUSTER|namespace):.*\"}'\n",
       "exports/Z1.json": zone([{ Name: `prometheus.${"a".repeat(41)}!.internal.example.com.`, Type: "A" }]),
     });
-    const started = performance.now();
+    // Backtracking on these would take 2^41 steps: a hang, which the test's deadline catches.
     const discover = await runCli(["discover", "--root", root]);
     expect(discover.code, discover.stderr).toBe(0);
     expect((await runCli(["render", "--root", root])).code).toBe(0);
     const check = await runCli(["check", "--root", root]);
     expect(check.stderr).not.toMatch(/internal error|\n\s+at /);
     expect(check.stderr).toMatch(/dashboard and alert queries: \d+, all federated/);
-    expect(performance.now() - started).toBeLessThan(10_000);
   });
 
   it("reports a write it cannot make in one line naming the path (exit 1), and a re-run after the fix converges", async () => {
