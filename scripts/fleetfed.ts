@@ -13,7 +13,7 @@ import { installBundledSdk } from "./io/grafana-sdk-bundle.ts";
 import { createReporter } from "./io/terminal.ts";
 
 type BooleanFlag = "json" | "check" | "dry-run" | "local" | "force";
-type StringFlag = "zones" | "record-pattern" | "repo-url" | "shard-size";
+type StringFlag = "zones" | "record-pattern" | "repo-url" | "shard-size" | "rule-labels" | "alertmanager";
 type Flag = BooleanFlag | StringFlag;
 type Values = Partial<Record<BooleanFlag, boolean>> & Partial<Record<StringFlag, string>>;
 
@@ -50,9 +50,10 @@ const COMMANDS: Record<string, Command> = {
   },
   init: {
     usage:
-      "init [--zones Z1,Z2] [--record-pattern RE] [--repo-url URL] [--shard-size N] [--force]\n" +
+      "init [--zones Z1,Z2] [--record-pattern RE] [--repo-url URL] [--shard-size N]\n" +
+      "       [--rule-labels release=NAME] [--alertmanager URL] [--force]\n" +
       "                      make this copy your own fleet: write fleet.yaml, remove the example, render",
-    flags: ["zones", "record-pattern", "repo-url", "shard-size", "force"],
+    flags: ["zones", "record-pattern", "repo-url", "shard-size", "rule-labels", "alertmanager", "force"],
     run: async (ctx, v, io) => {
       const { initCommand, terminalPrompt } = await import("./commands/init.ts");
       return initCommand(ctx, {
@@ -60,6 +61,8 @@ const COMMANDS: Record<string, Command> = {
         ...(v["record-pattern"] !== undefined && { recordPattern: v["record-pattern"] }),
         ...(v["repo-url"] !== undefined && { repoUrl: v["repo-url"] }),
         ...(v["shard-size"] !== undefined && { shardSize: v["shard-size"] }),
+        ...(v["rule-labels"] !== undefined && { ruleLabels: v["rule-labels"] }),
+        ...(v.alertmanager !== undefined && { alertmanager: v.alertmanager }),
         force: v.force === true,
         ...(io.stdin && io.stdinIsTTY && { prompt: terminalPrompt(io.stdin, io.stderr) }),
       });
@@ -79,7 +82,14 @@ const COMMANDS: Record<string, Command> = {
 };
 
 const BOOLEAN_FLAGS: readonly BooleanFlag[] = ["json", "check", "dry-run", "local", "force"];
-const STRING_FLAGS: readonly StringFlag[] = ["zones", "record-pattern", "repo-url", "shard-size"];
+const STRING_FLAGS: readonly StringFlag[] = [
+  "zones",
+  "record-pattern",
+  "repo-url",
+  "shard-size",
+  "rule-labels",
+  "alertmanager",
+];
 const FLAGS: readonly Flag[] = [...BOOLEAN_FLAGS, ...STRING_FLAGS];
 
 const USAGE = `usage: fleetfed <command> [options]

@@ -157,6 +157,38 @@ tests:
               description: 'It will be OOM-killed and its clusters will show gaps. Raise federation.resources or expectedSeriesPerCluster, or lower shardSize.'
 `;
 
+// Two clusters federated (up 1): c00000 sends fleetfed's aggregates, c00001 none (its Prometheus does not
+// load the rules), and c00002 is down (FleetfedClusterFederationDown's case, not this one's). With the
+// default 30 s intervals the alert waits ten of them: 5 m.
+const AGGREGATES_TESTS = `rule_files: [alerts.yml]
+evaluation_interval: 1m
+tests:
+  - interval: 1m
+    input_series:
+      - series: 'up{job="fleetfed-clusters", cluster="c00000", federator="leaf-000", instance="p0:80"}'
+        values: '1x20'
+      - series: 'up{job="fleetfed-clusters", cluster="c00001", federator="leaf-000", instance="p1:80"}'
+        values: '1x20'
+      - series: 'up{job="fleetfed-clusters", cluster="c00002", federator="leaf-001", instance="p2:80"}'
+        values: '0x20'
+      - series: 'cluster:kube_node_info:count{job="fleetfed-clusters", cluster="c00000", federator="leaf-000"}'
+        values: '3x20'
+      # Someone else's cluster: rule on c00001 does not count as fleetfed's.
+      - series: 'cluster:node_cpu:ratio{job="fleetfed-clusters", cluster="c00001", federator="leaf-000"}'
+        values: '0.5x20'
+    alert_rule_test:
+      - eval_time: 4m
+        alertname: FleetfedClusterAggregatesMissing
+        exp_alerts: []
+      - eval_time: 6m
+        alertname: FleetfedClusterAggregatesMissing
+        exp_alerts:
+          - exp_labels: {severity: warning, job: fleetfed-clusters, cluster: c00001, federator: leaf-000, instance: 'p1:80'}
+            exp_annotations:
+              summary: 'Cluster c00001 is federated but sends none of fleetfed''s aggregates'
+              description: 'Its Prometheus answers /federate but records none of the rules in manifests/cluster-rules/, so every dashboard is empty for it. The PrometheusRule is probably not selected: check its labels against the Prometheus ruleSelector (kube-prometheus-stack: release: <release name>, set by clusterRules.labels).'
+`;
+
 /** `promtool test rules` on `tests` against the rendered alerts file, in a scratch folder. */
 async function testRules(tests: string) {
   const dir = await mkdtemp(join(tmpdir(), "fleetfed-alerts-"));
@@ -172,6 +204,11 @@ async function testRules(tests: string) {
 describe.skipIf(!promtool)("federation alerts", () => {
   it("on the federators' own health pass promtool test rules: each fires for the federator in trouble only", async () => {
     const r = await testRules(HEALTH_TESTS);
+    expect(r.exitCode, r.stdout + r.stderr).toBe(0);
+  });
+
+  it("fire FleetfedClusterAggregatesMissing for the one cluster that is up without fleetfed's aggregates, after its for:", async () => {
+    const r = await testRules(AGGREGATES_TESTS);
     expect(r.exitCode, r.stdout + r.stderr).toBe(0);
   });
 

@@ -5,13 +5,15 @@
 import { rm } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import { checkCoverage, queriesToCover } from "../core/check/coverage.ts";
+import { alertingWarnings, perPodSelections } from "../core/check/ecosystem.ts";
 import { objectProblems } from "../core/check/objects.ts";
+import { namesFiles, withPlaceholderFiles } from "../core/check/placeholders.ts";
 import { EXIT_REFUSED, FleetfedError, formatProblem, type Problem } from "../core/errors.ts";
 import { renderFleet } from "../core/fleet.ts";
 import { MANIFESTS_DIR } from "../core/layout.ts";
 import { collectingObjects } from "../core/render/kubernetes.ts";
 import { diffTrees } from "../core/review/change.ts";
-import { readTree, scratchFolder, writeTree } from "../io/files.ts";
+import { readTree, scratchFolder, writeFileAtomic, writeTree } from "../io/files.ts";
 import { loadInputs } from "../io/inputs.ts";
 import { promtoolCheck, requirePromtool } from "../io/promtool.ts";
 import type { Context } from "./context.ts";
@@ -43,8 +45,12 @@ export async function checkCommand(ctx: Context): Promise<number> {
   // stale it is discarded and promtool runs again on the rendered files.
   const abort = new AbortController();
   const started = performance.now();
+  // A config naming credential files (the federators' mounted Secrets) is checked on a copy with
+  // placeholders in their place, below: the files are not on this machine.
   const early =
-    promtool && onDisk.size > 0 ? runPromtool(promtool, root, [...onDisk.keys()], abort.signal) : undefined;
+    promtool && onDisk.size > 0 && !namesFiles(onDisk)
+      ? runPromtool(promtool, root, [...onDisk.keys()], abort.signal)
+      : undefined;
   early?.catch(() => {});
   let scratch: string | undefined;
   try {
@@ -55,7 +61,12 @@ export async function checkCommand(ctx: Context): Promise<number> {
     const { result: fleet, objects } = collectingObjects(() =>
       renderFleet(inputs.settings, inputs.snapshot, inputs.clusterFiles, onDisk),
     );
-    for (const p of [...fleet.inventory.unresolved, ...fleet.plan.warnings])
+    for (const p of [
+      ...fleet.inventory.unresolved,
+      ...fleet.plan.warnings,
+      ...perPodSelections(inputs.settings, inputs.clusterFiles),
+      ...alertingWarnings(inputs.settings),
+    ])
       ctx.report.warn(formatProblem(p));
     const problems: Problem[] = [];
 
@@ -70,11 +81,13 @@ export async function checkCommand(ctx: Context): Promise<number> {
     const stale = files.added.length + files.changed.length > 0;
     let late: Promise<Problem[]> | undefined;
     // Nothing committed yet counts as stale too: every file is missing.
-    if (promtool && stale) {
+    if (promtool && (stale || !early)) {
       abort.abort();
       scratch = await scratchFolder("fleetfed-check-");
-      await writeTree(join(scratch, MANIFESTS_DIR), fleet.tree);
-      late = runPromtool(promtool, scratch, [...fleet.tree.keys()]);
+      const copy = withPlaceholderFiles(fleet.tree, join(scratch, "files"));
+      for (const file of copy.files) await writeFileAtomic(file, "placeholder\n", { makeFolder: true });
+      await writeTree(join(scratch, MANIFESTS_DIR), copy.tree);
+      late = runPromtool(promtool, scratch, [...copy.tree.keys()]);
     }
 
     const matchFiles = new Map(inputs.clusterFiles.filter((f) => f.match).map((f) => [f.cluster, f.file]));

@@ -21,17 +21,21 @@ export interface InitOptions {
   recordPattern?: string;
   repoUrl?: string;
   shardSize?: string;
+  ruleLabels?: string;
+  alertmanager?: string;
   force: boolean;
   /** Ask for what the flags leave out (stdin is a terminal). */
   prompt?: (question: string, fallback: string) => Promise<string>;
 }
 
 /**
- * The bundled example, file by file, as SHA-256 of its exact bytes (test/init.test.ts holds this list to
- * the example). init removes exactly these files when they still hold exactly these bytes: a fleet.yaml
- * that differs in one character is a team's own, and so is every other file.
+ * The bundled example, file by file, as the SHA-256 of its exact bytes in each version fleetfed shipped
+ * (test/init.test.ts holds the newest to the example). init removes exactly these files when they still
+ * hold exactly these bytes: a fleet.yaml that differs in one character is a team's own, and so is every
+ * other file.
  */
-const EXAMPLE_FILES: Readonly<Record<string, string>> = EXAMPLE;
+const EXAMPLE_FILES: Readonly<Record<string, readonly string[]>> = EXAMPLE;
+const isExampleText = (path: string, text: string) => EXAMPLE_FILES[path]?.includes(sha256(text)) === true;
 const sha256 = (text: string) => createHash("sha256").update(text).digest("hex");
 
 const DEFAULT_REPO_URL = "https://github.com/example/fleet.git";
@@ -42,6 +46,8 @@ const ASKED = [
   { field: "discovery.route53.recordPattern", flag: "--record-pattern" },
   { field: "delivery.repoURL", flag: "--repo-url" },
   { field: "federation.shardSize", flag: "--shard-size" },
+  { field: "clusterRules.labels", flag: "--rule-labels" },
+  { field: "alerting.alertmanagers", flag: "--alertmanager" },
 ] as const;
 
 export async function initCommand(ctx: Context, opts: InitOptions): Promise<number> {
@@ -59,7 +65,7 @@ export async function initCommand(ctx: Context, opts: InitOptions): Promise<numb
     );
   const shownConfig = relative(root, config);
   const existing = readInput(root, config, shownConfig);
-  const isExample = existing !== undefined && sha256(existing) === EXAMPLE_FILES["fleet.yaml"];
+  const isExample = existing !== undefined && isExampleText("fleet.yaml", existing);
   if (existing !== undefined && !isExample && !opts.force) {
     throw new FleetfedError(
       {
@@ -92,8 +98,22 @@ export async function initCommand(ctx: Context, opts: InitOptions): Promise<numb
   );
   const repoUrl = await ask(opts.repoUrl, "Repository URL Argo CD or Flux clones", DEFAULT_REPO_URL);
   const shardSize = await ask(opts.shardSize, "Clusters per leaf federator (shardSize)", "50");
+  // kube-prometheus-stack's Prometheus loads only the PrometheusRules its ruleSelector selects: by default
+  // those labelled release: <its Helm release name>. Without the label the rules are silently not loaded.
+  const ruleLabels = labelsOf(
+    await ask(
+      opts.ruleLabels,
+      "Labels the clusters' Prometheus ruleSelector needs on fleetfed's rules (kube-prometheus-stack: release=<release name>; empty: none)",
+      "",
+    ),
+  );
+  const alertmanager = await ask(
+    opts.alertmanager,
+    "Alertmanager the top federator sends alerts to (e.g. http://alertmanager-operated.monitoring.svc:9093; empty: none)",
+    "",
+  );
 
-  const text = fleetYaml({ zones, recordPattern, repoUrl, shardSize });
+  const text = fleetYaml({ zones, recordPattern, repoUrl, shardSize, ruleLabels, alertmanager });
   try {
     parseSettings(text, shownConfig);
   } catch (e) {
@@ -109,6 +129,14 @@ export async function initCommand(ctx: Context, opts: InitOptions): Promise<numb
   if (repoUrl === DEFAULT_REPO_URL)
     ctx.report.warn(
       `delivery.repoURL is the placeholder ${DEFAULT_REPO_URL}: Argo CD and Flux would clone nothing; run init again with --repo-url`,
+    );
+  if (alertmanager === "")
+    ctx.report.warn(
+      "alerting.alertmanagers is empty: the federation's alerts (a cluster down, its aggregates missing, a leaf down) go nowhere; run init again with --alertmanager",
+    );
+  if (ruleLabels === undefined)
+    ctx.report.warn(
+      "clusterRules.labels is empty: kube-prometheus-stack's Prometheus selects rules labelled release: <release name> and would not load fleetfed's; run init again with --rule-labels release=<name> if the clusters run it",
     );
   if (zones.length === 0)
     ctx.report.warn(
@@ -190,7 +218,7 @@ async function refuseForeignManifests(root: string): Promise<void> {
 /** The example's files (other than fleet.yaml) still in the root as regular files with their exact bytes. */
 function exampleFilesIn(root: string): string[] {
   return Object.entries(EXAMPLE_FILES)
-    .filter(([path, digest]) => {
+    .filter(([path]) => {
       if (path === "fleet.yaml") return false;
       try {
         if (!lstatSync(join(root, path)).isFile()) return false;
@@ -201,7 +229,7 @@ function exampleFilesIn(root: string): string[] {
       for (let dir = dirname(path); dir !== "."; dir = dirname(dir))
         if (lstatSync(join(root, dir)).isSymbolicLink()) return false;
       const text = readInput(root, join(root, path), path);
-      return text !== undefined && sha256(text) === digest;
+      return text !== undefined && isExampleText(path, text);
     })
     .map(([path]) => path);
 }
@@ -236,11 +264,28 @@ function summarise(paths: readonly string[]): string {
     .join(", ");
 }
 
+/** `release=kps,team=x` as a mapping; undefined when empty; a malformed pair is kept for the schema to name. */
+function labelsOf(text: string): Record<string, string> | undefined {
+  const pairs = text
+    .split(",")
+    .map((p) => p.trim())
+    .filter(Boolean);
+  if (pairs.length === 0) return undefined;
+  return Object.fromEntries(
+    pairs.map((p) => {
+      const at = p.indexOf("=");
+      return at < 0 ? [p, ""] : [p.slice(0, at).trim(), p.slice(at + 1).trim()];
+    }),
+  );
+}
+
 function fleetYaml(v: {
   zones: string[];
   recordPattern: string;
   repoUrl: string;
   shardSize: string;
+  ruleLabels: Record<string, string> | undefined;
+  alertmanager: string;
 }): string {
   const quote = (s: string) => `'${s.replaceAll("'", "''")}'`;
   return [
@@ -252,6 +297,14 @@ function fleetYaml(v: {
     `    recordPattern: ${quote(v.recordPattern)}`,
     "federation:",
     `  shardSize: ${/^\d+$/.test(v.shardSize) ? v.shardSize : quote(v.shardSize)}`,
+    ...(v.ruleLabels
+      ? [
+          "clusterRules:",
+          "  labels:",
+          ...Object.entries(v.ruleLabels).map(([k, val]) => `    ${quote(k)}: ${quote(val)}`),
+        ]
+      : []),
+    ...(v.alertmanager ? ["alerting:", `  alertmanagers: [${quote(v.alertmanager)}]`] : []),
     "delivery:",
     `  repoURL: ${quote(v.repoUrl)}`,
     "",

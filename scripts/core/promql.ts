@@ -82,6 +82,23 @@ export function covers(by: Selector, query: Selector): boolean {
   return [...nameMatcher, ...by.matchers].every((m) => implied(m, query));
 }
 
+/**
+ * Would the match[] selector `text` take series named `name`, whatever their other labels? Only when it
+ * constrains the name at all (a selector on job alone says nothing about a name) and every name matcher
+ * accepts this one.
+ */
+export function selectsName(text: string, name: string): boolean {
+  const [selector] = selectorsOf(text).selectors;
+  if (!selector) return false;
+  const byName: Matcher[] = [
+    ...(selector.metric !== undefined
+      ? [{ name: "__name__", op: "=" as const, value: selector.metric }]
+      : []),
+    ...selector.matchers.filter((m) => m.name === "__name__"),
+  ];
+  return byName.length > 0 && byName.every((m) => test(m, name));
+}
+
 function test(m: Matcher, value: string): boolean {
   if (m.op === "=") return value === m.value;
   if (m.op === "!=") return value !== m.value;

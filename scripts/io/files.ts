@@ -286,8 +286,13 @@ export async function removeLeftoversOf(path: string): Promise<void> {
 }
 
 /** Writes one file through a temporary sibling and a rename, so readers never see half of it. */
-export async function writeFileAtomic(path: string, content: string): Promise<void> {
+export async function writeFileAtomic(
+  path: string,
+  content: string,
+  opts: { makeFolder?: boolean } = {},
+): Promise<void> {
   const tmp = `${path}${TMP_MARK}${process.pid}`;
+  if (opts.makeFolder) await guard(dirname(path), () => mkdir(dirname(path), { recursive: true }));
   await guard(path, async () => {
     try {
       await writeFile(tmp, content);

@@ -349,6 +349,7 @@ ${["node-exporter", "kube-state-metrics", "kubelet"]
     };
     const rules = body.data.groups.flatMap((g) => g.rules);
     expect(rules.map((r) => r.name).sort()).toEqual([
+      "FleetfedClusterAggregatesMissing",
       "FleetfedClusterFederationDown",
       "FleetfedFederationSamplesNearLimit",
       "FleetfedFederationScrapeNearTimeout",

@@ -106,7 +106,8 @@ describe.skipIf(!prometheus)("federating secured cluster Prometheus servers", ()
     ] as const) {
       const web = `tls_server_config:\n  cert_file: ${join(work, "server.crt")}\n  key_file: ${join(work, "server.key")}\nbasic_auth_users:\n  ${users[who]}: '${bcrypt.hashSync(PASSWORDS[who], 4)}'\n`;
       const config = "global: {evaluation_interval: 1s}\nrule_files: [probe.yml]\n";
-      const rules = `groups:\n  - name: probe\n    interval: 1s\n    rules:\n      - record: cluster:e2e_probe:value\n        expr: vector(${id === "a" ? 11 : 22})\n`;
+      // One of fleetfed's own aggregates (what the default match[] federates), with a value per cluster.
+      const rules = `groups:\n  - name: probe\n    interval: 1s\n    rules:\n      - record: cluster:kube_node_info:count\n        expr: vector(${id === "a" ? 11 : 22})\n`;
       servers.push(
         await startPrometheus(
           work,
@@ -175,10 +176,10 @@ describe.skipIf(!prometheus)("federating secured cluster Prometheus servers", ()
     servers.push(leaf);
     await waitFor("both secured clusters up and federated", 30_000, async () => {
       const up = await query(leaf.url, 'up{job=~"fleetfed-clusters.*"} == 1');
-      const probe = await query(leaf.url, "cluster:e2e_probe:value");
+      const probe = await query(leaf.url, "cluster:kube_node_info:count");
       return up.length === 2 && probe.length === 2;
     });
-    const probe = await query(leaf.url, "cluster:e2e_probe:value");
+    const probe = await query(leaf.url, "cluster:kube_node_info:count");
     expect(Object.fromEntries(probe.map((s) => [s.metric.cluster, s.value[1]]))).toEqual({
       a: "11",
       b: "22",

@@ -2,11 +2,13 @@
 // down, scrapes close to their timeout, samples close to sample_limit.
 
 import type { IPrometheusRule } from "@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1/PrometheusRule";
+import { durationFromMs, parseDuration } from "../duration.ts";
 import type { Settings } from "../inputs/settings.ts";
 import type { FederationTree } from "../plan/placement.ts";
 import { toYaml } from "../yaml.ts";
 import { kindOf, PART_OF } from "./kubernetes.ts";
 import { CLUSTER_JOB, LEAF_JOB, SELF_JOB } from "./prometheus.ts";
+import { clusterLevelRecords } from "./recording-rules.ts";
 import { federatorSize } from "./sizing.ts";
 
 const PrometheusRule = kindOf<IPrometheusRule>("monitoring.coreos.com/v1", "PrometheusRule");
@@ -33,6 +35,20 @@ export function alertRules(plan: FederationTree, settings: Settings): AlertRule[
       annotations: {
         summary: `Cluster {{ $labels.${cl} }} is not being federated`,
         description: `{{ $labels.federator }} cannot scrape /federate on {{ $labels.instance }} for cluster {{ $labels.${cl} }}: its dashboards show no data. Check the cluster's Prometheus, its Route 53 record and the network path.`,
+      },
+    },
+    {
+      alert: "FleetfedClusterAggregatesMissing",
+      // Federated (up is 1) but none of fleetfed's cluster aggregates arrive: its Prometheus does not load
+      // the rules, typically a PrometheusRule its ruleSelector does not select (kube-prometheus-stack's
+      // wants release: <name>). Ten rule intervals: long enough for a new cluster's first evaluation.
+      // Each aggregate named on its own, so that check proves the match[] federates every one of them.
+      expr: `up{job=~"${CLUSTER_JOB}.*"} == 1 unless on (${cl}) (${clusterLevelRecords().join(" or ")})`,
+      for: aggregatesFor(settings),
+      labels: { severity: "warning" },
+      annotations: {
+        summary: `Cluster {{ $labels.${cl} }} is federated but sends none of fleetfed's aggregates`,
+        description: `Its Prometheus answers /federate but records none of the rules in manifests/cluster-rules/, so every dashboard is empty for it. The PrometheusRule is probably not selected: check its labels against the Prometheus ruleSelector (kube-prometheus-stack: release: <release name>, set by clusterRules.labels).`,
       },
     },
     {
@@ -75,6 +91,14 @@ export function alertRules(plan: FederationTree, settings: Settings): AlertRule[
     });
   }
   return rules;
+}
+
+/** Ten evaluations of the cluster rules or ten federation scrapes, whichever is longer. */
+function aggregatesFor(settings: Settings): string {
+  const ms =
+    10 *
+    Math.max(settings.federation.scrapeInterval.ms, parseDuration(settings.clusterRules.interval)?.ms ?? 0);
+  return durationFromMs(ms).text;
 }
 
 /**

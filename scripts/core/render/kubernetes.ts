@@ -318,14 +318,28 @@ export function renderKustomization(
   return toYaml({ apiVersion: KUSTOMIZE_API, kind: "Kustomization", ...extra, resources: [...resources] });
 }
 
+/**
+ * The federators' namespace, which fleetfed does not own: by default it is `monitoring`, where
+ * kube-prometheus-stack lives too. It is declared (so a cluster without it gets it) but marked so that
+ * neither Argo CD nor Flux ever prunes it or deletes it with the fleetfed application: deleting fleetfed
+ * must never delete a namespace and everything else in it.
+ */
 export function renderNamespace(settings: Settings): string {
   return toYaml(
     Namespace({
       metadata: {
         name: settings.federation.namespace,
         labels: PART_OF,
-        annotations: { [SYNC_WAVE]: WAVES.namespace },
+        annotations: {
+          [SYNC_WAVE]: WAVES.namespace,
+          [ARGOCD_SYNC_OPTIONS]: "Prune=false,Delete=false",
+          [FLUX_PRUNE]: "disabled",
+        },
       },
     }),
   );
 }
+
+/** Argo CD's per-resource sync options, and Flux's per-resource garbage collection switch. */
+export const ARGOCD_SYNC_OPTIONS = "argocd.argoproj.io/sync-options";
+export const FLUX_PRUNE = "kustomize.toolkit.fluxcd.io/prune";

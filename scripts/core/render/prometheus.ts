@@ -52,7 +52,12 @@ export interface SelfJob {
 }
 
 export interface AlertingSection {
-  alertmanagers: { scheme: string; path_prefix?: string; static_configs: { targets: string[] }[] }[];
+  alertmanagers: {
+    scheme: string;
+    path_prefix?: string;
+    static_configs?: { targets: string[] }[];
+    dns_sd_configs?: { names: string[]; type: "A"; port: number }[];
+  }[];
 }
 
 /** A federator's whole configuration, as prometheus.yml says it; the operator objects are built from it too. */
@@ -71,21 +76,43 @@ function selfJob(name: string): SelfJob {
   };
 }
 
-/** alerting.alertmanagers as Prometheus's alerting section: one entry per scheme and path. */
+/**
+ * alerting.alertmanagers as Prometheus's alerting section: one entry per scheme and path. A Kubernetes
+ * Service name (`….svc`, as kube-prometheus-stack's headless alertmanager-operated) is resolved by DNS
+ * service discovery, as the operator does it through endpoints: a headless Service answers with every
+ * replica's address, so each alert reaches every Alertmanager, not the one a static target would pin.
+ */
 export function alertingSection(settings: Settings): AlertingSection | undefined {
-  const groups = new Map<string, { scheme: string; path_prefix?: string; targets: string[] }>();
+  const groups = new Map<
+    string,
+    { scheme: string; path_prefix?: string; targets: string[]; names: Map<number, string[]> }
+  >();
   for (const raw of settings.alerting.alertmanagers) {
     const url = new URL(raw);
     const scheme = url.protocol.replace(":", "");
     const path = url.pathname.replace(/\/$/, "");
     const key = `${scheme} ${path}`;
-    const group = groups.get(key) ?? { scheme, ...(path && { path_prefix: path }), targets: [] };
-    group.targets.push(url.port ? url.host : `${url.hostname}:${scheme === "https" ? 443 : 80}`);
+    const group = groups.get(key) ?? {
+      scheme,
+      ...(path && { path_prefix: path }),
+      targets: [],
+      names: new Map<number, string[]>(),
+    };
+    const port = Number(url.port || (scheme === "https" ? 443 : 80));
+    if (/\.svc(\.cluster\.local)?$/.test(url.hostname))
+      group.names.set(port, [...(group.names.get(port) ?? []), url.hostname]);
+    else group.targets.push(`${url.hostname}:${port}`);
     groups.set(key, group);
   }
   if (groups.size === 0) return undefined;
   return {
-    alertmanagers: [...groups.values()].map(({ targets, ...g }) => ({ ...g, static_configs: [{ targets }] })),
+    alertmanagers: [...groups.values()].map(({ targets, names, ...g }) => ({
+      ...g,
+      ...(targets.length > 0 && { static_configs: [{ targets }] }),
+      ...(names.size > 0 && {
+        dns_sd_configs: [...names].map(([port, hosts]) => ({ names: hosts, type: "A" as const, port })),
+      }),
+    })),
   };
 }
 

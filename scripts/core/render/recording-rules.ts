@@ -1,7 +1,8 @@
 // The recording rules each cluster's Prometheus runs so the dashboards have data: per-cluster and
 // per-namespace aggregates of node-exporter, kube-state-metrics and cAdvisor series (metric names as
-// kube-prometheus scrapes them), named level:metric:operations. Only these aggregates cross VPCs:
-// the default federation match[] selects the cluster: and namespace: levels.
+// kube-prometheus scrapes them), named level:metric:operations. Only these aggregates cross VPCs: the
+// default federation match[] names each of them exactly (FEDERATED_BY_DEFAULT). Not a level prefix such
+// as cluster: or namespace:, which kubernetes-mixin shares, and some of whose rules keep every container.
 
 import type { IPrometheusRule } from "@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1/PrometheusRule";
 import type { Settings } from "../inputs/settings.ts";
@@ -9,6 +10,33 @@ import { toYaml } from "../yaml.ts";
 import { kindOf, PART_OF } from "./kubernetes.ts";
 
 const PrometheusRule = kindOf<IPrometheusRule>("monitoring.coreos.com/v1", "PrometheusRule");
+
+/** The name of every series the cluster rules record: the one list the match[] default and checks use. */
+export const RECORDS = {
+  nodeCpu: "cluster:node_cpu_utilisation:ratio",
+  nodeMemory: "cluster:node_memory_utilisation:ratio",
+  cpuRequests: "cluster:kube_pod_container_resource_requests_cpu:ratio",
+  memoryRequests: "cluster:kube_pod_container_resource_requests_memory:ratio",
+  nodes: "cluster:kube_node_info:count",
+  nodesReady: "cluster:kube_node_ready:sum",
+  podsRunning: "cluster:kube_pod_running:sum",
+  applications: "cluster:kube_applications:count",
+  applicationsPerNode: "cluster:kube_applications_per_node:ratio",
+  namespaceApplications: "namespace:kube_applications:count",
+  namespaceCpu: "namespace:container_cpu_usage_seconds:sum_rate",
+  namespaceMemory: "namespace:container_memory_working_set_bytes:sum",
+} as const;
+
+/**
+ * The default federation match[]: fleetfed's own aggregates, by exact name (schema/fleet.schema.json's
+ * default is this string; test/recording-rules.test.ts holds them equal).
+ */
+export const FEDERATED_BY_DEFAULT = `{__name__=~"${Object.values(RECORDS).join("|")}"}`;
+
+/** The cluster-level records (one series per cluster): present for every cluster that loads the rules. */
+export function clusterLevelRecords(): string[] {
+  return Object.values(RECORDS).filter((name) => name.startsWith("cluster:"));
+}
 
 export interface RecordingRule {
   record: string;
@@ -30,37 +58,37 @@ export function clusterRules(settings: Settings): RecordingRule[] {
   const apps = `${k("kube_deployment_created")} or ${k("kube_statefulset_created")}`;
   return [
     {
-      record: "cluster:node_cpu_utilisation:ratio",
+      record: RECORDS.nodeCpu,
       expr: `1 - avg(rate(node_cpu_seconds_total{job="${node}",mode="idle"}[5m]))`,
     },
     {
-      record: "cluster:node_memory_utilisation:ratio",
+      record: RECORDS.nodeMemory,
       expr: `1 - sum(node_memory_MemAvailable_bytes{job="${node}"}) / sum(node_memory_MemTotal_bytes{job="${node}"})`,
     },
-    { record: "cluster:kube_pod_container_resource_requests_cpu:ratio", expr: requests("cpu") },
-    { record: "cluster:kube_pod_container_resource_requests_memory:ratio", expr: requests("memory") },
-    { record: "cluster:kube_node_info:count", expr: `count(${k("kube_node_info")})` },
+    { record: RECORDS.cpuRequests, expr: requests("cpu") },
+    { record: RECORDS.memoryRequests, expr: requests("memory") },
+    { record: RECORDS.nodes, expr: `count(${k("kube_node_info")})` },
     {
-      record: "cluster:kube_node_ready:sum",
+      record: RECORDS.nodesReady,
       expr: `sum(${k("kube_node_status_condition", ',condition="Ready",status="true"')})`,
     },
     {
-      record: "cluster:kube_pod_running:sum",
+      record: RECORDS.podsRunning,
       expr: `sum(${k("kube_pod_status_phase", ',phase="Running"')})`,
     },
     // Applications are deployments and statefulsets; `or` keeps either kind when the other is absent.
-    { record: "cluster:kube_applications:count", expr: `count(${apps})` },
+    { record: RECORDS.applications, expr: `count(${apps})` },
     {
-      record: "cluster:kube_applications_per_node:ratio",
-      expr: "cluster:kube_applications:count / cluster:kube_node_ready:sum",
+      record: RECORDS.applicationsPerNode,
+      expr: `${RECORDS.applications} / ${RECORDS.nodesReady}`,
     },
-    { record: "namespace:kube_applications:count", expr: `count by (namespace) (${apps})` },
+    { record: RECORDS.namespaceApplications, expr: `count by (namespace) (${apps})` },
     {
-      record: "namespace:container_cpu_usage_seconds:sum_rate",
+      record: RECORDS.namespaceCpu,
       expr: `sum by (namespace) (rate(container_cpu_usage_seconds_total{job="${kubelet}",container!=""}[5m]))`,
     },
     {
-      record: "namespace:container_memory_working_set_bytes:sum",
+      record: RECORDS.namespaceMemory,
       expr: `sum by (namespace) (container_memory_working_set_bytes{job="${kubelet}",container!=""})`,
     },
   ];
