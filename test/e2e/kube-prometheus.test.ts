@@ -239,5 +239,17 @@ ${["node-exporter", "kube-state-metrics", "kubelet"]
       `FleetfedClusterAggregatesMissing pending ${pendingAfter.toFixed(1)} s after k3 was first up at the top`,
     );
     expect(pendingAfter).toBeLessThanOrEqual(2);
+    // The Fleet overview says the same per cluster: 2 is "up, no aggregates".
+    const overview = JSON.parse(
+      await readFile(join(repo, "manifests", "dashboards", "fleetfed-fleet-overview.json"), "utf8"),
+    ) as { panels: { title: string; targets?: { expr: string }[] }[] };
+    const status = overview.panels.find((p) => p.title === "Federation status per cluster")?.targets?.[0]
+      ?.expr;
+    const statuses = await query(global.url, status as string);
+    expect(Object.fromEntries(statuses.map((s) => [s.metric.cluster, s.value[1]]))).toEqual({
+      k1: "1",
+      k2: "1",
+      k3: "2",
+    });
   }, 90_000);
 });

@@ -8,7 +8,7 @@ import type { FederationTree } from "../plan/placement.ts";
 import { toYaml } from "../yaml.ts";
 import { kindOf, PART_OF } from "./kubernetes.ts";
 import { CLUSTER_JOB, LEAF_JOB, SELF_JOB } from "./prometheus.ts";
-import { clusterLevelRecords } from "./recording-rules.ts";
+import { upWithoutAggregates } from "./recording-rules.ts";
 import { federatorSize } from "./sizing.ts";
 
 const PrometheusRule = kindOf<IPrometheusRule>("monitoring.coreos.com/v1", "PrometheusRule");
@@ -42,8 +42,7 @@ export function alertRules(plan: FederationTree, settings: Settings): AlertRule[
       // Federated (up is 1) but none of fleetfed's cluster aggregates arrive: its Prometheus does not load
       // the rules, typically a PrometheusRule its ruleSelector does not select (kube-prometheus-stack's
       // wants release: <name>). Ten rule intervals: long enough for a new cluster's first evaluation.
-      // Each aggregate named on its own, so that check proves the match[] federates every one of them.
-      expr: `up{job=~"${CLUSTER_JOB}.*"} == 1 unless on (${cl}) (${clusterLevelRecords().join(" or ")})`,
+      expr: upWithoutAggregates(`up{job=~"${CLUSTER_JOB}.*"}`, cl),
       for: aggregatesFor(settings),
       labels: { severity: "warning" },
       annotations: {

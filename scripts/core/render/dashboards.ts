@@ -12,10 +12,12 @@ import {
   DATASOURCE_NAME,
   type DashboardSpec,
   type PanelSpec,
+  STATUS_MAPPING,
   UP_MAPPING,
 } from "./grafana.ts";
 import { kindOf, PART_OF, renderKustomization } from "./kubernetes.ts";
 import { CLUSTER_JOB, federatorAddress, LEAF_JOB, SELF_JOB } from "./prometheus.ts";
+import { upWithoutAggregates } from "./recording-rules.ts";
 
 const Secret = kindOf<ISecret>("v1", "Secret");
 
@@ -77,14 +79,14 @@ const DOWN_THRESHOLDS = [
 /** One row per cluster target, up or down in words, down first: sortable and readable at hundreds. */
 function statusTable(
   d: DashboardContext,
-  p: { title: string; description: string; expr: string; width?: number },
+  p: { title: string; description: string; expr: string; width?: number; mappings?: PanelSpec["mappings"] },
 ): PanelSpec {
   return {
     kind: "table",
     title: p.title,
     description: p.description,
     targets: [{ expr: p.expr }],
-    mappings: UP_MAPPING,
+    mappings: p.mappings ?? UP_MAPPING,
     sortBy: { column: "Value", desc: false },
     link: detailLink(d),
     ...(p.width && { width: p.width }),
@@ -115,6 +117,8 @@ function detailLink(d: DashboardContext) {
     url: `/d/${UID.detail}?var-cluster=\${__field.labels.${d.cl}}&\${__url_time_range}`,
   };
 }
+
+const withoutAggregates = (d: DashboardContext) => upWithoutAggregates(d.up, d.cl);
 
 export function dashboardSpecs(plan: FederationTree, settings: Settings): DashboardSpec[] {
   const d = dashboardContext(plan, settings);
@@ -164,11 +168,21 @@ function fleetOverview(d: DashboardContext): DashboardSpec {
             description: "Running pods across the fleet.",
             targets: [{ expr: "sum(cluster:kube_pod_running:sum)" }],
           },
+          {
+            kind: "stat",
+            title: "Clusters without aggregates",
+            description:
+              "Federated, but sending none of fleetfed's aggregates: their Prometheus does not load manifests/cluster-rules/ (a PrometheusRule its ruleSelector does not select). FleetfedClusterAggregatesMissing fires for each.",
+            targets: [{ expr: `count(${withoutAggregates(d)}) or vector(0)` }],
+            thresholds: DOWN_THRESHOLDS,
+          },
           statusTable(d, {
             title: "Federation status per cluster",
             description:
-              "Every cluster's /federate scrape now, down first; a row links to the cluster's detail.",
-            expr: up,
+              "Every cluster's /federate scrape now, down first, then those up without fleetfed's aggregates; a row links to the cluster's detail.",
+            // 0 down, 1 up, 2 up without aggregates: one status per cluster target.
+            expr: `(${up} == 0) or (${withoutAggregates(d)}) * 2 or ${up}`,
+            mappings: STATUS_MAPPING,
             width: 24,
           }),
         ],

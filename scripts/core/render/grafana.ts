@@ -36,6 +36,12 @@ export const UP_MAPPING = {
   "0": { text: "down", color: "red" },
 } as const;
 
+/** UP_MAPPING, and 2 for a cluster that is up but sends none of fleetfed's aggregates. */
+export const STATUS_MAPPING = {
+  ...UP_MAPPING,
+  "2": { text: "up, no aggregates", color: "orange" },
+} as const;
+
 export interface RowSpec {
   title: string;
   panels: readonly PanelSpec[];

@@ -38,6 +38,15 @@ export function clusterLevelRecords(): string[] {
   return Object.values(RECORDS).filter((name) => name.startsWith("cluster:"));
 }
 
+/**
+ * The cluster targets in `up` that are up but send none of the cluster aggregates: the one expression the
+ * FleetfedClusterAggregatesMissing alert and the Fleet overview's status both use. Each aggregate is named
+ * on its own, so check proves the match[] federates every one of them.
+ */
+export function upWithoutAggregates(up: string, clusterLabel: string): string {
+  return `${up} == 1 unless on (${clusterLabel}) (${clusterLevelRecords().join(" or ")})`;
+}
+
 export interface RecordingRule {
   record: string;
   expr: string;
