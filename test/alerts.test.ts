@@ -143,7 +143,7 @@ tests:
         exp_alerts:
           - exp_labels: {severity: warning, ${selfLabels("leaf-001")}}
             exp_annotations:
-              summary: 'Federator leaf-001 holds 90% of the series it is sized for'
+              summary: 'Federator leaf-001 holds ${humanizedPercentage(Math.round(leafSize.series * 0.9) / leafSize.series)} of the series it is sized for'
               description: 'Clusters send more series than federation.expectedSeriesPerCluster: raise it (memory follows), narrow match[], or lower shardSize.'
       - eval_time: 10m
         alertname: FleetfedFederatorMemoryNearLimit
@@ -188,6 +188,11 @@ tests:
               summary: 'Cluster c00001 is federated but sends none of fleetfed''s aggregates'
               description: 'Its Prometheus answers /federate but records none of the rules in manifests/cluster-rules/, so every dashboard is empty for it. The PrometheusRule is probably not selected: check its labels against the Prometheus ruleSelector (kube-prometheus-stack: release: <release name>, set by clusterRules.labels).'
 `;
+
+/** A ratio as Prometheus's humanizePercentage prints it (four significant digits). */
+function humanizedPercentage(ratio: number): string {
+  return `${Number((ratio * 100).toPrecision(4))}%`;
+}
 
 /** `promtool test rules` on `tests` against the rendered alerts file, in a scratch folder. */
 async function testRules(tests: string) {

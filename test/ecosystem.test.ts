@@ -10,7 +10,8 @@ import ecosystem from "../scripts/core/check/ecosystem-rules.json" with { type: 
 import { withPlaceholderFiles } from "../scripts/core/check/placeholders.ts";
 import { parseSettings } from "../scripts/core/inputs/settings.ts";
 import { alertingSection } from "../scripts/core/render/prometheus.ts";
-import { clusterRules, FEDERATED_BY_DEFAULT, RECORDS } from "../scripts/core/render/recording-rules.ts";
+import { clusterRules } from "../scripts/core/render/recording-rules.ts";
+import { FEDERATED_BY_DEFAULT, RECORDS } from "../scripts/core/render/records.ts";
 import { readTree } from "../scripts/io/files.ts";
 import fleetSchema from "../scripts/schema/fleet.schema.json" with { type: "json" };
 import { ecosystemRules } from "./support/ecosystem-rules.ts";

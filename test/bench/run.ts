@@ -194,6 +194,108 @@ ${["node-exporter", "kube-state-metrics", "kubelet"].map((job) => `  - job_name:
   console.log("federated series per cluster: skipped, prometheus not on PATH (apt-get install prometheus)");
 }
 
+// --- 5b. The global's memory: a real Prometheus holding what a full global holds at 1,000 and 10,000
+// clusters (the default match[]: each cluster's aggregates and the health series the top reads, each
+// leaf's own series the top reads), scraped from stand-in leaves with the rendered global config. The
+// rendered memory request beside the resident memory it really needs.
+if (prometheusBin) {
+  const { createServer } = await import("node:http");
+  const { freePort, startPrometheus, stopAll, waitFor, query } = await import("../support/prometheus.ts");
+  const { federatorSize, seriesHeld } = await import("../../scripts/core/render/sizing.ts");
+  const { RECORDS } = await import("../../scripts/core/render/records.ts");
+  const { CLUSTER_HEALTH_READ, SELF_READ } = await import("../../scripts/core/render/prometheus.ts");
+  console.log("the global's memory, a real Prometheus holding a full global's series:");
+  // Health series far from every alert's threshold, so no alert fires and adds series of its own.
+  const healthy = (line: string) =>
+    line.startsWith("up{")
+      ? 1
+      : line.startsWith("scrape_timeout_seconds")
+        ? 10
+        : line.startsWith("scrape_sample_limit")
+          ? 50_000
+          : line.startsWith("scrape_")
+            ? 1
+            : undefined;
+  for (const n of [1000, 10_000]) {
+    const s = parseSettings(
+      "federation:\n  shardSize: 50\n  scrapeInterval: 10s\n  scrapeTimeout: 10s\n",
+      "fleet.yaml",
+    );
+    const fleet = renderFleet(s, { clusters: discovered(n), placement: new Map() }, []);
+    const size = federatorSize("global", fleet.plan, s);
+    const expected = seriesHeld("global", fleet.plan.leaves.length, s);
+    const dir = await mkdtemp(join(tmpdir(), "fleetfed-bench-global-"));
+    const names = Object.values(RECORDS);
+    const servers: { close: () => void }[] = [];
+    let tick = 0;
+    let global: Awaited<ReturnType<typeof startPrometheus>> | undefined;
+    try {
+      let config = fleet.tree.get("federation/global/prometheus.yml") as string;
+      for (const leaf of fleet.plan.leaves) {
+        // A stand-in leaf: /federate answers its clusters' series, as the leaf would, with fresh values.
+        const lines: string[] = [];
+        for (const c of leaf.clusters) {
+          const base = `cluster="${c.id}",federator="${leaf.name}",instance="prometheus.${c.id}.example.com:80"`;
+          for (const name of names) {
+            if (name.startsWith("cluster:")) lines.push(`${name}{${base},job="fleetfed-clusters"} `);
+            else
+              for (let ns = 0; ns < s.federation.namespacesPerCluster; ns++)
+                lines.push(`${name}{${base},job="fleetfed-clusters",namespace="ns-${ns}"} `);
+          }
+          for (const name of CLUSTER_HEALTH_READ) lines.push(`${name}{${base},job="fleetfed-clusters"} `);
+        }
+        for (const name of SELF_READ)
+          lines.push(
+            `${name}{federator="${leaf.name}",instance="localhost:9090",job="fleetfed-federators"} `,
+          );
+        const port = await freePort();
+        const server = createServer((_req, res) => {
+          tick++;
+          res.writeHead(200, { "content-type": "text/plain; version=0.0.4" });
+          // Healthy values for the health series (no alert may fire and add series); moving ones for the data.
+          res.end(`${lines.map((l, i) => `${l}${healthy(l) ?? (i * 7 + tick) % 1000}`).join("\n")}\n`);
+        });
+        await new Promise<void>((r) => server.listen(port, "127.0.0.1", r));
+        servers.push(server);
+        config = config.replaceAll(`fleetfed-${leaf.name}.monitoring.svc:9090`, `127.0.0.1:${port}`);
+      }
+      const port = await freePort();
+      global = await startPrometheus(
+        dir,
+        "global",
+        port,
+        config.replaceAll("localhost:9090", `127.0.0.1:${port}`),
+        {
+          "alerts.yml": fleet.tree.get("federation/global/alerts.yml") as string,
+        },
+        ["--enable-feature=extra-scrape-metrics"],
+      );
+      const url = global.url;
+      const head = async () => Number((await query(url, "prometheus_tsdb_head_series"))[0]?.value[1] ?? 0);
+      await waitFor(
+        "every series in the global's head",
+        300_000,
+        async () => (await head()) >= expected * 0.98,
+      );
+      // Three more scrapes of every leaf, so each series holds samples, not just an index entry.
+      await new Promise((r) => setTimeout(r, 35_000));
+      const rss = Number(
+        (await query(url, 'process_resident_memory_bytes{job="fleetfed-federators"}'))[0]?.value[1],
+      );
+      const held = await head();
+      const requestMi = Number.parseInt(size.memoryRequest, 10);
+      const rssMi = rss / 1024 / 1024;
+      console.log(
+        `  ${n} clusters: ${held} head series (model: ${expected}), ${(rss / held / 1024).toFixed(2)} KiB a series, resident ${rssMi.toFixed(0)} MiB; rendered request ${size.memoryRequest} = ${(requestMi / rssMi).toFixed(2)}× measured (target 1–2×): ${requestMi >= rssMi && requestMi <= 2 * rssMi ? "met" : "MISSED"}`,
+      );
+    } finally {
+      if (global) await stopAll([global]);
+      for (const server of servers) server.close();
+      await rm(dir, { recursive: true, force: true });
+    }
+  }
+}
+
 // --- 6. Whole processes, as a user runs them (issue #14's table): start-up, both 10k shapes against
 // promtool, check, peak memory, and what deleting one hand-written cluster file rewrites.
 {

@@ -56,7 +56,8 @@ export interface FederationSettings {
   basicAuth?: BasicAuthSettings;
   authorization?: AuthorizationSettings;
   replicas: number;
-  expectedSeriesPerCluster: number;
+  expectedSeriesPerCluster?: number;
+  namespacesPerCluster: number;
   resources: { leaf?: ResourceOverride; global?: ResourceOverride };
   storageClassName?: string;
   retentionSize?: string;

@@ -8,7 +8,7 @@ import type { FederationTree } from "../plan/placement.ts";
 import { toYaml } from "../yaml.ts";
 import { kindOf, PART_OF } from "./kubernetes.ts";
 import { CLUSTER_JOB, LEAF_JOB, SELF_JOB } from "./prometheus.ts";
-import { upWithoutAggregates } from "./recording-rules.ts";
+import { upWithoutAggregates } from "./records.ts";
 import { federatorSize } from "./sizing.ts";
 
 const PrometheusRule = kindOf<IPrometheusRule>("monitoring.coreos.com/v1", "PrometheusRule");

@@ -17,7 +17,7 @@ import {
 } from "./grafana.ts";
 import { kindOf, PART_OF, renderKustomization } from "./kubernetes.ts";
 import { CLUSTER_JOB, federatorAddress, LEAF_JOB, SELF_JOB } from "./prometheus.ts";
-import { upWithoutAggregates } from "./recording-rules.ts";
+import { upWithoutAggregates } from "./records.ts";
 
 const Secret = kindOf<ISecret>("v1", "Secret");
 

@@ -254,12 +254,34 @@ export function leafConfig(leaf: Leaf, settings: Settings): FederatorConfig {
   return { global: globalSection(settings, leaf.name), scrape_configs: [...jobs, selfJob(leaf.name)] };
 }
 
-/** Every selector any cluster is federated with, plus the leaves' own health series for those targets. */
+/**
+ * The health series of each cluster target that the top reads (dashboards and alerts): a leaf records
+ * eight per target (extra-scrape-metrics), the global takes these six. test/sizing.test.ts proves every
+ * query at the top on the cluster jobs reads only these.
+ */
+export const CLUSTER_HEALTH_READ = [
+  "up",
+  "scrape_duration_seconds",
+  "scrape_timeout_seconds",
+  "scrape_samples_scraped",
+  "scrape_samples_post_metric_relabeling",
+  "scrape_sample_limit",
+] as const;
+
+/** A federator's own metrics the top reads (of ~400 it exposes); the same test holds the queries to it. */
+export const SELF_READ = [
+  "prometheus_tsdb_head_series",
+  "process_resident_memory_bytes",
+  "prometheus_config_last_reload_successful",
+  "prometheus_rule_evaluation_failures_total",
+] as const;
+
+/** Every selector any cluster is federated with, plus the leaves' health series the top reads. */
 export function globalMatch(plan: FederationTree): string[] {
   const all = new Set<string>();
   for (const leaf of plan.leaves) for (const c of leaf.clusters) for (const m of c.match) all.add(m);
-  all.add(`{job=~"${CLUSTER_JOB}.*"}`);
-  all.add(`{job="${SELF_JOB}"}`);
+  all.add(`{job=~"${CLUSTER_JOB}.*",__name__=~"${CLUSTER_HEALTH_READ.join("|")}"}`);
+  all.add(`{job="${SELF_JOB}",__name__=~"${SELF_READ.join("|")}"}`);
   return [...all].sort(compare);
 }
 

@@ -1,14 +1,51 @@
 // How big each federator must be, from what it can hold: a leaf up to shardSize clusters, the global all
-// the leaves' clusters, each cluster sending expectedSeriesPerCluster series. Sized for capacity, not for
-// today's count, so adding a cluster to a leaf with room never changes a pod template (and never
-// restarts anything); the global's size changes only when a leaf opens or closes.
+// the leaves' clusters, each cluster sending the series the match[] federates (worked out from the
+// records themselves, or federation.expectedSeriesPerCluster). Sized for capacity, not for today's
+// count, so adding a cluster to a leaf with room never changes a pod template (and never restarts
+// anything); the global's size changes only when a leaf opens or closes. The memory per series is
+// measured, by `npm run bench` on a real Prometheus holding a 1,000- and a 10,000-cluster global's series.
 
 import type { ResourceOverride, Settings } from "../inputs/settings.ts";
 import type { FederationTree } from "../plan/placement.ts";
+import { CLUSTER_HEALTH_READ, SELF_READ } from "./prometheus.ts";
+import { RECORDS } from "./records.ts";
 
-/** Memory per active head series, with index, WAL and query overhead: a conservative Prometheus figure. */
-const BYTES_PER_SERIES = 10 * 1024;
-const BASE_MEMORY_MI = 512;
+/**
+ * Memory per head series. npm run bench measures what a real Prometheus (2.42) holds per series at the
+ * global's shape, index, WAL and first chunks included: 3.1–3.7 KiB at 1,000 and 10,000 clusters (Go's
+ * garbage collector moves it between runs). 4.5 KiB (1.2–1.45×) leaves room for two hours of chunks
+ * (≈0.5 KiB a series at 30 s) and queries; the limit, twice the request, for compaction and bursts.
+ */
+export const BYTES_PER_SERIES = 4.5 * 1024;
+/** What a Prometheus uses before it holds a series (≈40–60 MiB measured), with room to spare. */
+const BASE_MEMORY_MI = 64;
+/** A federator's own metrics, which it scrapes itself (≈400), rounded up. */
+const OWN_SERIES = 1000;
+/** Scrape health a leaf records per cluster target: up and seven scrape_* series (extra-scrape-metrics). */
+const LEAF_HEALTH_PER_TARGET = 8;
+
+/** Data series one cluster sends: the setting, or each cluster-level aggregate once and each namespace-level one per namespace. */
+export function seriesPerCluster(settings: Settings): number {
+  const f = settings.federation;
+  if (f.expectedSeriesPerCluster !== undefined) return f.expectedSeriesPerCluster;
+  const names = Object.values(RECORDS);
+  const clusterLevel = names.filter((n) => n.startsWith("cluster:")).length;
+  return clusterLevel + (names.length - clusterLevel) * f.namespacesPerCluster;
+}
+
+/** Head series a federator of `tier` holds when full: its clusters' data and health, the leaves' own, its own. */
+export function seriesHeld(tier: "leaf" | "global", leaves: number, settings: Settings): number {
+  const f = settings.federation;
+  const data = seriesPerCluster(settings);
+  if (tier === "leaf") return f.shardSize * (data + LEAF_HEALTH_PER_TARGET) + OWN_SERIES;
+  // The global: each cluster's data and the health series it reads; per leaf, the leaf's own series it
+  // reads and the leaf scrape's own up and scrape_* series.
+  return (
+    f.shardSize * leaves * (data + CLUSTER_HEALTH_READ.length) +
+    leaves * (SELF_READ.length + LEAF_HEALTH_PER_TARGET) +
+    OWN_SERIES
+  );
+}
 
 export interface FederatorSize {
   /** Series the federator is sized for: the head-series alert fires at 80% of it. */
@@ -27,8 +64,7 @@ export function federatorSize(
 ): FederatorSize {
   const f = settings.federation;
   const clusters = tier === "leaf" ? f.shardSize : f.shardSize * plan.leaves.length;
-  // Every federator also holds its own and (the global) each leaf's health series.
-  const series = clusters * (f.expectedSeriesPerCluster + 10) + 1000;
+  const series = seriesHeld(tier, plan.leaves.length, settings);
   const derivedMi = BASE_MEMORY_MI + Math.ceil((series * BYTES_PER_SERIES) / 1024 / 1024);
   const override: ResourceOverride = f.resources[tier] ?? {};
   const requestMi = override.memory ? toMi(override.memory) : roundUp(derivedMi, 64);

@@ -1,0 +1,67 @@
+// What each federator is sized for comes from what it federates (issue #20): the series the default
+// match[] takes per cluster, worked out from the records, and at the top only the health and federator
+// series that dashboards and alerts read. `npm run bench` measures the memory against a real Prometheus.
+
+import { describe, expect, it } from "vitest";
+import { queriesToCover } from "../scripts/core/check/coverage.ts";
+import { renderFleet } from "../scripts/core/fleet.ts";
+import { parseSettings } from "../scripts/core/inputs/settings.ts";
+import { covers, selectorsOf } from "../scripts/core/promql.ts";
+import { CLUSTER_JOB, globalMatch, SELF_JOB } from "../scripts/core/render/prometheus.ts";
+import { federatorSize, seriesHeld, seriesPerCluster } from "../scripts/core/render/sizing.ts";
+import { discoveredCluster, numberedIds } from "./support/fleet.ts";
+
+const settings = (yaml = "") => parseSettings(`federation:\n  shardSize: 50\n${yaml}`, "fleet.yaml");
+const fleetOf = (n: number, s = settings()) =>
+  renderFleet(s, { clusters: numberedIds(n).map((id) => discoveredCluster(id)), placement: new Map() }, []);
+
+describe("sizing from what is federated", () => {
+  it("counts a cluster's series from the records: nine cluster-level aggregates, three per namespace", () => {
+    expect(seriesPerCluster(settings())).toBe(9 + 3 * 30);
+    expect(seriesPerCluster(settings("  namespacesPerCluster: 100\n"))).toBe(9 + 3 * 100);
+    // A team that federates more says so.
+    expect(seriesPerCluster(settings("  expectedSeriesPerCluster: 500\n"))).toBe(500);
+  });
+
+  it("sizes the global for its clusters' data and the six health series it reads, not every leaf series", () => {
+    const fleet = fleetOf(1000);
+    expect(fleet.plan.leaves).toHaveLength(20);
+    expect(seriesHeld("global", 20, settings())).toBe(1000 * (99 + 6) + 20 * (4 + 8) + 1000);
+    expect(seriesHeld("leaf", 20, settings())).toBe(50 * (99 + 8) + 1000);
+    // 64 MiB + 4.5 KiB a series, rounded up to 64 Mi; the limit twice the request.
+    const global = federatorSize("global", fleet.plan, settings());
+    expect(global.memoryRequest).toBe("576Mi");
+    expect(global.memoryLimit).toBe("1152Mi");
+    expect(federatorSize("leaf", fleet.plan, settings()).memoryRequest).toBe("128Mi");
+  });
+
+  it("federates to the top every health and federator series a dashboard or alert reads there, and no other", () => {
+    const fleet = fleetOf(120);
+    const top = globalMatch(fleet.plan).map((m) => selectorsOf(m).selectors[0]);
+    const reads = queriesToCover(fleet, settings())
+      .flatMap((q) => selectorsOf(q.expr).selectors.map((sel) => ({ q, sel })))
+      .filter(({ sel }) =>
+        sel.matchers.some(
+          (m) => m.name === "job" && (m.value === SELF_JOB || m.value.startsWith(CLUSTER_JOB)),
+        ),
+      );
+    expect(reads.length).toBeGreaterThan(10);
+    for (const { q, sel } of reads)
+      expect(
+        top.some((t) => t && covers(t, sel)),
+        `${q.file} ${q.item}: ${sel.text}`,
+      ).toBe(true);
+    // The selectors name their series: a leaf's ~400 own series and two unread scrape series stay there.
+    expect(
+      top.some(
+        (t) =>
+          t && covers(t, selectorsOf('scrape_series_added{job="fleetfed-clusters"}').selectors[0] as never),
+      ),
+    ).toBe(false);
+    expect(
+      top.some(
+        (t) => t && covers(t, selectorsOf('go_goroutines{job="fleetfed-federators"}').selectors[0] as never),
+      ),
+    ).toBe(false);
+  });
+});
