@@ -12,7 +12,7 @@ import { EXIT_INTERNAL, EXIT_INVALID, FleetfedError, formatProblem, type Problem
 import { installBundledSdk } from "./io/grafana-sdk-bundle.ts";
 import { createReporter } from "./io/terminal.ts";
 
-type BooleanFlag = "json" | "check" | "dry-run" | "local" | "force";
+type BooleanFlag = "json" | "check" | "dry-run" | "local" | "force" | "offline";
 type StringFlag = "zones" | "record-pattern" | "repo-url" | "shard-size" | "rule-labels" | "alertmanager";
 type Flag = BooleanFlag | StringFlag;
 type Values = Partial<Record<BooleanFlag, boolean>> & Partial<Record<StringFlag, string>>;
@@ -26,10 +26,15 @@ interface Command {
 /** Every command: its usage line, the flags it takes, and how it runs. The one list of both. */
 const COMMANDS: Record<string, Command> = {
   discover: {
-    usage: "discover [--json]   list the clusters the discovery sources find (writes nothing)",
-    flags: ["json"],
+    usage:
+      "discover [--json] [--offline]\n" +
+      "                      list the clusters the discovery sources find (writes nothing); --offline: the snapshot's",
+    flags: ["json", "offline"],
     run: async (ctx, v) =>
-      (await import("./commands/discover.ts")).discoverCommand(ctx, { json: v.json === true }),
+      (await import("./commands/discover.ts")).discoverCommand(ctx, {
+        json: v.json === true,
+        offline: v.offline === true,
+      }),
   },
   render: {
     usage: "render [--check]    render manifests/ from the inputs; --check exits 1 when manifests/ is stale",
@@ -44,9 +49,12 @@ const COMMANDS: Record<string, Command> = {
     run: async (ctx) => (await import("./commands/check.ts")).checkCommand(ctx),
   },
   plan: {
-    usage: "plan                discover + render in memory; print what a sync would change",
-    flags: [],
-    run: async (ctx) => (await import("./commands/plan.ts")).planCommand(ctx),
+    usage:
+      "plan [--offline]    discover + render in memory; print what a sync would change. Without AWS\n" +
+      "                      credentials (or with --offline) it plans from the snapshot the last sync wrote",
+    flags: ["offline"],
+    run: async (ctx, v) =>
+      (await import("./commands/plan.ts")).planCommand(ctx, { offline: v.offline === true }),
   },
   init: {
     usage:
@@ -81,7 +89,7 @@ const COMMANDS: Record<string, Command> = {
   },
 };
 
-const BOOLEAN_FLAGS: readonly BooleanFlag[] = ["json", "check", "dry-run", "local", "force"];
+const BOOLEAN_FLAGS: readonly BooleanFlag[] = ["json", "check", "dry-run", "local", "force", "offline"];
 const STRING_FLAGS: readonly StringFlag[] = [
   "zones",
   "record-pattern",

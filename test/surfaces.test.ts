@@ -3,10 +3,18 @@
 // run ends in bounded time with exit 0, 1 or 2, and no output carries a stack trace.
 
 import { execFileSync, spawn, spawnSync } from "node:child_process";
-import { lstatSync, mkdirSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from "node:fs";
+import {
+  existsSync,
+  lstatSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  symlinkSync,
+  writeFileSync,
+} from "node:fs";
 import { dirname, join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
-import { digestTree, makeRepo, PROJECT_ROOT, runCli } from "./support/repo.ts";
+import { digestTree, makeRepo, PROJECT_ROOT, runCli, snapshotJson } from "./support/repo.ts";
 
 const FLEET = {
   "fleet.yaml": "federation:\n  shardSize: 2\n",
@@ -268,4 +276,73 @@ describe("credential values (#21.8)", () => {
       }
     }
   }, 120_000);
+});
+
+describe("plan and discover in a fleet of one's own, without AWS (#22)", () => {
+  const FLEET_OWN = {
+    "fleet.yaml": "discovery:\n  route53: {hostedZones: [Z0TEST]}\nfederation:\n  shardSize: 2\n",
+    "fleet.snapshot.json": snapshotJson(["alpha", "bravo"], "internal.example.com"),
+  };
+  // No credential source at all: no variables, no shared files, no instance metadata.
+  const saved: Record<string, string | undefined> = {};
+  const NO_AWS = {
+    AWS_SHARED_CREDENTIALS_FILE: "/nonexistent/credentials",
+    AWS_CONFIG_FILE: "/nonexistent/config",
+    AWS_EC2_METADATA_DISABLED: "true",
+  };
+  beforeAll(() => {
+    for (const [k, v] of Object.entries(NO_AWS)) {
+      saved[k] = process.env[k];
+      process.env[k] = v;
+    }
+    for (const k of [
+      "AWS_ACCESS_KEY_ID",
+      "AWS_SECRET_ACCESS_KEY",
+      "AWS_PROFILE",
+      "AWS_WEB_IDENTITY_TOKEN_FILE",
+    ]) {
+      saved[k] = process.env[k];
+      delete process.env[k];
+    }
+    return () => {
+      for (const [k, v] of Object.entries(saved)) {
+        if (v === undefined) delete process.env[k];
+        else process.env[k] = v;
+      }
+    };
+  });
+
+  it("plan previews from the snapshot, and says so, with no AWS variables set; --offline without asking", async () => {
+    const root = await makeRepo(FLEET_OWN);
+    expect((await runCli(["render", "--root", root])).code).toBe(0);
+    const r = await runCli(["plan", "--root", root]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toMatch(
+      /^warning: no AWS credentials, so Route 53 was not asked: previewing from fleet.snapshot.json/m,
+    );
+    expect(r.stderr).toMatch(
+      /fleet.snapshot.json \(no AWS credentials: what the last sync found, not Route 53 now\): 1 zones, 2 records, 2 clusters/,
+    );
+    expect(r.stdout).toMatch(/^fleet: 2 clusters on 1 leaf federator/m);
+    const offline = await runCli(["plan", "--offline", "--root", root]);
+    expect(offline.code, offline.stderr).toBe(0);
+    expect(offline.stderr).not.toMatch(/warning: no AWS credentials/);
+    expect(offline.stderr).toMatch(/fleet.snapshot.json \(--offline: /);
+    const discover = await runCli(["discover", "--offline", "--json", "--root", root]);
+    expect(JSON.parse(discover.stdout).clusters.map((c: { cluster: string }) => c.cluster)).toEqual([
+      "alpha",
+      "bravo",
+    ]);
+  });
+
+  it("sync never falls back: it says what is missing, after 0 requests, and nothing about throttling", async () => {
+    const root = await makeRepo(FLEET_OWN);
+    const r = await runCli(["sync", "--local", "--root", root], { env: { AWS_REGION: "eu-west-1" } });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(
+      /^error: Route 53 was not asked: no AWS credentials found .*; region eu-west-1 \(set credentials/m,
+    );
+    expect(r.stderr).not.toMatch(/throttl/);
+    expect(existsSync(join(root, "manifests"))).toBe(false);
+  });
 });

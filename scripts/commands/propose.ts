@@ -26,11 +26,27 @@ export interface Proposal {
   change: FleetChange;
 }
 
-/** `root` defaults to the Context's; sync passes a worktree of the base branch instead. */
-export async function propose(ctx: Context, root: string = ctx.root): Promise<Proposal> {
+/**
+ * `root` defaults to the Context's; sync passes a worktree of the base branch instead. `preview` (plan)
+ * may read the snapshot instead of Route 53: always with --offline, or when there are no AWS credentials.
+ */
+export async function propose(
+  ctx: Context,
+  root: string = ctx.root,
+  preview?: { offline: boolean },
+): Promise<Proposal> {
   const inputs = await ctx.report.step("reading inputs", () => loadInputs(root, ctx.config));
   const found = await ctx.report.step("discovering clusters", () =>
-    discover(inputs.root, inputs.settings, { awsRegion: ctx.env.awsRegion, report: ctx.report }),
+    discover(inputs.root, inputs.settings, {
+      awsRegion: ctx.env.awsRegion,
+      report: ctx.report,
+      ...(preview && {
+        fromSnapshot: {
+          snapshot: inputs.snapshot,
+          when: preview.offline ? ("always" as const) : ("without-credentials" as const),
+        },
+      }),
+    }),
   );
   for (const w of found.warnings) ctx.report.warn(w);
   ctx.report.info(

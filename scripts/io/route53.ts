@@ -65,6 +65,9 @@ function isThrottle(e: unknown): boolean {
   );
 }
 
+/** Discovery could not start: no credential source. plan and discover may fall back to the snapshot. */
+export class NoAwsCredentialsError extends FleetfedError {}
+
 /** Credentials from assuming an account's role, refreshed by the SDK as they expire. */
 function assumedRole(account: Route53Account, region: string): AwsCredentialIdentityProvider {
   return fromTemporaryCredentials({
@@ -190,10 +193,19 @@ export async function discoverRoute53(
     };
   } catch (e) {
     if (e instanceof FleetfedError) throw e;
+    const name = (e as Error).name;
+    if (progress.requests === 0 && name === "CredentialsProviderError")
+      throw new NoAwsCredentialsError(
+        {
+          message: `Route 53 was not asked: no AWS credentials found (AWS_PROFILE, AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, web identity, or an instance role); region ${opts.region}`,
+          hint: "set credentials (and AWS_REGION), or preview from what the last sync recorded: fleetfed plan --offline",
+        },
+        EXIT_REFUSED,
+      );
     throw new FleetfedError(
       {
-        message: `Route 53 listing failed after ${progress.requests} requests (${progress.throttles} throttled), so nothing was changed: ${abort.signal.aborted ? `discovery took longer than its ${budgetMs / 1000} s budget` : `${(e as Error).name}: ${(e as Error).message}`}`,
-        hint: "check credentials, the route53:ListHostedZones / route53:ListResourceRecordSets permissions and, for discovery.route53.accounts, that the sync role may assume each role (sts:AssumeRole), or retry later if Route 53 was throttling",
+        message: `Route 53 listing failed after ${progress.requests} requests (${progress.throttles} throttled), so nothing was changed: ${abort.signal.aborted ? `discovery took longer than its ${budgetMs / 1000} s budget` : `${name}: ${(e as Error).message}`}`,
+        hint: `check credentials, AWS_REGION (${opts.region}), the route53:ListHostedZones / route53:ListResourceRecordSets permissions and, for discovery.route53.accounts, that the sync role may assume each role (sts:AssumeRole)${progress.throttles > 0 ? "; Route 53 throttled, so a later run may succeed" : ""}`,
       },
       EXIT_REFUSED,
     );
