@@ -7,6 +7,7 @@
 import { appendFileSync, realpathSync } from "node:fs";
 import { resolve } from "node:path";
 import { parseArgs } from "node:util";
+import packageJson from "../package.json" with { type: "json" };
 import type { Context } from "./commands/context.ts";
 import { EXIT_INTERNAL, EXIT_INVALID, FleetfedError, formatProblem, type Problem } from "./core/errors.ts";
 import { installBundledSdk } from "./io/grafana-sdk-bundle.ts";
@@ -20,6 +21,8 @@ type Values = Partial<Record<BooleanFlag, boolean>> & Partial<Record<StringFlag,
 interface Command {
   usage: string;
   flags: readonly Flag[];
+  /** Flags that cannot go together: the run is refused, not silently one of them. */
+  exclusive?: readonly (readonly Flag[])[];
   run: (ctx: Context, values: Values, io: Io) => Promise<number>;
 }
 
@@ -81,6 +84,7 @@ const COMMANDS: Record<string, Command> = {
       "sync --local        discover, write the snapshot and render manifests/ in the working tree\n" +
       "  sync --dry-run      print the pull request a sync would open (writes nothing)",
     flags: ["dry-run", "local"],
+    exclusive: [["dry-run", "local"]],
     run: async (ctx, v) =>
       (await import("./commands/sync.ts")).syncCommand(ctx, {
         dryRun: v["dry-run"] === true,
@@ -88,6 +92,8 @@ const COMMANDS: Record<string, Command> = {
       }),
   },
 };
+
+const VERSION: string = packageJson.version;
 
 const BOOLEAN_FLAGS: readonly BooleanFlag[] = ["json", "check", "dry-run", "local", "force", "offline"];
 const STRING_FLAGS: readonly StringFlag[] = [
@@ -110,7 +116,8 @@ ${Object.values(COMMANDS)
 options:
   --root DIR          repository to work on (default: current directory)
   --config FILE       settings file (default: <root>/fleet.yaml)
-  -h, --help          show this help
+  -h, --help          show this help (fleetfed <command> --help: that command's)
+  --version           print fleetfed's version
 
 exit codes: 0 success, 1 failed check or refused change, 2 bad usage or invalid input,
             70 internal error (a fleetfed bug; FLEETFED_DEBUG=1 prints its stack trace)`;
@@ -133,17 +140,27 @@ export async function main(io: Io): Promise<number> {
   try {
     parsed = parse(io.argv);
   } catch (e) {
-    return usageError(io, (e as Error).message);
+    return usageError(io, parseMessage(e as Error & { code?: string }), commandIn(io.argv));
   }
   const { name, values } = parsed;
+  if (values.version) {
+    io.stdout.write(`fleetfed ${VERSION}\n`);
+    return 0;
+  }
+  const command = name !== undefined && Object.hasOwn(COMMANDS, name) ? COMMANDS[name] : undefined;
   if (values.help || name === undefined) {
-    (values.help ? io.stdout : io.stderr).write(`${USAGE}\n`);
+    // `fleetfed render --help`: that command's usage and flags; `fleetfed --help`: everything.
+    (values.help ? io.stdout : io.stderr).write(
+      `${command ? commandUsage(name as string, command) : USAGE}\n`,
+    );
     return values.help ? 0 : EXIT_INVALID;
   }
-  const command = Object.hasOwn(COMMANDS, name) ? COMMANDS[name] : undefined;
   if (!command) return usageError(io, `unknown command "${name}"`);
   const stray = FLAGS.find((flag) => values[flag] !== undefined && !command.flags.includes(flag));
-  if (stray) return usageError(io, `--${stray} does not apply to ${name}`);
+  if (stray) return usageError(io, `--${stray} does not apply to ${name}`, name);
+  const clash = command.exclusive?.find((group) => group.filter((f) => values[f] !== undefined).length > 1);
+  if (clash)
+    return usageError(io, `${clash.map((f) => `--${f}`).join(" and ")} cannot be used together`, name);
   try {
     return await command.run(context(io, values), values, io);
   } catch (e) {
@@ -174,9 +191,36 @@ function context(io: Io, values: { root?: string; config?: string }): Context {
   };
 }
 
-function usageError(io: Io, message: string): number {
-  io.stderr.write(`fleetfed: ${message}\n\n${USAGE}\n`);
+/** A usage mistake in one line, then the usage of the command it concerns (or all of them). */
+function usageError(io: Io, message: string, name?: string): number {
+  const command = name !== undefined && Object.hasOwn(COMMANDS, name) ? COMMANDS[name] : undefined;
+  io.stderr.write(`fleetfed: ${message}\n\n${command ? commandUsage(name as string, command) : USAGE}\n`);
   return EXIT_INVALID;
+}
+
+/** Node's argument parser's complaint in fleetfed's words. */
+function parseMessage(e: Error & { code?: string }): string {
+  const option = /'(-{1,2}[^' <]+)/.exec(e.message)?.[1] ?? "";
+  if (e.code === "ERR_PARSE_ARGS_UNKNOWN_OPTION") return `unknown option ${option}`;
+  if (e.code === "ERR_PARSE_ARGS_INVALID_OPTION_VALUE")
+    return /argument missing/.test(e.message) ? `${option} needs a value` : `${option} takes no value`;
+  return e.message;
+}
+
+/** The first word that is not an option: the command a mistake concerns, when it names one. */
+function commandIn(argv: readonly string[]): string | undefined {
+  return argv.find((a) => !a.startsWith("-") && Object.hasOwn(COMMANDS, a));
+}
+
+function commandUsage(_name: string, command: Command): string {
+  return `usage: fleetfed ${command.usage}
+
+options:
+  --root DIR          repository to work on (default: current directory)
+  --config FILE       settings file (default: <root>/fleet.yaml)
+  -h, --help          show this help; fleetfed --help lists every command
+
+exit codes: 0 success, 1 failed check or refused change, 2 bad usage or invalid input`;
 }
 
 /**
@@ -244,6 +288,7 @@ function parse(argv: readonly string[]) {
       root: { type: "string" },
       config: { type: "string" },
       help: { type: "boolean", short: "h" },
+      version: { type: "boolean" },
       ...Object.fromEntries(BOOLEAN_FLAGS.map((f) => [f, { type: "boolean" as const }])),
       ...Object.fromEntries(STRING_FLAGS.map((f) => [f, { type: "string" as const }])),
     },
@@ -251,7 +296,7 @@ function parse(argv: readonly string[]) {
   if (positionals.length > 1) throw new Error(`unexpected argument "${positionals[1]}"`);
   return {
     name: positionals[0],
-    values: values as Values & { root?: string; config?: string; help?: boolean },
+    values: values as Values & { root?: string; config?: string; help?: boolean; version?: boolean },
   };
 }
 

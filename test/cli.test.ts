@@ -137,11 +137,32 @@ describe("fleetfed sync --local and plan", () => {
   });
 });
 
+describe("plan on secured clusters", () => {
+  it("reports no phantom auth change for an authorization without a type (#22)", async () => {
+    const root = await makeRepo({
+      "fleet.yaml": "federation:\n  shardSize: 2\n  secrets: [t]\n",
+      "clusters/edge-1.yaml":
+        "cluster: edge-1\nendpoint: p.e.example.com:9090\nauthorization: {credentialsFile: /etc/fleetfed/secrets/t/token}\n",
+    });
+    expect((await runCli(["render", "--root", root])).code).toBe(0);
+    const r = await runCli(["plan", "--root", root]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/^clusters: no change$/m);
+    expect(r.stdout).not.toMatch(/edge-1.*auth/);
+    // A real change of it is still one.
+    await writeFiles(root, {
+      "clusters/edge-1.yaml":
+        "cluster: edge-1\nendpoint: p.e.example.com:9090\nauthorization: {credentialsFile: /etc/fleetfed/secrets/t/other}\n",
+    });
+    expect((await runCli(["plan", "--root", root])).stdout).toMatch(/^~\s+edge-1 .* auth$/m);
+  });
+});
+
 describe("usage", () => {
   it.each([
     [["frobnicate"], /unknown command "frobnicate"/],
     [["render", "--json"], /--json does not apply to render/],
-    [["render", "--bogus"], /Unknown option '--bogus'/],
+    [["render", "--bogus"], /fleetfed: unknown option --bogus/],
     [[], /usage: fleetfed <command>/],
   ])("exits 2 for %j", async (args, message) => {
     const r = await runCli(args);
@@ -184,6 +205,43 @@ describe("usage", () => {
     const bad = await $({ nothrow: true, quiet: true })`${process.execPath} ${bin} frobnicate`;
     expect(bad.exitCode).toBe(2);
     expect(bad.stderr).toMatch(/unknown command "frobnicate"/);
+  });
+});
+
+describe("the command line in fleetfed's own words (#22)", () => {
+  it.each(["render", "check", "plan", "discover", "init", "sync"])(
+    "%s --help prints that command's usage and flags on stdout, exit 0",
+    async (command) => {
+      const r = await runCli([command, "--help"]);
+      expect(r.code).toBe(0);
+      expect(r.stdout).toMatch(new RegExp(`^usage: fleetfed ${command}\\b`));
+      expect(r.stdout).not.toMatch(/^commands:/m);
+    },
+  );
+
+  it("prints its version", async () => {
+    const r = await runCli(["--version"]);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toBe(
+      `fleetfed ${JSON.parse(await readFile(join(PROJECT_ROOT, "package.json"), "utf8")).version}\n`,
+    );
+  });
+
+  it.each([
+    [["render", "--bogus"], "unknown option --bogus", "render"],
+    [["render", "--root"], "--root needs a value", "render"],
+    [["plan", "--offline=yes"], "--offline takes no value", "plan"],
+    [["plan", "--json"], "--json does not apply to plan", "plan"],
+    [["sync", "--local", "--dry-run"], "--dry-run and --local cannot be used together", "sync"],
+  ])("answers %j with one line and the command's usage, exit 2", async (args, says, command) => {
+    const r = await runCli(args);
+    expect(r.code).toBe(2);
+    const [first, blank, usage] = r.stderr.split("\n");
+    expect(first).toBe(`fleetfed: ${says}`);
+    expect(blank).toBe("");
+    expect(usage).toMatch(new RegExp(`^usage: fleetfed ${command}\\b`));
+    // Node's own parser message (with its unbalanced quote) never shows through.
+    expect(r.stderr).not.toMatch(/To specify a positional argument|'--/);
   });
 });
 

@@ -61,17 +61,33 @@ export function describeCounts(c: FleetCounts): string {
   return `${c.clusters} clusters on ${c.leaves} leaf federator(s)${c.global ? " + global" : ""}`;
 }
 
+/**
+ * Equal as data, whatever order the keys were written in: a cluster file's `authorization` and the same
+ * settings read back from prometheus.yml list their keys in different orders (a phantom "auth" change).
+ */
+function sameValue(a: unknown, b: unknown): boolean {
+  const canonical = (v: unknown): unknown =>
+    Array.isArray(v)
+      ? v.map(canonical)
+      : v !== null && typeof v === "object"
+        ? Object.keys(v)
+            .sort()
+            .map((k) => [k, canonical((v as Record<string, unknown>)[k])])
+        : v;
+  return JSON.stringify(canonical(a)) === JSON.stringify(canonical(b));
+}
+
 function changedFields(a: PlacedCluster, b: PlacedCluster): string[] {
   const x = a.cluster;
   const y = b.cluster;
   const fields: string[] = [];
   if (x.endpoint !== y.endpoint) fields.push("endpoint");
   if (x.scheme !== y.scheme) fields.push("scheme");
-  if (JSON.stringify(x.labels) !== JSON.stringify(y.labels)) fields.push("labels");
+  if (!sameValue(x.labels, y.labels)) fields.push("labels");
   if (x.scrapeInterval.ms !== y.scrapeInterval.ms) fields.push("scrapeInterval");
   if (x.scrapeTimeout.ms !== y.scrapeTimeout.ms) fields.push("scrapeTimeout");
   if (JSON.stringify(x.match) !== JSON.stringify(y.match)) fields.push("match");
-  if (JSON.stringify(x.auth) !== JSON.stringify(y.auth)) fields.push("auth");
+  if (!sameValue(x.auth, y.auth)) fields.push("auth");
   if (a.leaf !== b.leaf) fields.push("leaf");
   return fields;
 }
