@@ -9,6 +9,7 @@ import { DEFAULT_RECORD_PATTERN, parseSettings } from "../scripts/core/inputs/se
 import { covers, judgeSelector, selectorsOf } from "../scripts/core/promql.ts";
 import { compileRe2 } from "../scripts/core/re2.ts";
 import { discoveredCluster } from "./support/fleet.ts";
+import { makeRepo, runCli, writeFiles } from "./support/repo.ts";
 
 const sel = (s: string) => {
   const parsed = selectorsOf(s);
@@ -118,5 +119,51 @@ describe("the shipped defaults, trusted without RE2 at run time", () => {
       "eks-1",
     );
     expect(discovery?.recordPattern.test("grafana.eks-1.internal.example.com")).toBe(false);
+  });
+});
+
+describe("a cluster that does not feed some panels on purpose (#22)", () => {
+  const fleetYaml =
+    "federation:\n  shardSize: 2\nalerting:\n  alertmanagers: ['http://am.example.com:9093']\n";
+  const narrowed = (extra = "") =>
+    `cluster: edge-1\nendpoint: p.e.example.com:9090\nmatch: ['{__name__=~"cluster:.*"}']\n${extra}`;
+
+  it("fails check for each panel it leaves empty, passes once the file declares them, and warns about a name that is no panel", async () => {
+    const root = await makeRepo({ "fleet.yaml": fleetYaml, "clusters/edge-1.yaml": narrowed() });
+    expect((await runCli(["render", "--root", root])).code).toBe(0);
+    const failing = await runCli(["check", "--root", root]);
+    expect(failing.code).toBe(1);
+    expect(failing.stderr.split("\n").filter((l) => l.startsWith("error:"))).toHaveLength(3);
+    await writeFiles(root, {
+      "clusters/edge-1.yaml": narrowed(
+        "notFeeding: [CPU by namespace, Memory by namespace, Applications by namespace, Memroy by namespace]\n",
+      ),
+    });
+    expect((await runCli(["render", "--root", root])).code).toBe(0);
+    const r = await runCli(["check", "--root", root]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toMatch(
+      /^declared: edge-1 does not feed CPU by namespace, Memory by namespace, Applications by namespace, Memroy by namespace \(declared in clusters\/edge-1.yaml\)$/m,
+    );
+    expect(r.stderr).toMatch(
+      /^warning: clusters\/edge-1.yaml: notFeeding: "Memroy by namespace" is no panel title or alert name/m,
+    );
+    // Only for this cluster: another cluster with the same narrowing still fails.
+    await writeFiles(root, { "clusters/edge-2.yaml": narrowed().replaceAll("edge-1", "edge-2") });
+    expect((await runCli(["render", "--root", root])).code).toBe(0);
+    const other = await runCli(["check", "--root", root]);
+    expect(other.code).toBe(1);
+    expect(other.stderr).toMatch(/does not federate \(edge-2\)/);
+    expect(other.stderr).not.toMatch(/does not federate \(edge-1/);
+  });
+
+  it("is listed in every pull request", async () => {
+    const root = await makeRepo({
+      "fleet.yaml": fleetYaml,
+      "clusters/edge-1.yaml": narrowed("notFeeding: [CPU by namespace]\n"),
+    });
+    const r = await runCli(["sync", "--dry-run", "--root", root]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/### Declared not to feed \(1\)\n\n.*\n\n- `edge-1`: `CPU by namespace`/);
   });
 });

@@ -4,7 +4,7 @@
 
 import { rm } from "node:fs/promises";
 import { join, resolve } from "node:path";
-import { checkCoverage, queriesToCover } from "../core/check/coverage.ts";
+import { checkCoverage, declaredExemptions, queriesToCover } from "../core/check/coverage.ts";
 import { alertingWarnings, perPodSelections } from "../core/check/ecosystem.ts";
 import { objectProblems } from "../core/check/objects.ts";
 import { namesFiles, withPlaceholderFiles } from "../core/check/placeholders.ts";
@@ -93,6 +93,13 @@ export async function checkCommand(ctx: Context): Promise<number> {
     const matchFiles = new Map(inputs.clusterFiles.filter((f) => f.match).map((f) => [f.cluster, f.file]));
     const queries = queriesToCover(fleet, inputs.settings);
     const uncovered = checkCoverage(queries, fleet.inventory.clusters, matchFiles);
+    const exemptions = declaredExemptions(
+      queries,
+      fleet.inventory.clusters,
+      new Map(inputs.clusterFiles.map((f) => [f.cluster, f.file])),
+    );
+    for (const line of exemptions.declared) ctx.report.info(`declared: ${line}`);
+    for (const p of exemptions.unknown) ctx.report.warn(formatProblem(p));
     ctx.report.info(
       `dashboard and alert queries: ${queries.length}, ${uncovered.length === 0 ? "all federated" : `${uncovered.length} not federated`}`,
     );

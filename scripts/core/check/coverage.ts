@@ -67,6 +67,40 @@ export function queriesToCover(fleet: RenderedFleet, settings: Settings): Query[
   return queries;
 }
 
+/** The panel's title or the alert's name a query belongs to: what a cluster file's notFeeding names. */
+export function nameOf(q: Query): string {
+  return /^panel "(.*)"$/.exec(q.item)?.[1] ?? /^alert (.*)$/.exec(q.item)?.[1] ?? q.item;
+}
+
+/**
+ * Every cluster's declared exemptions (notFeeding), each as a line for the PR and check; and a warning for
+ * a name that matches no panel or alert (a typo would otherwise exempt nothing, silently).
+ */
+export function declaredExemptions(
+  queries: readonly Query[],
+  clusters: readonly Cluster[],
+  files: ReadonlyMap<string, string>,
+): { declared: string[]; unknown: Problem[] } {
+  const names = new Set(queries.map(nameOf));
+  const declared: string[] = [];
+  const unknown: Problem[] = [];
+  for (const c of clusters) {
+    if (!c.notFeeding?.length) continue;
+    declared.push(
+      `${c.id} does not feed ${c.notFeeding.join(", ")} (declared in ${files.get(c.id) ?? `clusters/${c.id}.yaml`})`,
+    );
+    for (const name of c.notFeeding)
+      if (!names.has(name))
+        unknown.push({
+          file: files.get(c.id) ?? `clusters/${c.id}.yaml`,
+          field: "notFeeding",
+          message: `"${name}" is no panel title or alert name of the rendered dashboards and alerts, so it exempts nothing`,
+          hint: "use a panel's title as the dashboard shows it, or an alert's name",
+        });
+  }
+  return { declared, unknown };
+}
+
 /**
  * `matchFiles` maps a cluster id to the file whose `match` it uses, for clusters that override it; the
  * others use federation.match in fleet.yaml.
@@ -85,6 +119,7 @@ export function checkCoverage(
     }
     return parsedMatch.get(m);
   };
+  const exempt = new Map(clusters.filter((c) => c.notFeeding).map((c) => [c.id, new Set(c.notFeeding)]));
   // Clusters share a handful of match lists: decide coverage once per list, not once per cluster.
   const groups = new Map<string, { match: readonly string[]; ids: string[] }>();
   for (const c of clusters) {
@@ -118,6 +153,8 @@ export function checkCoverage(
         )
           continue;
         for (const id of group.ids) {
+          // Declared in the cluster file: this cluster does not feed this panel or alert, on purpose.
+          if (exempt.get(id)?.has(nameOf(q))) continue;
           const source = matchFiles.get(id) ?? "fleet.yaml (federation.match)";
           missing.set(source, [...(missing.get(source) ?? []), id]);
         }

@@ -25,6 +25,8 @@ export interface ClusterFile {
   scrapeInterval?: Duration;
   scrapeTimeout?: Duration;
   match?: readonly string[];
+  /** Panels and alerts this cluster does not feed, declared (coverage exemptions). */
+  notFeeding?: readonly string[];
   enabled: boolean;
   /** The leaf the file pins the cluster to, and the line that says so. */
   leaf?: string;
@@ -43,6 +45,7 @@ interface RawClusterFile {
   scrapeInterval?: string;
   scrapeTimeout?: string;
   match?: string[];
+  notFeeding?: string[];
   enabled: boolean;
   leaf?: string;
   newLeaf: boolean;
@@ -130,6 +133,7 @@ export function parseClusterFile(
     ...(interval && { scrapeInterval: interval }),
     ...(timeout && { scrapeTimeout: timeout }),
     ...(raw.match && { match: raw.match }),
+    ...(raw.notFeeding && { notFeeding: raw.notFeeding }),
     enabled: raw.enabled,
     ...(raw.leaf !== undefined && { leaf: raw.leaf, leafLine: src.locate(["leaf"]).line }),
     newLeaf: raw.newLeaf,

@@ -18,6 +18,8 @@ export interface Cluster {
   scrapeInterval: Duration;
   scrapeTimeout: Duration;
   match: readonly string[];
+  /** Panels and alerts the cluster file declares it does not feed. */
+  notFeeding?: readonly string[];
   /** TLS and credentials: each of tls, basicAuth, authorization from the cluster file, else federation's. */
   auth: EndpointAuth;
   origin: "route53" | "manual";
@@ -91,6 +93,7 @@ export function buildInventory(
       scrapeInterval,
       scrapeTimeout,
       match: file?.match ?? fed.match,
+      ...(file?.notFeeding && { notFeeding: file.notFeeding }),
       auth: effectiveAuth(fed, file?.auth),
       origin: d ? "route53" : "manual",
       ...(file?.leaf !== undefined && {
