@@ -88,7 +88,7 @@ describe.skipIf(INNER)("a fleet repository of one's own", () => {
     ]);
     expect(init.code, init.stderr).toBe(0);
     expect(init.stdout).toMatch(
-      /^wrote fleet.yaml; removed the example's clusters, examples, fleet.snapshot.json; rendered manifests\//,
+      /^wrote fleet.yaml; removed the example's clusters\/ \(4 files\), examples\/ \(2 files\), fleet.snapshot.json; rendered manifests\//,
     );
     expect(init.stdout).toContain("Next steps:");
     expect(await readdir(viaInit)).not.toContain("examples");
@@ -96,7 +96,7 @@ describe.skipIf(INNER)("a fleet repository of one's own", () => {
     const again = await runCli(["init", "--root", viaInit]);
     expect(again.code).toBe(2);
     expect(again.stderr).toMatch(
-      /fleet.yaml: is already a fleet of your own.*\(run fleetfed init --force to start over\)/,
+      /fleet.yaml: is already a fleet of your own.*\(run fleetfed init --force to write a new one; your clusters\/ and snapshot are kept either way\)/,
     );
     await writeFiles(viaInit, THREE_CLUSTERS);
     expect((await runCli(["render", "--root", viaInit])).code).toBe(0);
