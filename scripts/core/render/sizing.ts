@@ -20,7 +20,7 @@ export const BYTES_PER_SERIES = 4.5 * 1024;
 /** What a Prometheus uses before it holds a series (≈40–60 MiB measured), with room to spare. */
 const BASE_MEMORY_MI = 64;
 /** A federator's own metrics, which it scrapes itself (≈400), rounded up. */
-const OWN_SERIES = 1000;
+export const OWN_SERIES = 1000;
 /** Scrape health a leaf records per cluster target: up and seven scrape_* series (extra-scrape-metrics). */
 const LEAF_HEALTH_PER_TARGET = 8;
 
@@ -36,19 +36,29 @@ export function seriesPerCluster(settings: Settings): number {
 /** Head series a federator of `tier` holds when full: its clusters' data and health, the leaves' own, its own. */
 export function seriesHeld(tier: "leaf" | "global", leaves: number, settings: Settings): number {
   const f = settings.federation;
+  return seriesFor(tier, tier === "leaf" ? f.shardSize : f.shardSize * leaves, leaves, settings);
+}
+
+/** Head series a federator of `tier` holds for `clusters` clusters on `leaves` leaves (the global's). */
+export function seriesFor(
+  tier: "leaf" | "global",
+  clusters: number,
+  leaves: number,
+  settings: Settings,
+): number {
   const data = seriesPerCluster(settings);
-  if (tier === "leaf") return f.shardSize * (data + LEAF_HEALTH_PER_TARGET) + OWN_SERIES;
+  if (tier === "leaf") return clusters * (data + LEAF_HEALTH_PER_TARGET) + OWN_SERIES;
   // The global: each cluster's data and the health series it reads; per leaf, the leaf's own series it
   // reads and the leaf scrape's own up and scrape_* series.
   return (
-    f.shardSize * leaves * (data + CLUSTER_HEALTH_READ.length) +
+    clusters * (data + CLUSTER_HEALTH_READ.length) +
     leaves * (SELF_READ.length + LEAF_HEALTH_PER_TARGET) +
     OWN_SERIES
   );
 }
 
 export interface FederatorSize {
-  /** Series the federator is sized for: the head-series alert fires at 80% of it. */
+  /** The series budget: 1.25 × what the model says it holds at capacity, so the alert at 80 % means "more than modelled". */
   series: number;
   cpuRequest: string;
   memoryRequest: string;
@@ -69,7 +79,9 @@ export function federatorSize(
   const override: ResourceOverride = f.resources[tier] ?? {};
   const requestMi = override.memory ? toMi(override.memory) : roundUp(derivedMi, 64);
   return {
-    series,
+    // The head-series alert fires at 80% of this: when the federator holds more than the model says it
+    // would at capacity (a full leaf, all leaves full), not when it is merely full.
+    series: Math.ceil(series * 1.25),
     cpuRequest: override.cpu ?? `${Math.min(4000, 100 + Math.ceil(clusters / 10) * 10)}m`,
     memoryRequest: `${requestMi}Mi`,
     memoryLimit: `${requestMi * 2}Mi`,

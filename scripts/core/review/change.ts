@@ -7,6 +7,7 @@ import type { Settings } from "../inputs/settings.ts";
 import { compare, sortStrings } from "../order.ts";
 import type { Tree } from "../render/manifests.ts";
 import { deployedFleet, type FleetCounts, type PlacedCluster } from "./deployed.ts";
+import { type Rollout, rolloutOf } from "./rollout.ts";
 
 export type { FleetCounts, PlacedCluster };
 
@@ -27,6 +28,8 @@ export interface FleetChange {
   after: FleetCounts;
   files: { added: string[]; removed: string[]; changed: string[] };
   warnings: string[];
+  /** Pods that restart, changes Kubernetes cannot apply in place, federated series per tier. */
+  rollout: Rollout;
 }
 
 function placed(fleet: RenderedFleet): Map<string, PlacedCluster> {
@@ -132,5 +135,6 @@ export function describeChange(settings: Settings, after: RenderedFleet, onDisk:
     after: fleetCounts(after),
     files,
     warnings,
+    rollout: rolloutOf(onDisk, after.tree, { before: a.values(), after: b.values() }, after.plan, settings),
   };
 }

@@ -5,6 +5,7 @@ import { SNAPSHOT_FILE } from "../inputs/snapshot.ts";
 import { MANIFESTS_DIR } from "../layout.ts";
 import { table } from "../text-table.ts";
 import { describeCounts, describeFileCounts, type FleetChange, touchedFiles } from "./change.ts";
+import { describeRollout } from "./rollout.ts";
 
 /** The proposal as plain text: fleet shape before → after, the clusters that change, the files touched. */
 export function formatProposal(p: { change: FleetChange; snapshotChanged: boolean }): string {
@@ -27,6 +28,10 @@ export function formatProposal(p: { change: FleetChange; snapshotChanged: boolea
   for (const path of f.changed) out.push(`  ~ ${MANIFESTS_DIR}/${path}`);
   for (const path of f.removed) out.push(`  - ${MANIFESTS_DIR}/${path}`);
   out.push(p.snapshotChanged ? `snapshot: ${SNAPSHOT_FILE} changes` : "snapshot: no change");
-  for (const w of c.warnings) out.push(`warning: ${w}`);
+  const r = describeRollout(c.rollout);
+  for (const line of r.restarts) out.push(`restart: ${line}`);
+  for (const line of r.series) out.push(`series: ${line}`);
+  for (const line of r.manual) out.push(`manual step: ${line}`);
+  for (const w of [...c.warnings, ...r.full]) out.push(`warning: ${w}`);
   return `${out.join("\n")}\n`;
 }

@@ -1,0 +1,151 @@
+// What a change does to the running federators, for the reviewer: which pods restart (a StatefulSet's pod
+// template changed), which changes Kubernetes cannot apply in place (a StatefulSet's volumeClaimTemplates,
+// selector or serviceName: the apply fails until the object is recreated), and how many federated series
+// each tier gains or loses, from the model that sizes the federators (core/render/sizing.ts).
+
+import type { Settings } from "../inputs/settings.ts";
+import { compare } from "../order.ts";
+import type { FederationTree } from "../plan/placement.ts";
+import type { Tree } from "../render/manifests.ts";
+import { federatorSize, seriesFor } from "../render/sizing.ts";
+import { yamlLibrary } from "../yaml.ts";
+import type { PlacedCluster } from "./deployed.ts";
+
+export interface Rollout {
+  /** Federators whose pods restart, with what in the pod template changed. */
+  restarts: { federator: string; what: string[] }[];
+  /** Changes to a StatefulSet Kubernetes refuses to apply in place. */
+  manual: { federator: string; fields: string[] }[];
+  /** Federated series per tier that changes, against what the tier is sized for. */
+  series: { federator: string; before: number; after: number; budget: number }[];
+}
+
+/** Fields of a StatefulSet's spec that Kubernetes refuses to change on an existing object. */
+const IMMUTABLE = ["volumeClaimTemplates", "selector", "serviceName", "podManagementPolicy"] as const;
+
+type Doc = {
+  kind?: string;
+  spec?: Record<string, unknown> & { template?: { metadata?: unknown; spec?: Record<string, unknown> } };
+};
+
+function statefulSet(text: string | undefined): Doc["spec"] | undefined {
+  if (text === undefined) return undefined;
+  for (const doc of yamlLibrary().parseAllDocuments(text)) {
+    const value = doc.toJS() as Doc | null;
+    if (value?.kind === "StatefulSet") return value.spec;
+  }
+  return undefined;
+}
+
+const same = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
+
+/** What differs in a pod template, in words: each container's changed fields, then the pod's. */
+function templateChanges(a: Record<string, unknown>, b: Record<string, unknown>): string[] {
+  const what: string[] = [];
+  const containers = (spec: Record<string, unknown>) =>
+    new Map(
+      ((spec.containers as { name: string }[] | undefined) ?? []).map((c) => [
+        c.name,
+        c as Record<string, unknown>,
+      ]),
+    );
+  const before = containers(a);
+  const after = containers(b);
+  for (const [name, c] of after) {
+    const was = before.get(name);
+    if (!was) what.push(`container ${name} added`);
+    else {
+      const fields = [...new Set([...Object.keys(was), ...Object.keys(c)])].filter(
+        (k) => !same(was[k], c[k]),
+      );
+      if (fields.length > 0) what.push(`${name}: ${fields.sort(compare).join(", ")}`);
+    }
+  }
+  for (const name of before.keys()) if (!after.has(name)) what.push(`container ${name} removed`);
+  const podFields = [...new Set([...Object.keys(a), ...Object.keys(b)])]
+    .filter((k) => k !== "containers" && !same(a[k], b[k]))
+    .sort(compare);
+  if (podFields.length > 0) what.push(`pod: ${podFields.join(", ")}`);
+  return what;
+}
+
+/** Federated series each federator holds, per the sizing model, for clusters placed as `clusters` says. */
+function seriesByFederator(clusters: Iterable<PlacedCluster>, settings: Settings): Map<string, number> {
+  const perLeaf = new Map<string, number>();
+  for (const c of clusters) perLeaf.set(c.leaf, (perLeaf.get(c.leaf) ?? 0) + 1);
+  const out = new Map<string, number>();
+  let total = 0;
+  for (const [leaf, n] of perLeaf) {
+    out.set(leaf, seriesFor("leaf", n, 1, settings));
+    total += n;
+  }
+  out.set("global", total === 0 ? 0 : seriesFor("global", total, perLeaf.size, settings));
+  return out;
+}
+
+export function rolloutOf(
+  before: Tree,
+  after: Tree,
+  placement: { before: Iterable<PlacedCluster>; after: Iterable<PlacedCluster> },
+  plan: FederationTree,
+  settings: Settings,
+): Rollout {
+  const restarts: Rollout["restarts"] = [];
+  const manual: Rollout["manual"] = [];
+  const names = [...after.keys()]
+    .map((p) => /^federation\/([^/]+)\/federator\.yaml$/.exec(p)?.[1])
+    .filter((n): n is string => n !== undefined)
+    .sort(compare);
+  for (const name of names) {
+    const path = `federation/${name}/federator.yaml`;
+    if (before.get(path) === after.get(path)) continue;
+    const was = statefulSet(before.get(path));
+    const now = statefulSet(after.get(path));
+    if (!was || !now) continue; // a new or removed federator starts or stops; it does not restart
+    const what = templateChanges(was.template?.spec ?? {}, now.template?.spec ?? {});
+    if (!same(was.template?.metadata, now.template?.metadata)) what.push("pod labels or annotations");
+    if (what.length > 0) restarts.push({ federator: name, what });
+    const fields = IMMUTABLE.filter((k) => !same(was[k], now[k]));
+    if (fields.length > 0) manual.push({ federator: name, fields: [...fields] });
+  }
+  const was = seriesByFederator(placement.before, settings);
+  const now = seriesByFederator(placement.after, settings);
+  const series: Rollout["series"] = [];
+  for (const federator of [...new Set([...was.keys(), ...now.keys()])].sort(compare)) {
+    const b = was.get(federator) ?? 0;
+    const a = now.get(federator) ?? 0;
+    if (a === b) continue;
+    const tier = federator === "global" ? "global" : "leaf";
+    series.push({ federator, before: b, after: a, budget: federatorSize(tier, plan, settings).series });
+  }
+  return { restarts, manual, series };
+}
+
+/** How much of its series budget a federator would hold, in %: the head-series alert fires above 80. */
+const share = (x: Rollout["series"][number]) => Math.round((100 * x.after) / x.budget);
+
+/** The rollout in lines a reviewer reads: restarts, manual steps, series per tier (empty when none). */
+export function describeRollout(r: Rollout): {
+  restarts: string[];
+  manual: string[];
+  series: string[];
+  full: string[];
+} {
+  return {
+    restarts: r.restarts.map((x) => `${x.federator} restarts its pods (pod template: ${x.what.join("; ")})`),
+    manual: r.manual.map(
+      (x) =>
+        `${x.federator}: the StatefulSet's ${x.fields.join(", ")} cannot change in place, so the apply fails. Once merged, run kubectl -n <namespace> delete statefulset fleetfed-${x.federator} --cascade=orphan; Argo CD or Flux recreates it, and its pods and volumes stay`,
+    ),
+    series: r.series.map(
+      (x) =>
+        `${x.federator}: ${x.after >= x.before ? "+" : ""}${x.after - x.before} federated series (${x.before} → ${x.after}; ${share(x)}% of its budget)`,
+    ),
+    full: r.series
+      .filter((x) => share(x) > 80)
+      .map(
+        (x) =>
+          `${x.federator} would hold ${share(x)}% of its series budget (FleetfedFederatorHeadSeriesNearBudget fires at 80%): raise federation.expectedSeriesPerCluster or lower shardSize`,
+      ),
+  };
+}
