@@ -1,20 +1,23 @@
 // The federation alerts under `promtool test rules`: each fires on the series it is about, and not before.
 
-import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { $ } from "zx";
 import { renderFleet } from "../scripts/core/fleet.ts";
 import { parseSettings } from "../scripts/core/inputs/settings.ts";
-import { renderAlertsFile } from "../scripts/core/render/alert-rules.ts";
+import { alertRules, renderAlertsFile, runbookBase } from "../scripts/core/render/alert-rules.ts";
 import { federatorSize } from "../scripts/core/render/sizing.ts";
 import { discoveredCluster, numberedIds } from "./support/fleet.ts";
+import { PROJECT_ROOT } from "./support/repo.ts";
 import { tool } from "./support/tools.ts";
 
 const promtool = await tool("promtool", "apt-get install prometheus");
 
 const settings = parseSettings("federation:\n  shardSize: 2\n  sampleLimit: 1000\n", "fleet.yaml");
+/** Every alert's runbook_url: its README section (the default fleet's repoURL, on GitHub's URL layout). */
+const RUNBOOK = runbookBase(settings);
 const fleet = renderFleet(
   settings,
   { clusters: numberedIds(3).map((id) => discoveredCluster(id)), placement: new Map() },
@@ -54,6 +57,7 @@ tests:
         exp_alerts:
           - exp_labels: {severity: warning, job: fleetfed-clusters, cluster: c00001, federator: leaf-000, instance: 'p1:80'}
             exp_annotations:
+              runbook_url: '${RUNBOOK}#fleetfedclusterfederationdown'
               summary: 'Cluster c00001 is not being federated'
               description: "leaf-000 cannot scrape /federate on p1:80 for cluster c00001: its dashboards show no data. Check the cluster's Prometheus, its Route 53 record and the network path."
       - eval_time: 6m
@@ -61,6 +65,7 @@ tests:
         exp_alerts:
           - exp_labels: {severity: critical, job: fleetfed-leaves, federator: leaf-001, instance: 'l1:9090'}
             exp_annotations:
+              runbook_url: '${RUNBOOK}#fleetfedleaffederatordown'
               summary: 'Leaf federator leaf-001 is down'
               description: 'The global federator cannot scrape leaf-001: every cluster on it is missing from the dashboards.'
       - eval_time: 16m
@@ -68,6 +73,7 @@ tests:
         exp_alerts:
           - exp_labels: {severity: warning, job: fleetfed-clusters, cluster: c00000, instance: 'p0:80'}
             exp_annotations:
+              runbook_url: '${RUNBOOK}#fleetfedfederationscrapeneartimeout'
               summary: 'Federation scrape of p0:80 is close to its timeout'
               description: 'Scrapes take 88% of their timeout. Federate fewer series (match[]) or raise scrapeTimeout for this cluster or the fleet.'
       - eval_time: 16m
@@ -75,6 +81,7 @@ tests:
         exp_alerts:
           - exp_labels: {severity: warning, job: fleetfed-clusters, cluster: c00000, instance: 'p0:80'}
             exp_annotations:
+              runbook_url: '${RUNBOOK}#fleetfedfederationsamplesnearlimit'
               summary: 'Cluster c00000 federates close to sample_limit'
               description: '90% of its sample_limit; above it every scrape of this cluster fails. Narrow its match or raise federation.sampleLimit.'
 `;
@@ -113,6 +120,7 @@ tests:
         exp_alerts:
           - exp_labels: {severity: none}
             exp_annotations:
+              runbook_url: '${RUNBOOK}#fleetfedwatchdog'
               summary: 'Always firing: proves that alerts from the fleet''s top federator reach their receiver'
               description: 'Route it to a dead man''s switch (for example a heartbeat service). When it stops arriving, the top federator, its Alertmanager or the path between them is down.'
       - eval_time: 10m
@@ -123,6 +131,7 @@ tests:
         exp_alerts:
           - exp_labels: {severity: warning, ${selfLabels("leaf-000")}}
             exp_annotations:
+              runbook_url: '${RUNBOOK}#fleetfedfederatorconfigreloadfailed'
               summary: 'Federator leaf-000 cannot load its configuration'
               description: 'It still runs its previous configuration, so clusters added since are not federated. Check the config-reloader''s and Prometheus''s logs and run fleetfed check on main.'
       - eval_time: 10m
@@ -133,6 +142,7 @@ tests:
         exp_alerts:
           - exp_labels: {severity: warning, ${selfLabels("global")}}
             exp_annotations:
+              runbook_url: '${RUNBOOK}#fleetfedfederatorrulefailures'
               summary: 'Federator global fails to evaluate rules'
               description: 'Alerts on the federation may not fire. Check the federator''s log for the failing rule group.'
       - eval_time: 20m
@@ -143,6 +153,7 @@ tests:
         exp_alerts:
           - exp_labels: {severity: warning, ${selfLabels("leaf-001")}}
             exp_annotations:
+              runbook_url: '${RUNBOOK}#fleetfedfederatorheadseriesnearbudget'
               summary: 'Federator leaf-001 holds ${humanizedPercentage(Math.round(leafSize.series * 0.9) / leafSize.series)} of the series it is sized for'
               description: 'Clusters send more series than federation.expectedSeriesPerCluster: raise it (memory follows), narrow match[], or lower shardSize.'
       - eval_time: 10m
@@ -153,6 +164,7 @@ tests:
         exp_alerts:
           - exp_labels: {severity: critical, ${selfLabels("global")}}
             exp_annotations:
+              runbook_url: '${RUNBOOK}#fleetfedfederatormemorynearlimit'
               summary: 'Federator global uses 85% of its memory limit'
               description: 'It will be OOM-killed and its clusters will show gaps. Raise federation.resources or expectedSeriesPerCluster, or lower shardSize.'
 `;
@@ -185,6 +197,7 @@ tests:
         exp_alerts:
           - exp_labels: {severity: warning, job: fleetfed-clusters, cluster: c00001, federator: leaf-000, instance: 'p1:80'}
             exp_annotations:
+              runbook_url: '${RUNBOOK}#fleetfedclusteraggregatesmissing'
               summary: 'Cluster c00001 is federated but sends none of fleetfed''s aggregates'
               description: 'Its Prometheus answers /federate but records none of the rules in manifests/cluster-rules/, so every dashboard is empty for it. The PrometheusRule is probably not selected: check its labels against the Prometheus ruleSelector (kube-prometheus-stack: release: <release name>, set by clusterRules.labels).'
 `;
@@ -222,5 +235,32 @@ describe.skipIf(!promtool)("federation alerts", () => {
     const r = await testRules(TESTS);
     expect(r.exitCode, r.stdout + r.stderr).toBe(0);
     expect(r.stdout).toMatch(/SUCCESS/);
+  });
+});
+
+describe("every alert's runbook (#23)", () => {
+  it("carries a severity and a runbook_url at its own README section, and the README has exactly one per alert", async () => {
+    const readme = await readFile(join(PROJECT_ROOT, "README.md"), "utf8");
+    const runbook = readme.slice(readme.indexOf("### Alerts and what to do (runbook)"));
+    const sections = [...runbook.matchAll(/^#### (Fleetfed\w+)$/gm)].map((m) => m[1]).sort();
+    const rules = alertRules(fleet.plan, settings);
+    expect(rules.map((r) => r.alert).sort()).toEqual(sections);
+    for (const r of rules) {
+      expect(["none", "warning", "critical"], r.alert).toContain(r.labels.severity);
+      expect(r.annotations.runbook_url, r.alert).toBe(`${RUNBOOK}#${r.alert.toLowerCase()}`);
+    }
+  });
+
+  it("points at the fleet repository's README, from an https or ssh repoURL, or at alerting.runbookBaseUrl", () => {
+    const base = (yaml: string) => runbookBase(parseSettings(yaml, "fleet.yaml"));
+    expect(base("delivery:\n  repoURL: https://github.com/acme/fleet.git\n  targetRevision: prod\n")).toBe(
+      "https://github.com/acme/fleet/blob/prod/README.md",
+    );
+    expect(base("delivery:\n  repoURL: git@github.com:acme/fleet.git\n")).toBe(
+      "https://github.com/acme/fleet/blob/main/README.md",
+    );
+    expect(base("alerting:\n  runbookBaseUrl: https://wiki.acme.example/fleetfed\n")).toBe(
+      "https://wiki.acme.example/fleetfed",
+    );
   });
 });

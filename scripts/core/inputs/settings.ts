@@ -93,7 +93,7 @@ export interface ClusterRulesSettings {
 
 export interface Settings {
   /** resendDelay: a Prometheus duration, passed as --rules.alert.resend-delay to the top federator. */
-  alerting: { alertmanagers: readonly string[]; resendDelay: string };
+  alerting: { alertmanagers: readonly string[]; resendDelay: string; runbookBaseUrl?: string };
   clusterLabel: string;
   clusterRules: ClusterRulesSettings;
   discovery: { route53?: Route53Settings };

@@ -20,10 +20,31 @@ export interface AlertRule {
   expr: string;
   for: string;
   labels: { severity: string };
-  annotations: { summary: string; description: string };
+  annotations: { summary: string; description: string; runbook_url?: string };
+}
+
+/**
+ * Where an alert's runbook is: its section of the README in the fleet repository (made from ours, so it
+ * holds the same runbook), or alerting.runbookBaseUrl. GitHub names a heading's anchor by lower-casing it.
+ */
+export function runbookBase(settings: Settings): string {
+  if (settings.alerting.runbookBaseUrl) return settings.alerting.runbookBaseUrl;
+  const repo = settings.delivery.repoURL
+    .replace(/^git@([^:]+):/, "https://$1/")
+    .replace(/^ssh:\/\/git@/, "https://")
+    .replace(/\.git$/, "");
+  return `${repo}/blob/${settings.delivery.targetRevision}/README.md`;
 }
 
 export function alertRules(plan: FederationTree, settings: Settings): AlertRule[] {
+  const base = runbookBase(settings);
+  return defineAlertRules(plan, settings).map((r) => ({
+    ...r,
+    annotations: { ...r.annotations, runbook_url: `${base}#${r.alert.toLowerCase()}` },
+  }));
+}
+
+function defineAlertRules(plan: FederationTree, settings: Settings): AlertRule[] {
   const f = settings.federation;
   const cl = settings.clusterLabel;
   const rules: AlertRule[] = [
