@@ -503,6 +503,14 @@ const CASES: Case[] = [
     never: /set cluster: Prod-A/,
   },
   {
+    name: "a NetworkPolicy peer that names no pods, which would let every pod in (#23)",
+    files: {
+      "fleet.yaml": "federation:\n  shardSize: 2\n  networkPolicy:\n    from: [{namespaceSelector: {}}]\n",
+    },
+    where: "fleet.yaml:4",
+    says: /federation\.networkPolicy\.from\.0\.podSelector: "podSelector" is required/,
+  },
+  {
     name: "51 match selectors",
     files: {
       "clusters/alpha.yaml": `cluster: alpha\nmatch:\n${Array.from({ length: 51 }, (_, i) => `  - 'm${i}'`).join("\n")}\n`,

@@ -8,6 +8,7 @@ import { GitRepository } from "@kubernetes-models/flux-cd/source.toolkit.fluxcd.
 import { Prometheus, PrometheusRule } from "@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1";
 import { ScrapeConfig } from "@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1alpha1";
 import { StatefulSet } from "kubernetes-models/apps/v1";
+import { NetworkPolicy } from "kubernetes-models/networking.k8s.io/v1";
 import { PodDisruptionBudget } from "kubernetes-models/policy/v1";
 import { Namespace, Secret, Service } from "kubernetes-models/v1";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -289,6 +290,7 @@ describe("every rendered Kubernetes object", () => {
     "apps/v1/StatefulSet": StatefulSet,
     "argoproj.io/v1alpha1/ApplicationSet": ApplicationSet,
     "policy/v1/PodDisruptionBudget": PodDisruptionBudget,
+    "networking.k8s.io/v1/NetworkPolicy": NetworkPolicy,
     "argoproj.io/v1alpha1/Application": Application,
     "kustomize.toolkit.fluxcd.io/v1/Kustomization": FluxKustomization,
     "source.toolkit.fluxcd.io/v1/GitRepository": GitRepository,
@@ -543,6 +545,81 @@ describe.skipIf(!kubectl)("federators as production Prometheus, from kubectl kus
       const headless = objects.find((o) => o.kind === "Service" && o.metadata.name === sts.spec.serviceName);
       expect(headless?.spec.clusterIP, `${name}: serviceName is a headless Service`).toBe("None");
     }
+  });
+
+  it("admit only the tier above, Grafana and Prometheus to port 9090, with no API token, a startup probe, zone spread and a graceful stop (#23)", async () => {
+    const objects = await build(join(GOLDEN, "tree"));
+    const sets = objects.filter((o) => o.kind === "StatefulSet");
+    const policies = objects.filter((o) => o.kind === "NetworkPolicy");
+    expect(policies).toHaveLength(sets.length);
+    for (const sts of sets) {
+      const name = sts.metadata.name;
+      const pod = sts.spec.template.spec;
+      const policy = policies.find((p) =>
+        Object.entries(p.spec.podSelector.matchLabels).every(
+          ([k, v]) => sts.spec.template.metadata.labels[k] === v,
+        ),
+      );
+      expect(policy, `${name}: a NetworkPolicy selecting its pods`).toBeDefined();
+      expect(policy.spec.policyTypes).toEqual(["Ingress"]);
+      const to9090 = policy.spec.ingress.filter((r: { ports: { port: number }[] }) =>
+        r.ports.some((p) => p.port === 9090),
+      );
+      expect(to9090).toHaveLength(1);
+      // Every peer names its pods: no rule lets an arbitrary pod of an arbitrary namespace in.
+      for (const peer of to9090[0].from)
+        expect(peer.podSelector?.matchLabels, `${name}: ${JSON.stringify(peer)}`).toBeDefined();
+      const names = to9090[0].from.map(
+        (p: { podSelector: { matchLabels: Record<string, string> } }) =>
+          p.podSelector.matchLabels["app.kubernetes.io/instance"] ??
+          p.podSelector.matchLabels["app.kubernetes.io/name"],
+      );
+      if (name === "fleetfed-global") expect(names).toEqual(["grafana", "prometheus"]);
+      else expect(names).toEqual(["fleetfed-global", "grafana", "prometheus"]);
+      expect(pod.automountServiceAccountToken, name).toBe(false);
+      expect(pod.terminationGracePeriodSeconds, name).toBe(600);
+      expect(pod.topologySpreadConstraints[0]).toMatchObject({
+        topologyKey: "topology.kubernetes.io/zone",
+        maxSkew: 1,
+      });
+      const prometheus = pod.containers.find((c: { name: string }) => c.name === "prometheus");
+      expect(prometheus.startupProbe).toMatchObject({ httpGet: { path: "/-/ready" }, failureThreshold: 60 });
+      // A leaf is a buffer: short retention on a small volume; the global keeps the history.
+      const retention = prometheus.args.find((a: string) => a.startsWith("--storage.tsdb.retention.time="));
+      expect(retention, name).toBe(
+        name === "fleetfed-global" ? "--storage.tsdb.retention.time=15d" : "--storage.tsdb.retention.time=2d",
+      );
+      expect(sts.spec.volumeClaimTemplates[0].spec.resources.requests.storage, name).toBe(
+        name === "fleetfed-global" ? "50Gi" : "10Gi",
+      );
+    }
+    expect(objects.filter((o) => o.kind === "ServiceMonitor")).toEqual([]);
+  });
+
+  it("render a ServiceMonitor per federator when asked, labelled for the monitoring cluster's Prometheus (#23)", async () => {
+    const root = await makeRepo({}, join(GOLDEN, "tree"));
+    const fleetYaml = await readFile(join(root, "fleet.yaml"), "utf8");
+    await writeFile(
+      join(root, "fleet.yaml"),
+      fleetYaml.replace(
+        /^federation:\n/m,
+        "federation:\n  serviceMonitor: {enabled: true, labels: {release: kube-prometheus-stack}}\n",
+      ),
+    );
+    expect((await runCli(["render", "--root", root])).code).toBe(0);
+    const monitors = (await build(root)).filter((o) => o.kind === "ServiceMonitor");
+    expect(monitors.map((m) => m.metadata.name).sort()).toEqual([
+      "fleetfed-global",
+      "fleetfed-leaf-000",
+      "fleetfed-leaf-001",
+      "fleetfed-leaf-002",
+    ]);
+    for (const m of monitors) {
+      expect(m.metadata.labels.release).toBe("kube-prometheus-stack");
+      expect(m.spec.endpoints).toEqual([{ port: "http", path: "/metrics" }]);
+    }
+    const check = await runCli(["check", "--root", root]);
+    expect(check.stderr).toMatch(/Kubernetes objects: \d+, all valid for the API/);
   });
 
   it("leave every pod template byte-identical when a cluster joins a leaf with room: config by reload", async () => {

@@ -15,6 +15,11 @@ const MODELS: Record<string, () => Promise<Model>> = {
   "v1/Service": async () => (await import("kubernetes-models/v1/Service")).Service,
   "v1/Secret": async () => (await import("kubernetes-models/v1/Secret")).Secret,
   "apps/v1/StatefulSet": async () => (await import("kubernetes-models/apps/v1/StatefulSet")).StatefulSet,
+  "networking.k8s.io/v1/NetworkPolicy": async () =>
+    (await import("kubernetes-models/networking.k8s.io/v1/NetworkPolicy")).NetworkPolicy,
+  "monitoring.coreos.com/v1/ServiceMonitor": async () =>
+    (await import("@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1/ServiceMonitor"))
+      .ServiceMonitor,
   "policy/v1/PodDisruptionBudget": async () =>
     (await import("kubernetes-models/policy/v1/PodDisruptionBudget")).PodDisruptionBudget,
   "monitoring.coreos.com/v1/PrometheusRule": async () =>

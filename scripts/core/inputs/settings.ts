@@ -64,7 +64,18 @@ export interface FederationSettings {
   nodeSelector: Readonly<Record<string, string>>;
   tolerations: readonly Readonly<Record<string, string | number>>[];
   priorityClassName?: string;
+  leafRetention: string;
+  leafStorage: string;
+  networkPolicy: {
+    enabled: boolean;
+    from: readonly { namespaceSelector?: LabelSelector; podSelector?: LabelSelector }[];
+  };
+  serviceMonitor: { enabled: boolean; labels: Readonly<Record<string, string>> };
   reloaderImage: string;
+}
+
+export interface LabelSelector {
+  matchLabels?: Readonly<Record<string, string>>;
 }
 
 export interface ResourceOverride {

@@ -3,7 +3,9 @@
 // change to it rolls the pod through the generated name's hash). Every object is typed by kubernetes-models'
 // interfaces here and validated against the API schema by `fleetfed check`.
 
+import type { IServiceMonitor } from "@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1/ServiceMonitor";
 import type { IStatefulSet } from "kubernetes-models/apps/v1/StatefulSet";
+import type { INetworkPolicy } from "kubernetes-models/networking.k8s.io/v1/NetworkPolicy";
 import type { IPodDisruptionBudget } from "kubernetes-models/policy/v1/PodDisruptionBudget";
 import type { INamespace } from "kubernetes-models/v1/Namespace";
 import type { IService } from "kubernetes-models/v1/Service";
@@ -12,12 +14,14 @@ import type { Settings } from "../inputs/settings.ts";
 import type { FederationTree } from "../plan/placement.ts";
 import { toYaml } from "../yaml.ts";
 import { FEDERATOR_PORT, federatorService } from "./prometheus.ts";
-import { federatorSize, retentionSize } from "./sizing.ts";
+import { federatorSize, retentionSize, storageOf } from "./sizing.ts";
 
 const StatefulSet = kindOf<IStatefulSet>("apps/v1", "StatefulSet");
 const PodDisruptionBudget = kindOf<IPodDisruptionBudget>("policy/v1", "PodDisruptionBudget");
 const Namespace = kindOf<INamespace>("v1", "Namespace");
 const Service = kindOf<IService>("v1", "Service");
+const NetworkPolicy = kindOf<INetworkPolicy>("networking.k8s.io/v1", "NetworkPolicy");
+const ServiceMonitor = kindOf<IServiceMonitor>("monitoring.coreos.com/v1", "ServiceMonitor");
 
 const KUSTOMIZE_API = "kustomize.config.k8s.io/v1beta1";
 export const SYNC_WAVE = "argocd.argoproj.io/sync-wave";
@@ -112,14 +116,17 @@ export const CONTAINER_SECURITY_CONTEXT = {
 };
 
 /** The claim for a federator's TSDB volume, in both flavours. */
-export function dataClaimSpec(settings: Settings): {
+export function dataClaimSpec(
+  settings: Settings,
+  tier: "leaf" | "global",
+): {
   accessModes: "ReadWriteOnce"[];
   resources: { requests: { storage: string } };
   storageClassName?: string;
 } {
   return {
     accessModes: ["ReadWriteOnce"],
-    resources: { requests: { storage: settings.federation.storage } },
+    resources: { requests: { storage: storageOf(tier, settings).storage } },
     ...(settings.federation.storageClassName && { storageClassName: settings.federation.storageClassName }),
   };
 }
@@ -210,7 +217,20 @@ export function renderFederatorObjects(
         metadata: { labels: all },
         spec: {
           securityContext: POD_SECURITY_CONTEXT,
+          // A federator reads no Kubernetes API: no token in the pod for anyone to use.
+          automountServiceAccountToken: false,
+          // As the operator gives Prometheus: time to close the TSDB cleanly, so the next start replays little.
+          terminationGracePeriodSeconds: 600,
           affinity: spreadAcrossNodes(federatorSelector(name)),
+          // Replicas in different zones where the cluster has them: a zone outage leaves one serving.
+          topologySpreadConstraints: [
+            {
+              maxSkew: 1,
+              topologyKey: "topology.kubernetes.io/zone",
+              whenUnsatisfiable: "ScheduleAnyway",
+              labelSelector: { matchLabels: federatorSelector(name) },
+            },
+          ],
           ...(Object.keys(f.nodeSelector).length > 0 && { nodeSelector: { ...f.nodeSelector } }),
           ...(f.tolerations.length > 0 && { tolerations: f.tolerations.map((t) => ({ ...t })) }),
           ...(f.priorityClassName && { priorityClassName: f.priorityClassName }),
@@ -221,8 +241,8 @@ export function renderFederatorObjects(
               args: [
                 "--config.file=/etc/prometheus/prometheus.yml",
                 "--storage.tsdb.path=/prometheus",
-                `--storage.tsdb.retention.time=${f.retention.text}`,
-                `--storage.tsdb.retention.size=${retentionSize(settings)}`,
+                `--storage.tsdb.retention.time=${storageOf(tier, settings).retention}`,
+                `--storage.tsdb.retention.size=${retentionSize(settings, tier)}`,
                 // scrape_timeout_seconds and scrape_sample_limit per target: alerts and dashboards compare
                 // each scrape with its own limits, whatever a cluster file overrides.
                 "--enable-feature=extra-scrape-metrics",
@@ -233,8 +253,14 @@ export function renderFederatorObjects(
                 "--web.enable-lifecycle",
               ],
               ports: [{ name: "http", containerPort: FEDERATOR_PORT }],
-              readinessProbe: probe("/-/ready", 10),
-              livenessProbe: probe("/-/healthy", 30),
+              // WAL replay after a crash can take minutes on a big head: up to 15 minutes before liveness counts.
+              startupProbe: {
+                httpGet: { path: "/-/ready", port: "http" },
+                periodSeconds: 15,
+                failureThreshold: 60,
+              },
+              readinessProbe: probe("/-/ready", 0),
+              livenessProbe: probe("/-/healthy", 0),
               resources: {
                 requests: { cpu: size.cpuRequest, memory: size.memoryRequest },
                 limits: { memory: size.memoryLimit },
@@ -276,7 +302,7 @@ export function renderFederatorObjects(
       volumeClaimTemplates: [
         {
           metadata: { name: "data" },
-          spec: dataClaimSpec(settings),
+          spec: dataClaimSpec(settings, tier),
         },
       ],
     },
@@ -286,7 +312,58 @@ export function renderFederatorObjects(
     federatorServiceObject(name, tier, true),
     sts,
     ...(f.replicas > 1 ? [disruptionBudgetObject(name, tier, federatorSelector(name))] : []),
+    ...(f.networkPolicy.enabled ? [networkPolicyObject(name, tier, plan, settings)] : []),
+    ...(f.serviceMonitor.enabled ? [serviceMonitorObject(name, tier, settings)] : []),
   ]);
+}
+
+/**
+ * Who may reach a federator: port 9090 serves queries, /federate and the lifecycle endpoints
+ * (/-/reload, /-/quit), which the reloader calls from inside the pod. Only the tier above (the global,
+ * for a leaf) and the peers networkPolicy.from lists (Grafana and the monitoring cluster's Prometheus by
+ * default) get in; the reloader's port only from those peers, for its metrics.
+ */
+export function networkPolicyObject(
+  name: string,
+  tier: "leaf" | "global",
+  plan: FederationTree,
+  settings: Settings,
+): object {
+  const peers = settings.federation.networkPolicy.from.map((p) => ({
+    ...(p.namespaceSelector && { namespaceSelector: { ...p.namespaceSelector } }),
+    ...(p.podSelector && { podSelector: { ...p.podSelector } }),
+  }));
+  const above = tier === "leaf" ? [{ podSelector: { matchLabels: federatorSelector(plan.top) } }] : [];
+  return NetworkPolicy({
+    metadata: {
+      name: federatorService(name),
+      labels: labels(name, tier),
+      annotations: { [SYNC_WAVE]: WAVES.federator },
+    },
+    spec: {
+      podSelector: { matchLabels: federatorSelector(name) },
+      policyTypes: ["Ingress"],
+      ingress: [
+        { from: [...above, ...peers], ports: [{ protocol: "TCP", port: FEDERATOR_PORT }] },
+        { from: peers, ports: [{ protocol: "TCP", port: 8080 }] },
+      ],
+    },
+  });
+}
+
+/** For the monitoring cluster's own Prometheus: the federator's metrics through its load-balanced Service. */
+export function serviceMonitorObject(name: string, tier: "leaf" | "global", settings: Settings): object {
+  return ServiceMonitor({
+    metadata: {
+      name: federatorService(name),
+      labels: { ...labels(name, tier), ...settings.federation.serviceMonitor.labels },
+      annotations: { [SYNC_WAVE]: WAVES.federator },
+    },
+    spec: {
+      selector: { matchLabels: federatorSelector(name) },
+      endpoints: [{ port: "http", path: "/metrics" }],
+    },
+  });
 }
 
 export function multiDocument(objects: readonly object[]): string {

@@ -21,7 +21,7 @@ import {
   WAVES,
 } from "./kubernetes.ts";
 import { type FederateJob, type FederatorConfig, federatorService, type SelfJob } from "./prometheus.ts";
-import { federatorSize, retentionSize } from "./sizing.ts";
+import { federatorSize, retentionSize, storageOf } from "./sizing.ts";
 
 const Prometheus = kindOf<IPrometheus>("monitoring.coreos.com/v1", "Prometheus");
 const ScrapeConfig = kindOf<IScrapeConfig>("monitoring.coreos.com/v1alpha1", "ScrapeConfig");
@@ -57,7 +57,7 @@ export function renderOperatorObjects(
         requests: { cpu: size.cpuRequest, memory: size.memoryRequest },
         limits: { memory: size.memoryLimit },
       },
-      retentionSize: retentionSize(settings),
+      retentionSize: retentionSize(settings, tier),
       affinity: spreadAcrossNodes({ prometheus: service }),
       ...(Object.keys(f.nodeSelector).length > 0 && { nodeSelector: { ...f.nodeSelector } }),
       ...(f.tolerations.length > 0 && { tolerations: f.tolerations.map((t) => ({ ...t })) }),
@@ -71,7 +71,7 @@ export function renderOperatorObjects(
       scrapeInterval: config.global.scrape_interval,
       scrapeTimeout: config.global.scrape_timeout,
       evaluationInterval: config.global.evaluation_interval,
-      retention: f.retention.text,
+      retention: storageOf(tier, settings).retention,
       enableFeatures: ["extra-scrape-metrics"],
       scrapeConfigSelector: { matchLabels: selector },
       ...(alerts.length > 0 && { ruleSelector: { matchLabels: selector } }),
@@ -81,7 +81,7 @@ export function renderOperatorObjects(
         volumeClaimTemplate: {
           apiVersion: "monitoring.coreos.com/v1",
           kind: "EmbeddedPersistentVolumeClaim",
-          spec: dataClaimSpec(settings),
+          spec: dataClaimSpec(settings, tier),
         },
       },
     },

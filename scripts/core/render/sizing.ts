@@ -98,11 +98,23 @@ function roundUp(n: number, step: number): number {
   return Math.ceil(n / step) * step;
 }
 
-/** retention.size: the setting, or 80% of the volume so the TSDB never fills it. */
-export function retentionSize(settings: Settings): string {
+/** A federator's retention and volume: a leaf is a buffer the global reads from; the global keeps history. */
+export function storageOf(
+  tier: "leaf" | "global",
+  settings: Settings,
+): { retention: string; storage: string } {
   const f = settings.federation;
-  if (f.retentionSize) return f.retentionSize;
-  const n = Number.parseInt(f.storage, 10);
-  const mb = f.storage.endsWith("Ti") ? n * 1024 * 1024 : f.storage.endsWith("Gi") ? n * 1024 : n;
+  return tier === "leaf"
+    ? { retention: f.leafRetention, storage: f.leafStorage }
+    : { retention: f.retention.text, storage: f.storage };
+}
+
+/** retention.size: the setting (the global's), or 80% of the federator's volume so the TSDB never fills it. */
+export function retentionSize(settings: Settings, tier: "leaf" | "global" = "global"): string {
+  const f = settings.federation;
+  if (f.retentionSize && tier === "global") return f.retentionSize;
+  const storage = storageOf(tier, settings).storage;
+  const n = Number.parseInt(storage, 10);
+  const mb = storage.endsWith("Ti") ? n * 1024 * 1024 : storage.endsWith("Gi") ? n * 1024 : n;
   return `${Math.floor(mb * 0.8)}MB`;
 }
