@@ -677,3 +677,43 @@ describe("cluster rules on every workload cluster, and delivery settings", () =>
     for (const k of rules) expect(() => new FluxKustomization(k).validate()).not.toThrow();
   });
 });
+
+describe("Prometheus 3 compatibility (#23): nothing the v3 migration guide changes", () => {
+  // Prometheus 3.0's migration guide: these feature flags are gone (the behaviour is default or has its
+  // own flag), external label values expand $var, and targets keep exactly the port they are given.
+  const REMOVED_FLAGS = [
+    "promql-at-modifier",
+    "promql-negative-offset",
+    "remote-write-receiver",
+    "new-service-discovery-manager",
+    "expand-external-labels",
+    "no-default-scrape-port",
+    "agent",
+    "auto-gomemlimit",
+    "auto-gomaxprocs",
+    "utf8-names",
+  ];
+
+  it.each([...CASES, "example"])(
+    "the %s fleet uses no removed flag, no $ in external labels, an explicit port on every target",
+    async (c) => {
+      const root = c === "example" ? EXAMPLE_FLEET : join(GOLDEN, c);
+      const tree = await readTree(join(root, "manifests"));
+      for (const [path, text] of tree) {
+        for (const flag of text.matchAll(/--enable-feature=([\w,-]+)/g))
+          for (const f of (flag[1] as string).split(","))
+            expect(REMOVED_FLAGS, `${path}: ${f}`).not.toContain(f);
+        if (!path.endsWith("/prometheus.yml")) continue;
+        const config = parseAllDocuments(text)[0]?.toJS() as {
+          global: { external_labels?: Record<string, string> };
+          scrape_configs: { static_configs?: { targets: string[] }[] }[];
+        };
+        for (const v of Object.values(config.global.external_labels ?? {}))
+          expect(v, path).not.toContain("$");
+        for (const job of config.scrape_configs)
+          for (const sc of job.static_configs ?? [])
+            for (const t of sc.targets) expect(t, path).toMatch(/:\d+$/);
+      }
+    },
+  );
+});
