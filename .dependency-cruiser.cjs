@@ -54,6 +54,12 @@ module.exports = {
         "Pipeline stages only import earlier stages: inputs → discovery → plan → render → check → review.",
       severity: "error",
       from: { path: "^scripts/core/(inputs)/" },
+      to: { path: "^scripts/core/(discovery|plan|render|check|review)/" },
+    },
+    {
+      name: "discovery-before-plan",
+      severity: "error",
+      from: { path: "^scripts/core/discovery/" },
       to: { path: "^scripts/core/(plan|render|check|review)/" },
     },
     {
@@ -61,6 +67,12 @@ module.exports = {
       severity: "error",
       from: { path: "^scripts/core/(discovery|plan)/" },
       to: { path: "^scripts/core/(render|check|review)/" },
+    },
+    {
+      name: "check-before-review",
+      severity: "error",
+      from: { path: "^scripts/core/check/" },
+      to: { path: "^scripts/core/review/" },
     },
     {
       name: "render-before-check",

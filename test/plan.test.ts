@@ -1,10 +1,10 @@
 // Leaf placement: sticky, bounded by shardSize, and a change to one cluster touches one leaf.
 
 import { describe, expect, it } from "vitest";
-import type { DiscoveredCluster } from "../scripts/core/discovery/cluster.ts";
 import { FleetfedError } from "../scripts/core/errors.ts";
 import { nextSnapshot, previousPlacement, renderFleet, writingMark } from "../scripts/core/fleet.ts";
 import { parseClusterFile } from "../scripts/core/inputs/cluster-file.ts";
+import type { DiscoveredCluster } from "../scripts/core/inputs/discovered-cluster.ts";
 import { parseSettings } from "../scripts/core/inputs/settings.ts";
 import {
   EMPTY_SNAPSHOT,

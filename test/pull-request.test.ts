@@ -3,9 +3,9 @@
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import type { DiscoveredCluster } from "../scripts/core/discovery/cluster.ts";
 import { renderFleet } from "../scripts/core/fleet.ts";
 import { parseClusterFile } from "../scripts/core/inputs/cluster-file.ts";
+import type { DiscoveredCluster } from "../scripts/core/inputs/discovered-cluster.ts";
 import { parseSettings } from "../scripts/core/inputs/settings.ts";
 import { describeChange } from "../scripts/core/review/change.ts";
 import {

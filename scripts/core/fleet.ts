@@ -1,7 +1,7 @@
 // The pure pipeline in one call: settings + snapshot + cluster files → inventory → plan → manifests tree.
 
-import type { DiscoveredCluster } from "./discovery/cluster.ts";
 import type { ClusterFile } from "./inputs/cluster-file.ts";
+import type { DiscoveredCluster } from "./inputs/discovered-cluster.ts";
 import type { Settings } from "./inputs/settings.ts";
 import type { Placement, Snapshot } from "./inputs/snapshot.ts";
 import { MANIFESTS_DIR, WRITING_MARK } from "./layout.ts";

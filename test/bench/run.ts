@@ -6,8 +6,8 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { $, which } from "zx";
-import type { DiscoveredCluster } from "../../scripts/core/discovery/cluster.ts";
 import { nextSnapshot, renderFleet } from "../../scripts/core/fleet.ts";
+import type { DiscoveredCluster } from "../../scripts/core/inputs/discovered-cluster.ts";
 import type { Route53Settings } from "../../scripts/core/inputs/settings.ts";
 import { parseSettings } from "../../scripts/core/inputs/settings.ts";
 import {

@@ -1,7 +1,7 @@
 // Discovered clusters for tests and benchmarks, shaped as the snapshot stores them, and the Route 53
 // exports they are discovered from.
 
-import type { DiscoveredCluster } from "../../scripts/core/discovery/cluster.ts";
+import type { DiscoveredCluster } from "../../scripts/core/inputs/discovered-cluster.ts";
 
 export function discoveredCluster(
   id: string,

@@ -1,9 +1,9 @@
 // What a discovery source returns, and the rule that stops a bad listing from reaching the PR.
 
 import { EXIT_REFUSED, FleetfedError } from "../errors.ts";
+import type { DiscoveredCluster } from "../inputs/discovered-cluster.ts";
 import type { Snapshot } from "../inputs/snapshot.ts";
 import { compare } from "../order.ts";
-import type { DiscoveredCluster } from "./cluster.ts";
 
 export interface DiscoveryResult {
   /** Sorted by cluster id. */

@@ -2,10 +2,10 @@
 // exports) so that both normalise names and choose among record sets the same way.
 
 import type { Problem } from "../errors.ts";
+import type { DiscoveredCluster, RecordType } from "../inputs/discovered-cluster.ts";
 import { snapshotRejects } from "../inputs/schema.ts";
 import type { Route53Settings } from "../inputs/settings.ts";
 import { compare } from "../order.ts";
-import type { DiscoveredCluster, RecordType } from "./cluster.ts";
 
 /** The fields of the SDK's ResourceRecordSet that discovery reads. */
 export interface RecordSet {

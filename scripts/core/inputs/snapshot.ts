@@ -4,10 +4,10 @@
 // 10,000-cluster snapshot parses in milliseconds, where YAML takes a second; JSON is also YAML, which is
 // how errors in it still get a line and column.
 
-import type { DiscoveredCluster } from "../discovery/cluster.ts";
 import { FleetfedError, type Problem, throwIfAny } from "../errors.ts";
 import { compare, sortStrings } from "../order.ts";
 import { GENERATED_HEADER, parseYaml, type YamlSource } from "../yaml.ts";
+import type { DiscoveredCluster } from "./discovered-cluster.ts";
 import { validateAgainstSchema } from "./schema.ts";
 
 export const SNAPSHOT_FILE = "fleet.snapshot.json";

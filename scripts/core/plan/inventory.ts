@@ -1,10 +1,10 @@
 // Snapshot + clusters/*.yaml + settings → Inventory: every cluster to federate, with its effective
 // endpoint, labels and scrape settings. Manual clusters, overrides and `enabled: false` are applied here.
 
-import type { DiscoveredCluster } from "../discovery/cluster.ts";
 import { type Duration, durationFromMs, timeoutExceedsInterval } from "../duration.ts";
 import { type Problem, throwIfAny } from "../errors.ts";
 import type { ClusterFile } from "../inputs/cluster-file.ts";
+import type { DiscoveredCluster } from "../inputs/discovered-cluster.ts";
 import type { EndpointAuth } from "../inputs/endpoint-auth.ts";
 import type { Scheme, Settings } from "../inputs/settings.ts";
 import { sortedBy, sortStrings } from "../order.ts";

@@ -1,7 +1,7 @@
 // What discovery finds: one cluster per usable DNS record, with where it was found. The snapshot stores
 // these as they are; inventory merges them with the cluster files.
 
-import type { Scheme } from "../inputs/settings.ts";
+import type { Scheme } from "./settings.ts";
 
 export type RecordType = "A" | "AAAA" | "CNAME";
 
