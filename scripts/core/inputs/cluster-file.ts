@@ -108,6 +108,13 @@ export function parseClusterFile(
   const timeout =
     raw.scrapeTimeout === undefined ? undefined : (parseDuration(raw.scrapeTimeout) as Duration);
   if (interval?.ms === 0) at(["scrapeInterval"], "must be longer than 0s");
+  const port = raw.endpoint === undefined ? undefined : Number(/:(\d+)$/.exec(raw.endpoint)?.[1]);
+  if (port !== undefined && (port < 1 || port > 65535))
+    at(
+      ["endpoint"],
+      `port ${port} is not a TCP port`,
+      "use a port from 1 to 65535, e.g. prometheus.cluster1.example.com:9090",
+    );
   const tooLong = interval && timeout && timeoutExceedsInterval(timeout, interval);
   if (tooLong) at(["scrapeTimeout"], tooLong.message, tooLong.hint);
   const auth: EndpointAuth = {

@@ -95,6 +95,11 @@ function changedFields(a: PlacedCluster, b: PlacedCluster): string[] {
   return fields;
 }
 
+/** safety.maxRemovals is the most removals a pull request may carry without a person reviewing them. */
+export function exceedsMaxRemovals(removed: number, maxRemovals: number): boolean {
+  return removed > maxRemovals;
+}
+
 /**
  * What `after` changes against manifests/ as it stands (`onDisk`): the clusters it federates are read back
  * from the files, so edits to clusters/ show up even when the snapshot did not move.
@@ -121,7 +126,7 @@ export function describeChange(settings: Settings, after: RenderedFleet, onDisk:
     if (m?.[1]) leavesAffected.add(m[1]);
   }
   const warnings: string[] = [...after.inventory.unresolved, ...after.plan.warnings].map(formatProblem);
-  if (removed.length > settings.safety.maxRemovals) {
+  if (exceedsMaxRemovals(removed.length, settings.safety.maxRemovals)) {
     warnings.push(
       `${removed.length} clusters would be removed, more than safety.maxRemovals (${settings.safety.maxRemovals}); review the removals before merging`,
     );

@@ -6,7 +6,7 @@
 import { createHash } from "node:crypto";
 import { SNAPSHOT_FILE } from "../inputs/snapshot.ts";
 import type { FederationTree } from "../plan/placement.ts";
-import type { FleetChange, PlacedCluster } from "./change.ts";
+import { exceedsMaxRemovals, type FleetChange, type PlacedCluster } from "./change.ts";
 import { describeRollout } from "./rollout.ts";
 
 /** GitHub rejects bodies over 65,536 characters; stay clear of it with room for the metadata. */
@@ -36,7 +36,7 @@ export interface PullRequestContent {
 
 export function renderPullRequest(input: PullRequestInput): PullRequestContent {
   const { change } = input;
-  const needsReview = change.removed.length > input.maxRemovals;
+  const needsReview = exceedsMaxRemovals(change.removed.length, input.maxRemovals);
   const labels = [...new Set([...input.labels, ...(needsReview ? [NEEDS_REVIEW_LABEL] : [])])].sort();
   const title = pullRequestTitle(change);
   let content = "";
