@@ -32,6 +32,13 @@ function synced(s: ReturnType<typeof settings>, clusters: DiscoveredCluster[], p
   return nextSnapshot(s, previous ?? EMPTY_SNAPSHOT, clusters, []);
 }
 
+/** Half a write: one leaf's file holds clusters of another layout. */
+function halfWritten(tree: ReadonlyMap<string, string>): Map<string, string> {
+  const half = new Map(tree);
+  half.set("federation/leaf-000/prometheus.yml", tree.get("federation/leaf-001/prometheus.yml") as string);
+  return half;
+}
+
 const leavesOf = (paths: string[]) => new Set(paths.map((p) => p.split("/")[1]));
 
 describe("leaf names", () => {
@@ -290,11 +297,7 @@ describe("placement between syncs, recorded in manifests/", () => {
   it("keeps the placement an interrupted write's mark records, whatever its leaves hold (#21.13)", () => {
     const ids = numberedIds(100, "cluster-");
     const first = renderFleet(s, EMPTY_SNAPSHOT, handWritten(ids));
-    const half = new Map(first.tree);
-    half.set(
-      "federation/leaf-000/prometheus.yml",
-      first.tree.get("federation/leaf-001/prometheus.yml") as string,
-    );
+    const half = halfWritten(first.tree);
     half.set(WRITING_MARK, writingMark(first.plan));
     // Cluster files added since: the marked placement holds; the new ones fill up after it.
     const more = [...ids, ...numberedIds(3, "aaa-")];
@@ -309,12 +312,7 @@ describe("placement between syncs, recorded in manifests/", () => {
   it("does not keep placement by a manifests/ whose last write was interrupted with no readable mark, and says so", () => {
     const ids = numberedIds(100, "cluster-");
     const first = renderFleet(s, EMPTY_SNAPSHOT, handWritten(ids));
-    // Half a write: one leaf's file holds clusters of another layout.
-    const half = new Map(first.tree);
-    half.set(
-      "federation/leaf-000/prometheus.yml",
-      first.tree.get("federation/leaf-001/prometheus.yml") as string,
-    );
+    const half = halfWritten(first.tree);
     half.set(WRITING_MARK, "");
     const after = renderFleet(s, EMPTY_SNAPSHOT, handWritten(ids), half);
     expect(after.plan.placement).toEqual(first.plan.placement);

@@ -57,6 +57,17 @@ async function commitToMain(files: Record<string, string>, message = "edit") {
   git(work, "push", "-q", "origin", "main");
 }
 
+/** A sync opens #1 for billing-eu, then a person labels the cluster on the bot's branch; their commit. */
+async function personCommitsOnOpenPullRequest(): Promise<string | undefined> {
+  await commitToMain({ [ZONE]: await addRecord("billing-eu") });
+  await sync();
+  await commitToSyncBranch(
+    { "clusters/billing-eu.yaml": "cluster: billing-eu\nlabels: {team: orders}\n" },
+    "label it",
+  );
+  return branchSha();
+}
+
 /** A person's commit on the bot's branch, pushed: what sync must never overwrite. */
 async function commitToSyncBranch(files: Record<string, string>, message: string) {
   git(work, "fetch", "-q", "origin");
@@ -228,13 +239,7 @@ describe("fleetfed sync", () => {
   });
 
   it("stops touching a branch a person committed to, and says so once", async () => {
-    await commitToMain({ [ZONE]: await addRecord("billing-eu") });
-    await sync();
-    await commitToSyncBranch(
-      { "clusters/billing-eu.yaml": "cluster: billing-eu\nlabels: {team: orders}\n" },
-      "label it",
-    );
-    const human = branchSha();
+    const human = await personCommitsOnOpenPullRequest();
     await commitToMain({
       [ZONE]: await withRecords("billing-eu", "billing-prod"),
     });
@@ -463,13 +468,7 @@ describe("fleetfed sync", () => {
   });
 
   it("resumes on a later, different change after a person's commit and the pull request closed (#21.15)", async () => {
-    await commitToMain({ [ZONE]: await addRecord("billing-eu") });
-    await sync();
-    await commitToSyncBranch(
-      { "clusters/billing-eu.yaml": "cluster: billing-eu\nlabels: {team: orders}\n" },
-      "label it",
-    );
-    const human = branchSha();
+    const human = await personCommitsOnOpenPullRequest();
     expect((await sync()).stdout).toMatch(/^stood down #1: fleetfed\/sync has commits by dana@example.com/);
     (fake.pulls[0] as { state: string }).state = "closed";
     // The person's commits stay reachable: the closed pull request's head holds them.
