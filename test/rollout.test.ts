@@ -57,16 +57,24 @@ describe("the rollout a change causes", () => {
     expect(pr.body).toMatch(/- global: \+117 federated series/);
   });
 
-  it("flags a storage change, which a StatefulSet cannot take in place, with the manual step", () => {
+  it("flags a volume size change, which a StatefulSet cannot take in place, with the manual step", () => {
     const before = fleet(4);
-    const after = fleet(4, "  storage: 100Gi\n");
+    // The global's volume (storage) and the leaves' (leafStorage) are set apart.
+    const global = describeChange(
+      fleet(4, "  storage: 100Gi\n").settings,
+      fleet(4, "  storage: 100Gi\n").rendered,
+      before.rendered.tree,
+    );
+    expect(global.rollout.manual.map((m) => [m.federator, m.fields])).toEqual([
+      ["global", ["volumeClaimTemplates"]],
+    ]);
+    const after = fleet(4, "  leafStorage: 20Gi\n");
     const change = describeChange(after.settings, after.rendered, before.rendered.tree);
     expect(change.rollout.manual.map((m) => [m.federator, m.fields])).toEqual([
-      ["global", ["volumeClaimTemplates"]],
       ["leaf-000", ["volumeClaimTemplates"]],
       ["leaf-001", ["volumeClaimTemplates"]],
     ]);
-    const [line] = describeRollout(change.rollout).manual;
+    const [line] = describeRollout(global.rollout).manual;
     expect(line).toMatch(
       /global: the StatefulSet's volumeClaimTemplates cannot change in place.*kubectl -n <namespace> delete statefulset fleetfed-global --cascade=orphan/,
     );
