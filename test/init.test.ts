@@ -55,6 +55,10 @@ describe("fleetfed init", () => {
     expect(readdirSync(join(root, "examples"))).toEqual(["route53-prod.json"]);
     expect(existsSync(join(root, "fleet.snapshot.json"))).toBe(false);
     expect(readFileSync(join(root, "fleet.yaml"), "utf8")).toContain("https://git.example.com/fleet.git");
+    // The AWS command it suggests limits the role to the zones (the template allows every zone without).
+    expect(r.stdout).toMatch(
+      /--parameter-overrides GitHubRepository=<owner>\/<repo> HostedZoneIds=<id of int.example.com>$/m,
+    );
   });
 
   it("treats a fleet.yaml that differs from the example by one line as a team's own: refused, nothing touched (#21.3)", async () => {

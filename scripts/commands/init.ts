@@ -153,7 +153,7 @@ export async function initCommand(ctx: Context, opts: InitOptions): Promise<numb
         : []),
       "",
       "Next steps:",
-      "  1. Deploy the AWS side: aws cloudformation deploy --template-file infra/fleetfed-aws.template.json --stack-name fleetfed --capabilities CAPABILITY_NAMED_IAM --parameter-overrides GitHubRepository=<owner>/<repo>",
+      `  1. Deploy the AWS side: aws cloudformation deploy --template-file infra/fleetfed-aws.template.json --stack-name fleetfed --capabilities CAPABILITY_NAMED_IAM --parameter-overrides GitHubRepository=<owner>/<repo> HostedZoneIds=${zoneIds(zones)}`,
       "  2. Set the repository variables FLEETFED_AWS_ROLE_ARN (the stack's SyncRoleArn output) and AWS_REGION.",
       "  3. Run the fleetfed sync workflow once (Actions → fleetfed sync → Run workflow) and merge its pull request.",
       "  4. Bootstrap Argo CD (kubectl apply -k manifests/argocd) or Flux (kubectl apply -k manifests/flux).",
@@ -161,6 +161,17 @@ export async function initCommand(ctx: Context, opts: InitOptions): Promise<numb
     ].join("\n"),
   );
   return 0;
+}
+
+/**
+ * The HostedZoneIds the AWS template limits the role to: the zones given as ids, and a placeholder for
+ * each given by name (the template takes ids only). Left out, the policy would allow every zone.
+ */
+function zoneIds(zones: readonly string[]): string {
+  if (zones.length === 0) return "<zone id>[,<zone id>…]";
+  return zones
+    .map((z) => (/^(\/hostedzone\/)?Z[A-Z0-9]+$/.test(z) ? z.replace(/^\/hostedzone\//, "") : `<id of ${z}>`))
+    .join(",");
 }
 
 /** `--root` as an existing folder, or one line saying what it is instead. */
