@@ -21,10 +21,10 @@ import {
   renderPullRequest,
   STOP_LABEL,
 } from "../core/review/pull-request.ts";
-import { decide, type SyncState } from "../core/review/sync-policy.ts";
+import { decide, type SyncAction, type SyncState } from "../core/review/sync-policy.ts";
 import { removeLeftoversOf, scratchFolder, writeFileAtomic, writeTree } from "../io/files.ts";
 import { Git, GitCommandError, type Identity, LeaseLostError } from "../io/git.ts";
-import { GitHub, GitHubError } from "../io/github.ts";
+import { GitHub, GitHubError, type PullRequest } from "../io/github.ts";
 import { loadInputs } from "../io/inputs.ts";
 import type { Context } from "./context.ts";
 import { type Proposal, propose } from "./propose.ts";
@@ -194,192 +194,242 @@ interface PublishResult {
   summary?: string;
 }
 
+/** Everything one run has read: the proposal, origin's refs, the pull requests, the state decide() takes. */
+interface SyncRead {
+  p: Proposal;
+  pr: PullRequestContent;
+  worktree: Git;
+  branch: string;
+  baseBranch: string;
+  baseSha: string;
+  branchSha: string | undefined;
+  open: PullRequest | undefined;
+  state: SyncState;
+}
+
+/** What the steps that write share: the clients, the reporter, and how to tell a lost race. */
+interface SyncRun {
+  ctx: Context;
+  git: Git;
+  github: GitHub;
+  read: SyncRead;
+}
+
 /**
- * Reads everything the policy needs, asks decide() what to do, and does exactly that. Every write is
- * guarded: pushes and branch deletions carry a lease, so a run that lost a race writes nothing.
+ * One sync in three steps a test can drive alone: read the state (readState), ask decide() what to do,
+ * and do exactly that (execute). Every write is guarded: pushes and branch deletions carry a lease, so a
+ * run that lost a race writes nothing.
  */
 export async function publishWith(ctx: Context, git: Git, github: GitHub): Promise<PublishResult> {
-  const report = ctx.report;
-  await report.step("fetching origin", () => git.fetch());
+  await ctx.report.step("fetching origin", () => git.fetch());
   const scratch = await scratchFolder("fleetfed-sync-");
   const worktreePath = join(scratch, "worktree");
   try {
-    // The checkout names the base branch; everything the PR is built from is then read from that branch.
-    const base = (await loadInputs(ctx.root, ctx.config)).settings.pullRequest.base;
-    const baseSha = await git.resolve(`refs/remotes/origin/${base}`);
-    if (!baseSha) {
-      throw new FleetfedError(
-        {
-          message: `origin has no branch "${base}"`,
-          hint: "set pullRequest.base in fleet.yaml to the branch Argo CD or Flux applies",
-        },
-        EXIT_INVALID,
-      );
-    }
-    const worktree = await git.addWorktree(worktreePath, baseSha);
-
-    let p: Proposal;
-    try {
-      p = await propose(ctx, worktreePath);
-    } catch (e) {
-      if (e instanceof EmptyDiscoveryError) await reportEmptyDiscovery(github, e);
-      throw e;
-    }
-    const { branch, base: baseBranch } = p.inputs.settings.pullRequest;
-    const branchSha = await git.resolve(`refs/remotes/origin/${branch}`);
-    const [open] = await github.pullRequests(branch, baseBranch, "open");
-    const pr = pullRequestFor(p);
-    const isChanged = changed(p);
-    const humanAuthors = branchSha ? await git.peopleBetween(baseSha, branchSha, BOT.email) : [];
-    // Read from GitHub only what can decide this run: the comments matter only when a person committed,
-    // the last closed PR only when there is a change and no open PR (see decide()'s rules).
-    const humanCommitNoted =
-      open !== undefined &&
-      humanAuthors.length > 0 &&
-      (await github.comments(open.number)).some((c) => c.includes(HUMAN_COMMIT_MARKER));
-    const [lastClosed] =
-      open || (!isChanged && humanAuthors.length === 0)
-        ? []
-        : await github.pullRequests(branch, baseBranch, "closed");
-    const closedHash = lastClosed && recordedHash(lastClosed.body);
-    const state: SyncState = {
-      changed: isChanged,
-      hash: pr.hash,
-      ...(open && { open: { number: open.number, labels: open.labels, humanCommitNoted } }),
-      ...(branchSha && {
-        branch: { humanAuthors, keptByClosedPullRequest: lastClosed?.headSha === branchSha },
-      }),
-      ...(lastClosed && {
-        lastClosed: {
-          number: lastClosed.number,
-          merged: lastClosed.merged,
-          ...(closedHash !== undefined && { hash: closedHash }),
-        },
-      }),
-    };
-    const action = decide(state);
-    /** A lost lease is a race only when origin's branch really moved; otherwise it is git's own refusal. */
-    const lostRace = async (e: unknown): Promise<boolean> => {
-      if (!(e instanceof LeaseLostError)) return false;
-      await git.fetch();
-      if ((await git.resolve(`refs/remotes/origin/${branch}`)) === branchSha) throw e;
-      return true;
-    };
-    const raced = (what: string): PublishResult => {
-      report.info(`another sync ${what} ${branch} meanwhile; nothing written`);
-      return {
-        operation: "stood-down",
-        ...(open && { number: open.number }),
-        reason: `another sync ${what} ${branch} meanwhile; nothing written`,
-      };
-    };
-
-    switch (action.kind) {
-      case "stand-down-human": {
-        const reason = `${branch} has commits by ${action.authors.join(", ")}; fleetfed will not overwrite or delete them`;
-        if (action.comment && action.number !== undefined) {
-          await github.comment(
-            action.number,
-            `${HUMAN_COMMIT_MARKER}\nfleetfed found commits by someone else on \`${branch}\` and has stopped updating this pull request; it will not overwrite or delete them. Merge or close it: once it is closed, fleetfed rebuilds the branch for the next change, and the closed pull request keeps your commits.`,
-          );
-        }
-        return {
-          operation: "stood-down",
-          ...(action.number !== undefined && { number: action.number }),
-          reason,
-        };
-      }
-      case "stand-down-stop-label":
-        return { operation: "stood-down", number: action.number, reason: `it has the ${STOP_LABEL} label` };
-      case "stand-down-closed-by-person":
-        return {
-          operation: "stood-down",
-          number: action.number,
-          reason: "a person closed it with exactly this change; fleetfed does not reopen it",
-        };
-      case "nothing":
-        return { operation: "unchanged" };
-      case "close": {
-        if (action.deleteBranch && branchSha) {
-          try {
-            await git.deleteRemoteBranch(branch, branchSha);
-          } catch (e) {
-            if (await lostRace(e)) return raced("updated");
-            throw e;
-          }
-        }
-        if (action.number === undefined) return { operation: "unchanged" };
-        await github.updatePullRequest(action.number, { state: "closed" });
-        await github.comment(
-          action.number,
-          `Closed by fleetfed: \`${baseBranch}\` already matches Route 53 and \`clusters/\`, so there is nothing left to merge.`,
-        );
-        return { operation: "closed", number: action.number };
-      }
-      case "publish":
-        break;
-    }
-
-    await apply(p);
-    const commit = await worktree.commitAll(
-      `${pr.title}\n\nGenerated by fleetfed sync from Route 53 and clusters/.`,
-      BOT,
-    );
-    const unchangedBranch =
-      branchSha !== undefined &&
-      (await git.tree(branchSha)) === (await git.tree(commit)) &&
-      (await git.parents(branchSha)).join() === baseSha;
-    if (!unchangedBranch) {
-      try {
-        await report.step(`pushing ${branch}`, () => git.pushWithLease(commit, branch, branchSha));
-      } catch (e) {
-        if (await lostRace(e)) return raced("updated");
-        throw e;
-      }
-    }
-
-    const summary = `### ${pr.title}\n\n${pr.body}`;
-    // A person may have closed the pull request since it was listed: a closed one is never rewritten (its
-    // text would then claim this change, and the next run would take it as closed with this change).
-    const [stillOpen] = open ? await github.pullRequests(branch, baseBranch, "open") : [];
-    if (open && stillOpen?.number === open.number) {
-      const missing = pr.labels.filter((l) => !open.labels.includes(l));
-      const edit = recordedHash(open.body) !== pr.hash || open.title !== pr.title;
-      if (edit) await github.updatePullRequest(open.number, { title: pr.title, body: pr.body });
-      await github.addLabels(open.number, missing);
-      return {
-        operation: edit || missing.length > 0 || !unchangedBranch ? "updated" : "unchanged",
-        number: open.number,
-        summary,
-      };
-    }
-    let number: number;
-    try {
-      number = await github.createPullRequest({
-        branch,
-        base: baseBranch,
-        title: pr.title,
-        body: pr.body,
-        draft: pr.draft,
-      });
-    } catch (e) {
-      if (e instanceof GitHubError && e.status === 422 && /already exists/.test(e.message))
-        return raced("opened the pull request for");
-      if (e instanceof GitHubError) {
-        throw new GitHubError(
-          `opening the pull request (${branch} was pushed; the next run opens it)`,
-          e.status,
-          e.message.replace(/^GitHub: .*? failed( \(HTTP \d+\))?: /, ""),
-        );
-      }
-      throw e;
-    }
-    await github.addLabels(number, pr.labels);
-    return { operation: "created", number, summary };
+    const read = await readState(ctx, git, github, worktreePath);
+    return await execute({ ctx, git, github, read }, decide(read.state));
   } finally {
     await git.removeWorktree(worktreePath);
     await rm(scratch, { recursive: true, force: true });
   }
+}
+
+/** The base branch's proposal, built in a worktree, and what origin and GitHub hold for the sync branch. */
+export async function readState(
+  ctx: Context,
+  git: Git,
+  github: GitHub,
+  worktreePath: string,
+): Promise<SyncRead> {
+  // The checkout names the base branch; everything the PR is built from is then read from that branch.
+  const base = (await loadInputs(ctx.root, ctx.config)).settings.pullRequest.base;
+  const baseSha = await git.resolve(`refs/remotes/origin/${base}`);
+  if (!baseSha)
+    throw new FleetfedError(
+      {
+        message: `origin has no branch "${base}"`,
+        hint: "set pullRequest.base in fleet.yaml to the branch Argo CD or Flux applies",
+      },
+      EXIT_INVALID,
+    );
+  const worktree = await git.addWorktree(worktreePath, baseSha);
+  let p: Proposal;
+  try {
+    p = await propose(ctx, worktreePath);
+  } catch (e) {
+    if (e instanceof EmptyDiscoveryError) await reportEmptyDiscovery(github, e);
+    throw e;
+  }
+  const { branch, base: baseBranch } = p.inputs.settings.pullRequest;
+  const branchSha = await git.resolve(`refs/remotes/origin/${branch}`);
+  const [open] = await github.pullRequests(branch, baseBranch, "open");
+  const pr = pullRequestFor(p);
+  const isChanged = changed(p);
+  const humanAuthors = branchSha ? await git.peopleBetween(baseSha, branchSha, BOT.email) : [];
+  // Read from GitHub only what can decide this run: the comments matter only when a person committed,
+  // the last closed PR only when there is a change or a person's commits and no open PR (decide()'s rules).
+  const humanCommitNoted =
+    open !== undefined &&
+    humanAuthors.length > 0 &&
+    (await github.comments(open.number)).some((c) => c.includes(HUMAN_COMMIT_MARKER));
+  const [lastClosed] =
+    open || (!isChanged && humanAuthors.length === 0)
+      ? []
+      : await github.pullRequests(branch, baseBranch, "closed");
+  const closedHash = lastClosed && recordedHash(lastClosed.body);
+  const state: SyncState = {
+    changed: isChanged,
+    hash: pr.hash,
+    ...(open && { open: { number: open.number, labels: open.labels, humanCommitNoted } }),
+    ...(branchSha && {
+      branch: { humanAuthors, keptByClosedPullRequest: lastClosed?.headSha === branchSha },
+    }),
+    ...(lastClosed && {
+      lastClosed: {
+        number: lastClosed.number,
+        merged: lastClosed.merged,
+        ...(closedHash !== undefined && { hash: closedHash }),
+      },
+    }),
+  };
+  return { p, pr, worktree, branch, baseBranch, baseSha, branchSha, open, state };
+}
+
+/** Does what decide() said: one case per action, the publishing one in pushChange(). */
+export async function execute(run: SyncRun, action: SyncAction): Promise<PublishResult> {
+  const { github, read } = run;
+  switch (action.kind) {
+    case "stand-down-human": {
+      if (action.comment && action.number !== undefined)
+        await github.comment(
+          action.number,
+          `${HUMAN_COMMIT_MARKER}\nfleetfed found commits by someone else on \`${read.branch}\` and has stopped updating this pull request; it will not overwrite or delete them. Merge or close it: once it is closed, fleetfed rebuilds the branch for the next change, and the closed pull request keeps your commits.`,
+        );
+      return {
+        operation: "stood-down",
+        ...(action.number !== undefined && { number: action.number }),
+        reason: `${read.branch} has commits by ${action.authors.join(", ")}; fleetfed will not overwrite or delete them`,
+      };
+    }
+    case "stand-down-stop-label":
+      return { operation: "stood-down", number: action.number, reason: `it has the ${STOP_LABEL} label` };
+    case "stand-down-closed-by-person":
+      return {
+        operation: "stood-down",
+        number: action.number,
+        reason: "a person closed it with exactly this change; fleetfed does not reopen it",
+      };
+    case "nothing":
+      return { operation: "unchanged" };
+    case "close":
+      return close(run, action);
+    case "publish":
+      return pushChange(run);
+  }
+}
+
+/** A lost lease is a race only when origin's branch really moved; otherwise it is git's own refusal. */
+async function lostRace(run: SyncRun, e: unknown): Promise<boolean> {
+  if (!(e instanceof LeaseLostError)) return false;
+  await run.git.fetch();
+  if ((await run.git.resolve(`refs/remotes/origin/${run.read.branch}`)) === run.read.branchSha) throw e;
+  return true;
+}
+
+function raced(run: SyncRun, what: string): PublishResult {
+  const reason = `another sync ${what} ${run.read.branch} meanwhile; nothing written`;
+  run.ctx.report.info(reason);
+  return { operation: "stood-down", ...(run.read.open && { number: run.read.open.number }), reason };
+}
+
+/** Nothing left to merge: the bot's branch deleted (with a lease), the pull request closed with a word. */
+async function close(
+  run: SyncRun,
+  action: { number?: number; deleteBranch: boolean },
+): Promise<PublishResult> {
+  const { read, github } = run;
+  if (action.deleteBranch && read.branchSha) {
+    try {
+      await run.git.deleteRemoteBranch(read.branch, read.branchSha);
+    } catch (e) {
+      if (await lostRace(run, e)) return raced(run, "updated");
+      throw e;
+    }
+  }
+  if (action.number === undefined) return { operation: "unchanged" };
+  await github.updatePullRequest(action.number, { state: "closed" });
+  await github.comment(
+    action.number,
+    `Closed by fleetfed: \`${read.baseBranch}\` already matches Route 53 and \`clusters/\`, so there is nothing left to merge.`,
+  );
+  return { operation: "closed", number: action.number };
+}
+
+/** The change committed on the base and pushed with a lease (unless the branch holds it already), then the PR. */
+async function pushChange(run: SyncRun): Promise<PublishResult> {
+  const { read, git } = run;
+  await apply(read.p);
+  const commit = await read.worktree.commitAll(
+    `${read.pr.title}\n\nGenerated by fleetfed sync from Route 53 and clusters/.`,
+    BOT,
+  );
+  const unchangedBranch =
+    read.branchSha !== undefined &&
+    (await git.tree(read.branchSha)) === (await git.tree(commit)) &&
+    (await git.parents(read.branchSha)).join() === read.baseSha;
+  if (!unchangedBranch) {
+    try {
+      await run.ctx.report.step(`pushing ${read.branch}`, () =>
+        git.pushWithLease(commit, read.branch, read.branchSha),
+      );
+    } catch (e) {
+      if (await lostRace(run, e)) return raced(run, "updated");
+      throw e;
+    }
+  }
+  return pullRequestOf(run, unchangedBranch);
+}
+
+/** Updates the open pull request, or opens one when there is none (or a person closed it meanwhile). */
+async function pullRequestOf(run: SyncRun, unchangedBranch: boolean): Promise<PublishResult> {
+  const { read, github } = run;
+  const { pr, open, branch, baseBranch } = read;
+  const summary = `### ${pr.title}\n\n${pr.body}`;
+  // A person may have closed the pull request since it was listed: a closed one is never rewritten (its
+  // text would then claim this change, and the next run would take it as closed with this change).
+  const [stillOpen] = open ? await github.pullRequests(branch, baseBranch, "open") : [];
+  if (open && stillOpen?.number === open.number) {
+    const missing = pr.labels.filter((l) => !open.labels.includes(l));
+    const edit = recordedHash(open.body) !== pr.hash || open.title !== pr.title;
+    if (edit) await github.updatePullRequest(open.number, { title: pr.title, body: pr.body });
+    await github.addLabels(open.number, missing);
+    return {
+      operation: edit || missing.length > 0 || !unchangedBranch ? "updated" : "unchanged",
+      number: open.number,
+      summary,
+    };
+  }
+  let number: number;
+  try {
+    number = await github.createPullRequest({
+      branch,
+      base: baseBranch,
+      title: pr.title,
+      body: pr.body,
+      draft: pr.draft,
+    });
+  } catch (e) {
+    if (e instanceof GitHubError && e.status === 422 && /already exists/.test(e.message))
+      return raced(run, "opened the pull request for");
+    if (e instanceof GitHubError)
+      throw new GitHubError(
+        `opening the pull request (${branch} was pushed; the next run opens it)`,
+        e.status,
+        e.message.replace(/^GitHub: .*? failed( \(HTTP \d+\))?: /, ""),
+      );
+    throw e;
+  }
+  await github.addLabels(number, pr.labels);
+  return { operation: "created", number, summary };
 }
 
 /** One open issue for a refused empty discovery: updated on later runs, never duplicated. */
