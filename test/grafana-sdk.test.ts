@@ -64,7 +64,7 @@ describe("the bundled Grafana SDK", () => {
 
   it("builds from the package when a bundle's builders throw: a broken bundle is never an internal error (#21.11)", () => {
     const settings = parseSettings("federation:\n  shardSize: 2\n", "fleet.yaml");
-    const [spec] = dashboardSpecs({ top: "global" } as FederationTree, settings);
+    const [spec] = dashboardSpecs({ top: "global", leaves: [] } as unknown as FederationTree, settings);
     if (!spec) throw new Error("no dashboard");
     const real = packageSdk();
     const throwing = Object.fromEntries(
@@ -90,7 +90,7 @@ describe("the bundled Grafana SDK", () => {
 
   it.each(fleets)("builds the %s fleet's dashboards byte for byte as the package does", (fleet) => {
     const settings = parseSettings(readFileSync(join(golden, fleet, "fleet.yaml"), "utf8"), "fleet.yaml");
-    const plan = { top: "global" } as FederationTree;
+    const plan = { top: "global", leaves: [] } as unknown as FederationTree;
     const fromPackage = packageSdk();
     const fromBundle = bundledSdk();
     if (!fromBundle) throw new Error("no bundle");

@@ -22,6 +22,7 @@ import { compare, sortStrings } from "../scripts/core/order.ts";
 import { deployedFleet } from "../scripts/core/review/deployed.ts";
 import { readTree } from "../scripts/io/files.ts";
 import { loadInputs } from "../scripts/io/inputs.ts";
+import { discoveredCluster } from "./support/fleet.ts";
 import { EXAMPLE_FLEET, makeRepo, runCli, writeFiles } from "./support/repo.ts";
 import { tool } from "./support/tools.ts";
 
@@ -716,4 +717,57 @@ describe("Prometheus 3 compatibility (#23): nothing the v3 migration guide chang
       }
     },
   );
+});
+
+describe("the Fleet overview at 500 clusters (#23)", () => {
+  const fleet = renderFleet(
+    parseSettings("federation:\n  shardSize: 50\n", "fleet.yaml"),
+    {
+      clusters: Array.from({ length: 500 }, (_, i) => discoveredCluster(`c${String(i).padStart(3, "0")}`)),
+      placement: new Map(),
+    },
+    Array.from({ length: 500 }, (_, i) =>
+      parseClusterFile(
+        `cluster: c${String(i).padStart(3, "0")}\nlabels: {env: ${i % 2 ? "prod" : "dev"}, region: r${i % 5}, team: t${i % 7}}\n`,
+        `clusters/c${i}.yaml`,
+        `c${String(i).padStart(3, "0")}`,
+        "cluster",
+      ),
+    ),
+  );
+  const overview = JSON.parse(fleet.tree.get("dashboards/fleetfed-fleet-overview.json") as string) as {
+    panels: { type: string; title: string; targets?: { expr: string }[] }[];
+    templating: { list: { name: string; multi?: boolean; includeAll?: boolean; allValue?: string }[] };
+  };
+
+  it("draws no series per cluster: every time series panel aggregates, every table is a top 10 or a status list", () => {
+    for (const panel of overview.panels) {
+      for (const t of panel.targets ?? []) {
+        if (panel.type === "timeseries")
+          expect(t.expr, panel.title).toMatch(/^(sum|count|quantile|max|min|avg|topk|bottomk)\(/);
+        if (panel.type === "table" && !/status/i.test(panel.title))
+          expect(t.expr, panel.title).toMatch(/^topk\(10,/);
+      }
+    }
+    expect(overview.panels.filter((p) => p.type === "timeseries").length).toBeGreaterThan(3);
+  });
+
+  it("filters by the fleet's own labels, several values at once, every query", () => {
+    const filters = overview.templating.list.filter((v) => ["env", "region", "team"].includes(v.name));
+    expect(filters.map((v) => [v.name, v.multi, v.includeAll, v.allValue])).toEqual([
+      ["env", true, true, ".*"],
+      ["region", true, true, ".*"],
+      ["team", true, true, ".*"],
+    ]);
+    for (const panel of overview.panels)
+      for (const t of panel.targets ?? [])
+        expect(t.expr, panel.title).toContain('env=~"$env",region=~"$region",team=~"$team"');
+  });
+
+  it("links to a cluster's detail keeping the datasource and the time range", () => {
+    const text = fleet.tree.get("dashboards/fleetfed-fleet-overview.json") as string;
+    expect(text).toContain(
+      "var-cluster=${__field.labels.cluster}&${__url_time_range}&${datasource:queryparam}",
+    );
+  });
 });

@@ -245,7 +245,7 @@ ${["node-exporter", "kube-state-metrics", "kubelet"]
     ) as { panels: { title: string; targets?: { expr: string }[] }[] };
     const status = overview.panels.find((p) => p.title === "Federation status per cluster")?.targets?.[0]
       ?.expr;
-    const statuses = await query(global.url, status as string);
+    const statuses = await query(global.url, concreteQuery(status as string));
     expect(Object.fromEntries(statuses.map((s) => [s.metric.cluster, s.value[1]]))).toEqual({
       k1: "1",
       k2: "1",

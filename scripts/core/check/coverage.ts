@@ -24,10 +24,14 @@ const SCRAPE_SERIES = new Set([
 
 /** Grafana's variables replaced by values that keep the query valid PromQL. */
 export function concreteQuery(expr: string, values: Record<string, string> = {}): string {
-  return expr
-    .replaceAll("$__rate_interval", values.__rate_interval ?? "5m")
-    .replaceAll("$__interval", values.__interval ?? "1m")
-    .replace(/\$\{?(\w+)\}?/g, (_, name: string) => values[name] ?? "x");
+  return (
+    expr
+      .replaceAll("$__rate_interval", values.__rate_interval ?? "5m")
+      .replaceAll("$__interval", values.__interval ?? "1m")
+      // A multi-value filter in a regex matcher: "All" unless a value is given, as Grafana's allValue.
+      .replace(/=~"\$\{?(\w+)\}?"/g, (_, name: string) => `=~"${values[name] ?? ".*"}"`)
+      .replace(/\$\{?(\w+)\}?/g, (_, name: string) => values[name] ?? "x")
+  );
 }
 
 export interface Query {

@@ -42,10 +42,26 @@ interface DashboardContext {
   limit: number;
   /** A selector for the dashboard's `$cluster` variable, with extra matchers appended. */
   sel: (extra?: string) => string;
+  /** The fleet's own label names the overview filters by (`$env`, `$region`…), at most four. */
+  filters: readonly string[];
+  /** `metric` restricted to the clusters the filter variables select. */
+  filtered: (metric: string, extra?: string) => string;
+}
+
+/** Label names the filter variables offer: the fleet's own, the common ones first, at most four. */
+const FILTER_ORDER = ["env", "environment", "region", "team", "tier"];
+function filterLabels(plan: FederationTree): string[] {
+  const used = new Set<string>();
+  for (const leaf of plan.leaves)
+    for (const c of leaf.clusters) for (const [name] of c.labels) used.add(name);
+  const rank = (n: string) => (FILTER_ORDER.includes(n) ? FILTER_ORDER.indexOf(n) : FILTER_ORDER.length);
+  return [...used].sort((a, b) => rank(a) - rank(b) || (a < b ? -1 : a > b ? 1 : 0)).slice(0, 4);
 }
 
 function dashboardContext(plan: FederationTree, settings: Settings): DashboardContext {
   const cl = settings.clusterLabel;
+  const filters = filterLabels(plan);
+  const matchers = filters.map((f) => `${f}=~"$${f}"`).join(",");
   return {
     plan,
     settings,
@@ -53,6 +69,42 @@ function dashboardContext(plan: FederationTree, settings: Settings): DashboardCo
     up: `up{job=~"${CLUSTER_JOB}.*"}`,
     limit: settings.federation.sampleLimit,
     sel: (extra = "") => `{${cl}="$cluster"${extra}}`,
+    filters,
+    filtered: (metric, extra = "") => {
+      const all = [matchers, extra.replace(/^,/, "")].filter(Boolean).join(",");
+      return all ? `${metric}{${all}}` : metric;
+    },
+  };
+}
+
+/**
+ * The fleet, not each cluster: median, 90th percentile and maximum across the selected clusters, three
+ * lines whatever the fleet's size (the Top 10 tables name the clusters).
+ */
+function distribution(
+  d: DashboardContext,
+  p: { title: string; description: string; metric: string; unit?: string } & Partial<PanelSpec>,
+): PanelSpec {
+  const { metric, ...rest } = p;
+  const m = d.filtered(metric);
+  return {
+    kind: "timeseries",
+    targets: [
+      { expr: `quantile(0.5, ${m})`, legend: "median" },
+      { expr: `quantile(0.9, ${m})`, legend: "p90" },
+      { expr: `max(${m})`, legend: "max" },
+    ],
+    ...rest,
+  };
+}
+
+/** A fleet total over time: one line. */
+function total(d: DashboardContext, p: { title: string; description: string; metric: string }): PanelSpec {
+  return {
+    kind: "timeseries",
+    title: p.title,
+    description: p.description,
+    targets: [{ expr: `sum(${d.filtered(p.metric)})`, legend: "fleet" }],
   };
 }
 
@@ -114,7 +166,8 @@ function topTable(d: DashboardContext, p: { title: string; description: string; 
 function detailLink(d: DashboardContext) {
   return {
     title: "Cluster detail",
-    url: `/d/${UID.detail}?var-cluster=\${__field.labels.${d.cl}}&\${__url_time_range}`,
+    // The selected datasource and time range travel with the click.
+    url: `/d/${UID.detail}?var-cluster=\${__field.labels.${d.cl}}&\${__url_time_range}&\${datasource:queryparam}`,
   };
 }
 
@@ -126,7 +179,9 @@ export function dashboardSpecs(plan: FederationTree, settings: Settings): Dashbo
 }
 
 /** Every cluster at a glance: federation, capacity, utilisation, the busiest clusters. */
-function fleetOverview(d: DashboardContext): DashboardSpec {
+function fleetOverview(context: DashboardContext): DashboardSpec {
+  // Every query here reads only the clusters the filter variables select.
+  const d = { ...context, up: context.filtered("up", `job=~"${CLUSTER_JOB}.*"`) };
   const { up } = d;
   return {
     uid: UID.overview,
@@ -139,6 +194,10 @@ function fleetOverview(d: DashboardContext): DashboardSpec {
       { title: "Federation health", url: `/d/${UID.health}` },
       { title: "Cluster detail", url: `/d/${UID.detail}` },
     ],
+    filterVariables: d.filters.map((name) => ({
+      name,
+      query: `label_values(up{job=~"${CLUSTER_JOB}.*"}, ${name})`,
+    })),
     rows: [
       {
         title: "Federation",
@@ -160,13 +219,13 @@ function fleetOverview(d: DashboardContext): DashboardSpec {
             kind: "stat",
             title: "Nodes ready",
             description: "Ready nodes across the fleet.",
-            targets: [{ expr: "sum(cluster:kube_node_ready:sum)" }],
+            targets: [{ expr: `sum(${d.filtered("cluster:kube_node_ready:sum")})` }],
           },
           {
             kind: "stat",
             title: "Pods running",
             description: "Running pods across the fleet.",
-            targets: [{ expr: "sum(cluster:kube_pod_running:sum)" }],
+            targets: [{ expr: `sum(${d.filtered("cluster:kube_pod_running:sum")})` }],
           },
           {
             kind: "stat",
@@ -190,24 +249,21 @@ function fleetOverview(d: DashboardContext): DashboardSpec {
       {
         title: "Capacity",
         panels: [
-          perCluster(d, {
+          total(d, {
             title: "Nodes ready",
-            description: "Ready nodes per cluster.",
-            expr: "cluster:kube_node_ready:sum",
-            unit: "none",
-            width: 8,
+            description: "Ready nodes across the selected clusters.",
+            metric: "cluster:kube_node_ready:sum",
           }),
-          perCluster(d, {
+          total(d, {
             title: "Pods running",
-            description: "Running pods per cluster.",
-            expr: "cluster:kube_pod_running:sum",
-            unit: "none",
-            width: 8,
+            description: "Running pods across the selected clusters.",
+            metric: "cluster:kube_pod_running:sum",
           }),
-          perCluster(d, {
+          distribution(d, {
             title: "Applications per node",
-            description: "Deployments and statefulsets per ready node.",
-            expr: "cluster:kube_applications_per_node:ratio",
+            description:
+              "Deployments and statefulsets per ready node: median, 90th percentile and maximum across the clusters.",
+            metric: "cluster:kube_applications_per_node:ratio",
             unit: "none",
             width: 8,
           }),
@@ -216,33 +272,37 @@ function fleetOverview(d: DashboardContext): DashboardSpec {
       {
         title: "Utilisation",
         panels: [
-          perCluster(d, {
+          distribution(d, {
             title: "CPU utilisation",
-            description: "Share of node CPU in use.",
-            expr: "cluster:node_cpu_utilisation:ratio",
+            description:
+              "Share of node CPU in use: median, 90th percentile and maximum across the clusters; the Top 10 below names them.",
+            metric: "cluster:node_cpu_utilisation:ratio",
             unit: "percentunit",
             min: 0,
             max: 1,
           }),
-          perCluster(d, {
+          distribution(d, {
             title: "Memory utilisation",
-            description: "Share of node memory in use.",
-            expr: "cluster:node_memory_utilisation:ratio",
+            description:
+              "Share of node memory in use: median, 90th percentile and maximum across the clusters.",
+            metric: "cluster:node_memory_utilisation:ratio",
             unit: "percentunit",
             min: 0,
             max: 1,
           }),
-          perCluster(d, {
+          distribution(d, {
             title: "CPU requested",
-            description: "CPU requests over allocatable CPU.",
-            expr: "cluster:kube_pod_container_resource_requests_cpu:ratio",
+            description:
+              "CPU requests over allocatable CPU: median, 90th percentile and maximum across the clusters.",
+            metric: "cluster:kube_pod_container_resource_requests_cpu:ratio",
             unit: "percentunit",
             min: 0,
           }),
-          perCluster(d, {
+          distribution(d, {
             title: "Memory requested",
-            description: "Memory requests over allocatable memory.",
-            expr: "cluster:kube_pod_container_resource_requests_memory:ratio",
+            description:
+              "Memory requests over allocatable memory: median, 90th percentile and maximum across the clusters.",
+            metric: "cluster:kube_pod_container_resource_requests_memory:ratio",
             unit: "percentunit",
             min: 0,
           }),
@@ -255,12 +315,17 @@ function fleetOverview(d: DashboardContext): DashboardSpec {
           topTable(d, {
             title: "Top 10 by CPU utilisation",
             description: "The ten busiest clusters by CPU, now.",
-            expr: "topk(10, cluster:node_cpu_utilisation:ratio)",
+            expr: `topk(10, ${d.filtered("cluster:node_cpu_utilisation:ratio")})`,
           }),
           topTable(d, {
             title: "Top 10 by memory utilisation",
             description: "The ten busiest clusters by memory, now.",
-            expr: "topk(10, cluster:node_memory_utilisation:ratio)",
+            expr: `topk(10, ${d.filtered("cluster:node_memory_utilisation:ratio")})`,
+          }),
+          topTable(d, {
+            title: "Top 10 by CPU requested",
+            description: "The ten clusters closest to running out of CPU to schedule, now.",
+            expr: `topk(10, ${d.filtered("cluster:kube_pod_container_resource_requests_cpu:ratio")})`,
           }),
         ],
       },

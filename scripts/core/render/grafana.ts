@@ -56,6 +56,8 @@ export interface DashboardSpec {
   datasourceUid: string;
   /** A `cluster` variable listing the values of this label. */
   clusterVariable?: { label: string; query: string };
+  /** Multi-value filters on the fleet's own labels (env, region, team…): every value selected by default. */
+  filterVariables?: readonly { name: string; query: string }[];
   links: readonly { title: string; url: string }[];
   rows: readonly RowSpec[];
 }
@@ -152,12 +154,28 @@ function build(spec: DashboardSpec, sdk: GrafanaSdk): object {
         .sort(1),
     );
   }
+  for (const filter of spec.filterVariables ?? []) {
+    d.withVariable(
+      new dashboard.QueryVariableBuilder(filter.name)
+        .label(filter.name)
+        .query(filter.query)
+        .datasource(DATASOURCE)
+        .refresh(2)
+        .sort(1)
+        .multi(true)
+        .includeAll(true)
+        // "All" as a regex that also matches a cluster without the label.
+        .allValue(".*"),
+    );
+  }
+  // Links keep the time range and every variable (the datasource and the filters among them).
   for (const link of spec.links)
     d.link(
       new dashboard.DashboardLinkBuilder(link.title)
         .type(dashboard.DashboardLinkType.Link)
         .url(link.url)
-        .keepTime(true),
+        .keepTime(true)
+        .includeVars(true),
     );
   for (const row of spec.rows) {
     d.withRow(new dashboard.RowBuilder(row.title));
