@@ -183,18 +183,33 @@ function identityRules(targets: FederateJob["static_configs"]): RelabelRule[] {
 /** External labels that tell the replicas of one HA Prometheus apart: dropped, so both replicas' series merge. */
 const REPLICA_LABELS = ["prometheus_replica"];
 
-function federateJob(
-  jobName: string,
-  scheme: string,
-  match: readonly string[],
-  interval: string,
-  timeout: string,
-  sampleLimit: number,
-  bodySizeLimit: string,
-  targets: FederateJob["static_configs"],
-  tier: "cluster" | "leaf",
-  auth: EndpointAuth = {},
-): FederateJob {
+/** What one /federate job is made of: where it reads, what it takes, how often, within which limits. */
+interface FederateJobProps {
+  jobName: string;
+  scheme: string;
+  match: readonly string[];
+  interval: string;
+  timeout: string;
+  sampleLimit: number;
+  bodySizeLimit: string;
+  targets: FederateJob["static_configs"];
+  /** What it scrapes: clusters (a leaf's job) or leaves (the global's). */
+  tier: "cluster" | "leaf";
+  auth?: EndpointAuth;
+}
+
+function federateJob({
+  jobName,
+  scheme,
+  match,
+  interval,
+  timeout,
+  sampleLimit,
+  bodySizeLimit,
+  targets,
+  tier,
+  auth = {},
+}: FederateJobProps): FederateJob {
   return {
     job_name: jobName,
     // Leaves already enforce identity, so the global keeps every label a leaf sends.
@@ -222,33 +237,33 @@ export function leafConfig(leaf: Leaf, settings: Settings): FederatorConfig {
   const jobs = [
     ...(shared.length > 0
       ? [
-          federateJob(
-            CLUSTER_JOB,
-            defaultScheme(settings),
-            f.match,
-            f.scrapeInterval.text,
-            f.scrapeTimeout.text,
-            f.sampleLimit,
-            f.bodySizeLimit,
-            shared.map((c) => clusterTarget(c, settings)),
-            "cluster",
-            fleetAuth(settings),
-          ),
+          federateJob({
+            jobName: CLUSTER_JOB,
+            scheme: defaultScheme(settings),
+            match: f.match,
+            interval: f.scrapeInterval.text,
+            timeout: f.scrapeTimeout.text,
+            sampleLimit: f.sampleLimit,
+            bodySizeLimit: f.bodySizeLimit,
+            targets: shared.map((c) => clusterTarget(c, settings)),
+            tier: "cluster",
+            auth: fleetAuth(settings),
+          }),
         ]
       : []),
     ...own.map((c) =>
-      federateJob(
-        `${CLUSTER_JOB}-${c.id}`,
-        c.scheme,
-        c.match,
-        c.scrapeInterval.text,
-        c.scrapeTimeout.text,
-        f.sampleLimit,
-        f.bodySizeLimit,
-        [clusterTarget(c, settings)],
-        "cluster",
-        c.auth,
-      ),
+      federateJob({
+        jobName: `${CLUSTER_JOB}-${c.id}`,
+        scheme: c.scheme,
+        match: c.match,
+        interval: c.scrapeInterval.text,
+        timeout: c.scrapeTimeout.text,
+        sampleLimit: f.sampleLimit,
+        bodySizeLimit: f.bodySizeLimit,
+        targets: [clusterTarget(c, settings)],
+        tier: "cluster",
+        auth: c.auth,
+      }),
     ),
   ];
   return { global: globalSection(settings, leaf.name), scrape_configs: [...jobs, selfJob(leaf.name)] };
@@ -290,20 +305,20 @@ export function globalConfig(plan: FederationTree, settings: Settings): Federato
   // Limits sized for a full leaf, so that adding a cluster to a leaf never changes the global's file.
   const sampleLimit = f.sampleLimit > 0 ? (f.sampleLimit + 100) * plan.shardSize : 0;
   const [, size, unit] = /^(\d+)(\w+)$/.exec(f.bodySizeLimit) as RegExpExecArray;
-  const job = federateJob(
-    LEAF_JOB,
-    "http",
-    globalMatch(plan),
-    f.scrapeInterval.text,
-    f.scrapeTimeout.text,
+  const job = federateJob({
+    jobName: LEAF_JOB,
+    scheme: "http",
+    match: globalMatch(plan),
+    interval: f.scrapeInterval.text,
+    timeout: f.scrapeTimeout.text,
     sampleLimit,
-    `${Number(size) * plan.shardSize}${unit}`,
-    plan.leaves.map((leaf) => ({
+    bodySizeLimit: `${Number(size) * plan.shardSize}${unit}`,
+    targets: plan.leaves.map((leaf) => ({
       targets: [federatorAddress(leaf.name, settings)],
       labels: { [FEDERATOR_LABEL]: leaf.name },
     })),
-    "leaf",
-  );
+    tier: "leaf",
+  });
   const alerting = alertingSection(settings);
   return {
     global: globalSection(settings, GLOBAL),

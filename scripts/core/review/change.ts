@@ -140,6 +140,12 @@ export function describeChange(settings: Settings, after: RenderedFleet, onDisk:
     after: fleetCounts(after),
     files,
     warnings,
-    rollout: rolloutOf(onDisk, after.tree, { before: a.values(), after: b.values() }, after.plan, settings),
+    rollout: rolloutOf({
+      before: onDisk,
+      after: after.tree,
+      placement: { before: a.values(), after: b.values() },
+      plan: after.plan,
+      settings,
+    }),
   };
 }

@@ -83,13 +83,20 @@ function seriesByFederator(clusters: Iterable<PlacedCluster>, settings: Settings
   return out;
 }
 
-export function rolloutOf(
-  before: Tree,
-  after: Tree,
-  placement: { before: Iterable<PlacedCluster>; after: Iterable<PlacedCluster> },
-  plan: FederationTree,
-  settings: Settings,
-): Rollout {
+export function rolloutOf({
+  before,
+  after,
+  placement,
+  plan,
+  settings,
+}: {
+  /** manifests/ as it stands, and as the change renders it. */
+  before: Tree;
+  after: Tree;
+  placement: { before: Iterable<PlacedCluster>; after: Iterable<PlacedCluster> };
+  plan: FederationTree;
+  settings: Settings;
+}): Rollout {
   const restarts: Rollout["restarts"] = [];
   const manual: Rollout["manual"] = [];
   const names = [...after.keys()]
