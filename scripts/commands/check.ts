@@ -36,6 +36,7 @@ function oversizedConfigMaps(tree: ReadonlyMap<string, string>): Problem[] {
     }));
 }
 
+/** Long on purpose: the checks in the order their output reads, promtool started first and awaited last. */
 export async function checkCommand(ctx: Context): Promise<number> {
   const root = resolve(ctx.root);
   const onDisk = await readTree(join(root, MANIFESTS_DIR));

@@ -50,6 +50,7 @@ const ASKED = [
   { field: "alerting.alertmanagers", flag: "--alertmanager" },
 ] as const;
 
+/** Long on purpose: every check before the first write, then the writes, in one readable order. */
 export async function initCommand(ctx: Context, opts: InitOptions): Promise<number> {
   // Everything is checked before anything is touched: the root, the settings file, manifests/, and
   // every answer. Only then is fleet.yaml written, the example removed, and manifests/ rendered.

@@ -146,6 +146,7 @@ export function parseYaml(text: string, file: string): { source?: YamlSource; pr
   return { source: { file, value: common, locate }, problems: [] };
 }
 
+/** Long on purpose: the library's errors mapped in one place, each to a located problem. */
 function parseWithPositions(text: string, file: string): { source?: YamlSource; problems: Problem[] } {
   const { LineCounter, parseDocument, isMap, isPair, isScalar, isSeq } = yamlLibrary();
   const lineCounter = new LineCounter();

@@ -62,6 +62,7 @@ export interface Route53Findings {
   problems: Problem[];
 }
 
+/** Long on purpose: one pass over every zone's records, each refusal beside the record it refuses. */
 export function clustersFromZones(
   zones: readonly HostedZoneRecords[],
   settings: Route53Settings,

@@ -65,6 +65,7 @@ function pointerToPath(pointer: string): (string | number)[] {
     .map((s) => (/^\d+$/.test(s) ? Number(s) : s));
 }
 
+/** Long on purpose: one case per Ajv keyword, each turned into the one-line problem a person reads. */
 function describe(err: ErrorObject, source: YamlSource): Problem | undefined {
   const path = pointerToPath(err.instancePath);
   const parent = err.parentSchema as

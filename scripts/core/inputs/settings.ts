@@ -153,6 +153,7 @@ interface RawSettings {
   delivery: DeliverySettings;
 }
 
+/** Long on purpose: every cross-field rule of fleet.yaml in one list, so the problems come out together. */
 export function parseSettings(text: string, file: string): Settings {
   const { source, problems } = parseYaml(text, file);
   throwIfAny(problems);

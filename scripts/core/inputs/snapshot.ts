@@ -37,6 +37,7 @@ export function parseSnapshot(text: string, file: string): Snapshot {
   }
 }
 
+/** Long on purpose: parse, duplicate keys, schema, then cross-record rules, all problems at once. */
 function parseSnapshotText(text: string, file: string): Snapshot {
   let value: unknown;
   try {

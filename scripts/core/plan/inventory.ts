@@ -42,6 +42,7 @@ export interface Inventory {
  * A cluster file without an endpoint whose cluster discovery does not list is not federated: it is a
  * cluster Route 53 no longer knows (decommissioned, or not registered yet), and it must not block the
  * removal. It is reported in `unresolved` so every command can say so.
+ * Long on purpose: the merge of discovery and cluster files, rule by rule, problems collected together.
  */
 export function buildInventory(
   settings: Settings,

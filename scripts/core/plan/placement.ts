@@ -48,6 +48,7 @@ export function isLeafName(name: string): boolean {
 
 const byLeafName = (a: string, b: string) => Number(a.slice(5)) - Number(b.slice(5)) || compare(a, b);
 
+/** Long on purpose: placement's steps (keep, pins, fill, open) share state; split, their order would hide. */
 export function placeClusters(inventory: Inventory, previous: Placement, shardSize: number): FederationTree {
   const present = new Map(inventory.clusters.map((c) => [c.id, c]));
   const leaves = new Map<string, string[]>();

@@ -44,6 +44,7 @@ export function alertRules(plan: FederationTree, settings: Settings): AlertRule[
   }));
 }
 
+/** Long on purpose: a declarative list, one entry per alert. */
 function defineAlertRules(plan: FederationTree, settings: Settings): AlertRule[] {
   const f = settings.federation;
   const cl = settings.clusterLabel;
@@ -126,6 +127,7 @@ function aggregatesFor(settings: Settings): string {
  * kube-prometheus's Watchdog), and each federator's own health, from its self-scrape (job
  * fleetfed-federators, labelled with its name): config reloads, rule failures, and head series and memory
  * against the size the federator was given (core/render/sizing.ts), before it falls over.
+ * Long on purpose: a declarative list, one entry per alert.
  */
 function federatorHealthRules(plan: FederationTree, settings: Settings): AlertRule[] {
   const self = `job="${SELF_JOB}"`;

@@ -178,7 +178,10 @@ export function dashboardSpecs(plan: FederationTree, settings: Settings): Dashbo
   return [fleetOverview(d), federationHealth(d), clusterDetail(d)];
 }
 
-/** Every cluster at a glance: federation, capacity, utilisation, the busiest clusters. */
+/**
+ * Every cluster at a glance: federation, capacity, utilisation, the busiest clusters.
+ * Long on purpose: one dashboard as data, row by row.
+ */
 function fleetOverview(context: DashboardContext): DashboardSpec {
   // Every query here reads only the clusters the filter variables select.
   const d = { ...context, up: context.filtered("up", `job=~"${CLUSTER_JOB}.*"`) };
@@ -333,7 +336,10 @@ function fleetOverview(context: DashboardContext): DashboardSpec {
   };
 }
 
-/** Is every cluster federated, and how close is each scrape to its limits? */
+/**
+ * Is every cluster federated, and how close is each scrape to its limits?
+ * Long on purpose: one dashboard as data, row by row.
+ */
 function federationHealth(d: DashboardContext): DashboardSpec {
   const { up, limit } = d;
   const healthPanels: PanelSpec[] = [
@@ -423,7 +429,10 @@ function federationHealth(d: DashboardContext): DashboardSpec {
   };
 }
 
-/** One cluster: federation, capacity, utilisation, and its namespaces. */
+/**
+ * One cluster: federation, capacity, utilisation, and its namespaces.
+ * Long on purpose: one dashboard as data, row by row.
+ */
 function clusterDetail(d: DashboardContext): DashboardSpec {
   const { cl, sel } = d;
   return {

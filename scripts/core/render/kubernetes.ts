@@ -187,6 +187,7 @@ export function spreadAcrossNodes(selector: Record<string, string>) {
   };
 }
 
+/** Long on purpose: the StatefulSet as one object literal, each field beside the reason for it. */
 export function renderFederatorObjects(
   name: string,
   tier: "leaf" | "global",

@@ -33,6 +33,7 @@ export function scrapeConfigName(federator: string, jobName: string): string {
   return `${federatorService(federator)}-${jobName}`;
 }
 
+/** Long on purpose: the Prometheus object as one literal, field for field with the plain flavour. */
 export function renderOperatorObjects(
   name: string,
   tier: "leaf" | "global",

@@ -94,6 +94,7 @@ function labelsOf(p: PlacedCluster): string {
   return cell(p.cluster.labels.map(([k, v]) => `${k}=${v}`).join(", ")) || "—";
 }
 
+/** Long on purpose: the body's sections in the order a reviewer reads them. */
 function bodyContent(input: PullRequestInput, needsReview: boolean, maxRows: number): string {
   const { change } = input;
   const out: string[] = [];
