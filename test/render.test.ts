@@ -595,6 +595,15 @@ describe.skipIf(!kubectl)("federators as production Prometheus, from kubectl kus
       );
     }
     expect(objects.filter((o) => o.kind === "ServiceMonitor")).toEqual([]);
+    // The operator flavour's pods carry the same instance and name labels: one policy each there too.
+    const operator = await build(join(GOLDEN, "operator"));
+    const prometheuses = operator.filter((o) => o.kind === "Prometheus").map((o) => o.metadata.name);
+    expect(
+      operator
+        .filter((o) => o.kind === "NetworkPolicy")
+        .map((o) => o.spec.podSelector.matchLabels["app.kubernetes.io/instance"])
+        .sort(),
+    ).toEqual(prometheuses.sort());
   });
 
   it("render a ServiceMonitor per federator when asked, labelled for the monitoring cluster's Prometheus (#23)", async () => {

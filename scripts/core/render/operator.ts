@@ -14,6 +14,7 @@ import {
   federatorServiceObject,
   kindOf,
   multiDocument,
+  networkPolicyObject,
   POD_SECURITY_CONTEXT,
   SYNC_WAVE,
   spreadAcrossNodes,
@@ -125,6 +126,9 @@ export function renderOperatorObjects(
     ...(f.replicas > 1 ? [disruptionBudgetObject(name, tier, { prometheus: service })] : []),
     ...scrapeConfigs,
     ...alerts,
+    // The operator labels its pods app.kubernetes.io/instance=<this name> and name=prometheus too, so the
+    // plain flavour's policy selects them; its reloader listens on 8080 as well.
+    ...(f.networkPolicy.enabled ? [networkPolicyObject(name, tier, plan, settings)] : []),
   ]);
 }
 
