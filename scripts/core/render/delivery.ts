@@ -9,6 +9,7 @@ import type { IGitRepository } from "@kubernetes-models/flux-cd/source.toolkit.f
 import type { Settings } from "../inputs/settings.ts";
 import {
   kindOf,
+  MANAGED_BY,
   multiDocument,
   PART_OF as PART_OF_FLEETFED,
   renderKustomization,
@@ -29,7 +30,7 @@ export interface Component {
   wave: number;
 }
 
-const PART_OF = { ...PART_OF_FLEETFED, "app.kubernetes.io/managed-by": "fleetfed" };
+const PART_OF = { ...PART_OF_FLEETFED, ...MANAGED_BY };
 
 export function renderArgoCd(settings: Settings, components: readonly Component[]): Map<string, string> {
   const d = settings.delivery;

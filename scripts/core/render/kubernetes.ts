@@ -79,12 +79,14 @@ function withoutUndefined(v: unknown): unknown {
 
 /** The label every object fleetfed renders carries, so `kubectl get -l` finds all of them. */
 export const PART_OF = { "app.kubernetes.io/part-of": "fleetfed" } as const;
+/** What fleetfed renders, it manages: the one statement of it. */
+export const MANAGED_BY = { "app.kubernetes.io/managed-by": "fleetfed" } as const;
 
 /** Labels of a federator's objects in either flavour; the plain flavour adds the pod-selecting ones. */
 export function tierLabels(tier: "leaf" | "global") {
   return {
     "app.kubernetes.io/component": `${tier}-federator`,
-    "app.kubernetes.io/managed-by": "fleetfed",
+    ...MANAGED_BY,
     ...PART_OF,
   };
 }
