@@ -14,6 +14,12 @@ import { GitHub } from "../scripts/io/github.ts";
 import { createReporter } from "../scripts/io/terminal.ts";
 import { type GitHubFake, startGitHubFake } from "./support/github-fake.ts";
 import { EXAMPLE_FLEET, runCli, writeFiles } from "./support/repo.ts";
+import {
+  type EmulatedRecord,
+  type EmulatedZone,
+  type Route53Emulator,
+  startRoute53Emulator,
+} from "./support/route53-emulator.ts";
 
 const HUMAN = {
   GIT_AUTHOR_NAME: "Dana",
@@ -277,6 +283,75 @@ describe("fleetfed sync", () => {
       "stood down #1: fleetfed/sync has commits by dana@example.com; fleetfed will not overwrite or delete them\n",
     );
     expect(branchSha()).toBe(amended);
+  });
+
+  it("pushes and re-describes a change Route 53 made while main did not move (#24, sync.ts:312 and :326)", async () => {
+    // main reads the Route 53 API (the emulator) instead of the exports, so Route 53 can change alone.
+    const fleetYaml = (await readFile(join(work, "fleet.yaml"), "utf8")).replace(
+      /^ +exports: examples\/route53\n/m,
+      "",
+    );
+    await commitToMain({ "fleet.yaml": fleetYaml });
+    const mainSha = git(origin, "rev-parse", "main");
+    /** The example's two exported zones as Route 53 serves them, with `extra` clusters in the first. */
+    const zones = async (...extra: string[]): Promise<EmulatedZone[]> =>
+      Promise.all(
+        ["Z0EXAMPLEPRIVATE1", "Z0EXAMPLEPRIVATE2"].map(async (id) => {
+          const sets = JSON.parse(await readFile(join(work, "examples", "route53", `${id}.json`), "utf8"))
+            .ResourceRecordSets as {
+            Name: string;
+            Type: string;
+            TTL?: number;
+            SetIdentifier?: string;
+            Weight?: number;
+            ResourceRecords?: { Value: string }[];
+            AliasTarget?: { HostedZoneId: string; DNSName: string };
+          }[];
+          const records: EmulatedRecord[] = sets.map((r) => ({
+            Name: r.Name,
+            Type: r.Type,
+            ...(r.TTL !== undefined && { TTL: r.TTL }),
+            ...(r.SetIdentifier !== undefined && { SetIdentifier: r.SetIdentifier }),
+            ...(r.Weight !== undefined && { Weight: r.Weight }),
+            ...(r.ResourceRecords && { Values: r.ResourceRecords.map((v) => v.Value) }),
+            ...(r.AliasTarget && { Alias: r.AliasTarget }),
+          }));
+          if (id === "Z0EXAMPLEPRIVATE1")
+            for (const c of extra) records.push({ Name: `prometheus.${c}.internal.example.com.`, Type: "A" });
+          return { id, name: sets.find((r) => r.Type === "SOA")?.Name as string, private: true, records };
+        }),
+      );
+    const saved = { ...process.env };
+    const emulators: Route53Emulator[] = [];
+    const serve = async (...extra: string[]) => {
+      const e = await startRoute53Emulator(await zones(...extra));
+      emulators.push(e);
+      process.env.AWS_ENDPOINT_URL_ROUTE_53 = e.url;
+    };
+    Object.assign(process.env, {
+      AWS_ACCESS_KEY_ID: "AKIAEMULATOR",
+      AWS_SECRET_ACCESS_KEY: "emulator-secret",
+    });
+    try {
+      await serve("billing-eu");
+      expect((await sync()).stdout).toBe("created #1\n");
+      const first = branchSha();
+      expect(fake.pulls[0]?.body).not.toMatch(/billing-prod/);
+      // Another cluster instead: the title ("add 1 cluster") stays, only the body and the branch change.
+      await serve("billing-prod");
+      const r = await sync();
+      expect(r.code, r.stderr).toBe(0);
+      expect(r.stdout).toBe("updated #1\n");
+      expect(git(origin, "rev-parse", "main")).toBe(mainSha);
+      // The branch holds the new proposal, and the description says what the branch holds.
+      expect(branchSha()).not.toBe(first);
+      expect(git(origin, "show", `${branchSha()}:fleet.snapshot.json`)).toMatch(/"cluster": "billing-prod"/);
+      expect(fake.pulls[0]?.body).toMatch(/billing-prod/);
+      expect(fake.pulls[0]?.body).not.toMatch(/billing-eu/);
+    } finally {
+      process.env = saved;
+      for (const e of emulators) await e.close();
+    }
   });
 
   it("does not reopen a pull request a person closed, but opens a new one for a different change", async () => {
