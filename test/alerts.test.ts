@@ -202,6 +202,50 @@ tests:
               description: 'Its Prometheus answers /federate but records none of the rules in manifests/cluster-rules/, so every dashboard is empty for it. The PrometheusRule is probably not selected: check its labels against the Prometheus ruleSelector (kube-prometheus-stack: release: <release name>, set by clusterRules.labels).'
 `;
 
+// Two replicas per federator (the default): leaf-000 loses one at 3 m; leaf-001's replica .3 fails its
+// reload at 2 m while its sibling .4 keeps loading.
+const REPLICA_TESTS = `rule_files: [alerts.yml]
+evaluation_interval: 1m
+tests:
+  - interval: 1m
+    input_series:
+      - series: 'up{job="fleetfed-federator-replicas", federator="leaf-000", instance="10.0.0.1:9090"}'
+        values: '1x30'
+      - series: 'up{job="fleetfed-federator-replicas", federator="leaf-000", instance="10.0.0.2:9090"}'
+        values: '1 1 1 0x27'
+      - series: 'up{job="fleetfed-federator-replicas", federator="leaf-001", instance="10.0.0.3:9090"}'
+        values: '1x30'
+      - series: 'up{job="fleetfed-federator-replicas", federator="leaf-001", instance="10.0.0.4:9090"}'
+        values: '1x30'
+      - series: 'prometheus_config_last_reload_successful{job="fleetfed-federator-replicas", federator="leaf-001", instance="10.0.0.3:9090"}'
+        values: '1 1 0x28'
+      - series: 'prometheus_config_last_reload_successful{job="fleetfed-federator-replicas", federator="leaf-001", instance="10.0.0.4:9090"}'
+        values: '1x30'
+    alert_rule_test:
+      - eval_time: 10m
+        alertname: FleetfedFederatorReplicasDegraded
+        exp_alerts: []
+      - eval_time: 15m
+        alertname: FleetfedFederatorReplicasDegraded
+        exp_alerts:
+          - exp_labels: {severity: warning, federator: leaf-000}
+            exp_annotations:
+              summary: 'Federator leaf-000 runs 1 healthy replica(s) of 2'
+              description: 'A replica is down, not ready, or cannot be scraped: the federator has no spare, and the Service may send the tier above to the one that is failing. Check its pods and their events.'
+              runbook_url: '${RUNBOOK}#fleetfedfederatorreplicasdegraded'
+      - eval_time: 12m
+        alertname: FleetfedFederatorReplicaReloadFailed
+        exp_alerts: []
+      - eval_time: 20m
+        alertname: FleetfedFederatorReplicaReloadFailed
+        exp_alerts:
+          - exp_labels: {severity: warning, job: fleetfed-federator-replicas, federator: leaf-001, instance: '10.0.0.3:9090'}
+            exp_annotations:
+              summary: 'Replica 10.0.0.3:9090 of federator leaf-001 cannot load its configuration'
+              description: 'That replica runs its previous configuration while its sibling may not: the two differ in what they federate. Check that pod''s config-reloader and prometheus logs.'
+              runbook_url: '${RUNBOOK}#fleetfedfederatorreplicareloadfailed'
+`;
+
 /** A ratio as Prometheus's humanizePercentage prints it (four significant digits). */
 function humanizedPercentage(ratio: number): string {
   return `${Number((ratio * 100).toPrecision(4))}%`;
@@ -227,6 +271,11 @@ describe.skipIf(!promtool)("federation alerts", () => {
 
   it("fire FleetfedClusterAggregatesMissing for the one cluster that is up without fleetfed's aggregates, after its for:", async () => {
     const r = await testRules(AGGREGATES_TESTS);
+    expect(r.exitCode, r.stdout + r.stderr).toBe(0);
+  });
+
+  it("fire for a federator with a replica down and for the one replica that failed its reload, and no other (#23)", async () => {
+    const r = await testRules(REPLICA_TESTS);
     expect(r.exitCode, r.stdout + r.stderr).toBe(0);
   });
 

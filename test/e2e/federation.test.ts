@@ -5,7 +5,9 @@ import { mkdtemp, readdir, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { parse as parseYaml } from "yaml";
 import { concreteQuery } from "../../scripts/core/check/coverage.ts";
+import { toYaml } from "../../scripts/core/yaml.ts";
 import { startFixtureExporter } from "../support/fixture-exporter.ts";
 import {
   freePort,
@@ -135,14 +137,31 @@ ${["node-exporter", "kube-state-metrics", "kubelet"]
     service = await startServiceProxy(replicas.map((r) => r.port));
     leafPorts.set("leaf-001", service.port);
     let globalConfig = await readFile(join(manifests, "global", "prometheus.yml"), "utf8");
-    // The only edit: in-cluster Service addresses become the local leaves' addresses.
+    // The edits: in-cluster Service addresses become the local leaves' addresses, and the replicas job's
+    // DNS discovery (each headless Service answers with its replicas) becomes the local replicas' ports.
     for (const [leaf, port] of leafPorts) {
       const address = `fleetfed-${leaf}.monitoring.svc:9090`;
       expect(globalConfig).toContain(address);
       globalConfig = globalConfig.replaceAll(address, `127.0.0.1:${port}`);
     }
-    const alerts = await readFile(join(manifests, "global", "alerts.yml"), "utf8");
     const globalPort = await freePort();
+    const replicaTargets: Record<string, number[]> = {
+      "leaf-000": [leafPorts.get("leaf-000") as number],
+      "leaf-001": replicas.map((r) => r.port),
+      "leaf-002": [leafPorts.get("leaf-002") as number],
+      global: [globalPort],
+    };
+    const parsed = parseYaml(globalConfig) as { scrape_configs: Record<string, unknown>[] };
+    const replicasJob = parsed.scrape_configs.find((j) => j.job_name === "fleetfed-federator-replicas");
+    expect(replicasJob?.dns_sd_configs).toBeDefined();
+    delete replicasJob?.dns_sd_configs;
+    if (replicasJob)
+      replicasJob.static_configs = Object.entries(replicaTargets).map(([federator, ports]) => ({
+        targets: ports.map((p) => `127.0.0.1:${p}`),
+        labels: { federator },
+      }));
+    globalConfig = toYaml(parsed);
+    const alerts = await readFile(join(manifests, "global", "alerts.yml"), "utf8");
     global = await startPrometheus(
       work,
       "global",
@@ -356,6 +375,8 @@ ${["node-exporter", "kube-state-metrics", "kubelet"]
       "FleetfedFederatorConfigReloadFailed",
       "FleetfedFederatorHeadSeriesNearBudget",
       "FleetfedFederatorMemoryNearLimit",
+      "FleetfedFederatorReplicaReloadFailed",
+      "FleetfedFederatorReplicasDegraded",
       "FleetfedFederatorRuleFailures",
       "FleetfedLeafFederatorDown",
       "FleetfedWatchdog",
@@ -378,11 +399,33 @@ ${["node-exporter", "kube-state-metrics", "kubelet"]
       ["leaf-001", "1"],
       ["leaf-002", "1"],
     ]);
+    // Every target of every running server is up, but for the leaf-001 replica the HA test stopped: the
+    // global's replicas job is where that shows (HA that tells the truth), and only there.
+    const dead = replicas.filter((r) => r.process.exitCode !== null || r.process.signalCode !== null);
     for (const s of servers.filter((x) => x.process.exitCode === null && x.process.signalCode === null)) {
       const targets = await fetch(`${s.url}/api/v1/targets`).then(
-        (r) => r.json() as Promise<{ data: { activeTargets: { health: string; lastError: string }[] } }>,
+        (r) =>
+          r.json() as Promise<{
+            data: {
+              activeTargets: {
+                health: string;
+                lastError: string;
+                scrapeUrl: string;
+                labels: Record<string, string>;
+              }[];
+            };
+          }>,
       );
-      for (const t of targets.data.activeTargets) expect(t.health, `${s.name}: ${t.lastError}`).toBe("up");
+      for (const t of targets.data.activeTargets) {
+        const stopped = dead.some((d) => t.scrapeUrl.includes(`:${d.port}/`));
+        expect(t.health, `${s.name}: ${t.scrapeUrl} ${t.lastError}`).toBe(stopped ? "down" : "up");
+        if (stopped) expect(t.labels.job).toBe("fleetfed-federator-replicas");
+      }
     }
+    const replicaHealth = await query(
+      global.url,
+      'up{job="fleetfed-federator-replicas", federator="leaf-001"}',
+    );
+    expect(replicaHealth.map((x) => x.value[1]).sort()).toEqual(dead.length > 0 ? ["0", "1"] : ["1", "1"]);
   });
 });

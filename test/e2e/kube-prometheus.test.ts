@@ -114,10 +114,21 @@ ${["node-exporter", "kube-state-metrics", "kubelet"]
       ),
     );
     const globalPort = await freePort();
-    const globalConfig = (await readFile(join(manifests, "global", "prometheus.yml"), "utf8")).replaceAll(
+    const rendered = (await readFile(join(manifests, "global", "prometheus.yml"), "utf8")).replaceAll(
       "fleetfed-leaf-000.monitoring.svc:9090",
       `127.0.0.1:${leafPort}`,
     );
+    // Each headless Service's DNS answer (every replica) becomes the one local server of each federator.
+    const parsed = parse(rendered) as { scrape_configs: Record<string, unknown>[] };
+    const replicasJob = parsed.scrape_configs.find((j) => j.job_name === "fleetfed-federator-replicas");
+    if (replicasJob) {
+      delete replicasJob.dns_sd_configs;
+      replicasJob.static_configs = [
+        { targets: [`127.0.0.1:${leafPort}`], labels: { federator: "leaf-000" } },
+        { targets: [`127.0.0.1:${globalPort}`], labels: { federator: "global" } },
+      ];
+    }
+    const globalConfig = toYaml(parsed);
     global = await startPrometheus(
       work,
       "global",

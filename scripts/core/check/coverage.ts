@@ -9,7 +9,7 @@ import type { Cluster } from "../plan/inventory.ts";
 import { covers, type Selector, selectorsOf } from "../promql.ts";
 import { alertRules } from "../render/alert-rules.ts";
 import { dashboardSpecs } from "../render/dashboards.ts";
-import { SELF_JOB } from "../render/prometheus.ts";
+import { REPLICAS_JOB, SELF_JOB } from "../render/prometheus.ts";
 
 /** Series every Prometheus records about its own scrapes: available at the top for its own targets. */
 const SCRAPE_SERIES = new Set([
@@ -147,7 +147,12 @@ export function checkCoverage(
     for (const s of selectors) {
       if (s.metric !== undefined && SCRAPE_SERIES.has(s.metric)) continue;
       // The federators' own metrics: each scrapes itself, and the global federates the leaves' (SELF_JOB).
-      if (s.matchers.some((m) => m.name === "job" && m.op === "=" && m.value === SELF_JOB)) continue;
+      if (
+        s.matchers.some(
+          (m) => m.name === "job" && m.op === "=" && (m.value === SELF_JOB || m.value === REPLICAS_JOB),
+        )
+      )
+        continue;
       const missing = new Map<string, string[]>();
       for (const group of groups.values()) {
         if (

@@ -7,7 +7,7 @@ import type { Settings } from "../inputs/settings.ts";
 import type { FederationTree } from "../plan/placement.ts";
 import { toYaml } from "../yaml.ts";
 import { kindOf, PART_OF } from "./kubernetes.ts";
-import { CLUSTER_JOB, LEAF_JOB, SELF_JOB } from "./prometheus.ts";
+import { CLUSTER_JOB, LEAF_JOB, REPLICAS_JOB, SELF_JOB } from "./prometheus.ts";
 import { upWithoutAggregates } from "./records.ts";
 import { federatorSize } from "./sizing.ts";
 
@@ -98,6 +98,8 @@ function defineAlertRules(plan: FederationTree, settings: Settings): AlertRule[]
     });
   }
   rules.push(...federatorHealthRules(plan, settings));
+  if (settings.federation.flavor === "plain" && settings.federation.replicas > 1)
+    rules.push(...replicaRules(settings));
   if (plan.global) {
     rules.push({
       alert: "FleetfedLeafFederatorDown",
@@ -112,6 +114,39 @@ function defineAlertRules(plan: FederationTree, settings: Settings): AlertRule[]
     });
   }
   return rules;
+}
+
+/**
+ * Each replica on its own (the global's fleetfed-federator-replicas job reads every one through its
+ * headless Service): HA that hides a dead or stuck replica is not HA.
+ */
+function replicaRules(settings: Settings): AlertRule[] {
+  const replicas = `job="${REPLICAS_JOB}"`;
+  return [
+    {
+      alert: "FleetfedFederatorReplicasDegraded",
+      expr: `count by (federator) (up{${replicas}} == 1) < ${settings.federation.replicas}`,
+      for: "10m",
+      labels: { severity: "warning" },
+      annotations: {
+        summary: `Federator {{ $labels.federator }} runs {{ $value }} healthy replica(s) of ${settings.federation.replicas}`,
+        description:
+          "A replica is down, not ready, or cannot be scraped: the federator has no spare, and the Service may send the tier above to the one that is failing. Check its pods and their events.",
+      },
+    },
+    {
+      alert: "FleetfedFederatorReplicaReloadFailed",
+      expr: `max_over_time(prometheus_config_last_reload_successful{${replicas}}[5m]) == 0`,
+      for: "10m",
+      labels: { severity: "warning" },
+      annotations: {
+        summary:
+          "Replica {{ $labels.instance }} of federator {{ $labels.federator }} cannot load its configuration",
+        description:
+          "That replica runs its previous configuration while its sibling may not: the two differ in what they federate. Check that pod's config-reloader and prometheus logs.",
+      },
+    },
+  ];
 }
 
 /** Ten evaluations of the cluster rules or ten federation scrapes, whichever is longer. */

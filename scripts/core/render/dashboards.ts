@@ -16,7 +16,7 @@ import {
   UP_MAPPING,
 } from "./grafana.ts";
 import { kindOf, PART_OF, renderKustomization } from "./kubernetes.ts";
-import { CLUSTER_JOB, federatorAddress, LEAF_JOB, SELF_JOB } from "./prometheus.ts";
+import { CLUSTER_JOB, federatorAddress, LEAF_JOB, REPLICAS_JOB, SELF_JOB } from "./prometheus.ts";
 import { upWithoutAggregates } from "./records.ts";
 
 const Secret = kindOf<ISecret>("v1", "Secret");
@@ -414,6 +414,19 @@ function federationHealth(d: DashboardContext): DashboardSpec {
       mappings: { "1": { text: "loaded", color: "green" }, "0": { text: "failed", color: "red" } },
       sortBy: { column: "Value", desc: false },
     },
+    ...(d.settings.federation.flavor === "plain"
+      ? [
+          {
+            kind: "table" as const,
+            title: "Federator replicas",
+            description:
+              "Every replica of every federator, each on its own (through its headless Service), down first: the tier above reads one replica at a time, so only here does the other show.",
+            targets: [{ expr: `up{job="${REPLICAS_JOB}"}` }],
+            mappings: UP_MAPPING,
+            sortBy: { column: "Value", desc: false },
+          },
+        ]
+      : []),
   ];
   return {
     uid: UID.health,

@@ -13,7 +13,7 @@ import { SECRETS_DIR } from "../inputs/endpoint-auth.ts";
 import type { Settings } from "../inputs/settings.ts";
 import type { FederationTree } from "../plan/placement.ts";
 import { toYaml } from "../yaml.ts";
-import { FEDERATOR_PORT, federatorService } from "./prometheus.ts";
+import { FEDERATOR_PORT, federatorPodsService, federatorService } from "./prometheus.ts";
 import { federatorSize, retentionSize, storageOf } from "./sizing.ts";
 
 const StatefulSet = kindOf<IStatefulSet>("apps/v1", "StatefulSet");
@@ -144,7 +144,7 @@ export function federatorSelector(name: string) {
 export function federatorServiceObject(name: string, tier: "leaf" | "global", headless = false): object {
   return Service({
     metadata: {
-      name: headless ? `${federatorService(name)}-pods` : federatorService(name),
+      name: headless ? federatorPodsService(name) : federatorService(name),
       labels: labels(name, tier),
       annotations: { [SYNC_WAVE]: WAVES.federator },
     },
@@ -209,7 +209,7 @@ export function renderFederatorObjects(
   const sts = StatefulSet({
     metadata: { name: service, labels: all, annotations: { [SYNC_WAVE]: WAVES.federator } },
     spec: {
-      serviceName: `${service}-pods`,
+      serviceName: federatorPodsService(name),
       replicas: f.replicas,
       // Replicas are independent Prometheus servers: start and stop them together, not one by one.
       podManagementPolicy: "Parallel",

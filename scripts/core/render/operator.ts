@@ -88,7 +88,11 @@ export function renderOperatorObjects(
       },
     },
   });
-  const scrapeConfigs = config.scrape_configs.map((job) =>
+  // The replicas job is the plain flavour's alone (see globalConfig).
+  const jobs = config.scrape_configs.filter(
+    (job): job is FederateJob | SelfJob => !("dns_sd_configs" in job),
+  );
+  const scrapeConfigs = jobs.map((job) =>
     ScrapeConfig({
       metadata: {
         name: scrapeConfigName(name, job.job_name),

@@ -18,6 +18,14 @@ export function federatorService(name: string): string {
   return `fleetfed-${name}`;
 }
 
+/** The headless Service a federator's StatefulSet names: its DNS name answers with every replica. */
+export function federatorPodsService(name: string): string {
+  return `${federatorService(name)}-pods`;
+}
+
+/** The global's job that watches every replica of every federator, each on its own. */
+export const REPLICAS_JOB = "fleetfed-federator-replicas";
+
 export function federatorAddress(name: string, settings: Settings): string {
   return `${federatorService(name)}.${settings.federation.namespace}.svc:${FEDERATOR_PORT}`;
 }
@@ -26,7 +34,7 @@ export interface RelabelRule {
   source_labels?: string[];
   regex?: string;
   target_label?: string;
-  action?: "labeldrop";
+  action?: "labeldrop" | "keep";
 }
 
 export interface FederateJob {
@@ -51,6 +59,20 @@ export interface SelfJob {
   static_configs: { targets: string[]; labels: Record<string, string> }[];
 }
 
+/**
+ * Every replica of every federator, found through its headless Service (DNS answers with each ready
+ * replica's address), labelled with the federator's name: cluster data reaches the top through one
+ * Service connection, so without this a dead or stuck second replica would never be seen.
+ */
+export interface ReplicasJob {
+  job_name: string;
+  scrape_interval: string;
+  scrape_timeout: string;
+  dns_sd_configs: { names: string[]; type: "A"; port: number }[];
+  relabel_configs: RelabelRule[];
+  metric_relabel_configs: RelabelRule[];
+}
+
 export interface AlertingSection {
   alertmanagers: {
     scheme: string;
@@ -65,7 +87,7 @@ export interface FederatorConfig {
   global: ReturnType<typeof globalSection>;
   alerting?: AlertingSection;
   rule_files?: string[];
-  scrape_configs: (FederateJob | SelfJob)[];
+  scrape_configs: (FederateJob | SelfJob | ReplicasJob)[];
 }
 
 /** The federator's own metrics (TSDB head, memory, reloads, rule failures), labelled with its name. */
@@ -320,9 +342,38 @@ export function globalConfig(plan: FederationTree, settings: Settings): Federato
     tier: "leaf",
   });
   const alerting = alertingSection(settings);
+  // The operator flavour's replicas share one headless Service with every Prometheus in the namespace,
+  // whose DNS answer cannot tell federators apart: there the monitoring cluster's Prometheus watches them
+  // (federation.serviceMonitor).
+  const replicas = settings.federation.flavor === "plain" ? [replicasJob(plan, settings)] : [];
   return {
     global: globalSection(settings, GLOBAL),
     ...(alerting && { alerting }),
-    scrape_configs: [job, selfJob(GLOBAL)],
+    scrape_configs: [job, selfJob(GLOBAL), ...replicas],
+  };
+}
+
+function replicasJob(plan: FederationTree, settings: Settings): ReplicasJob {
+  const f = settings.federation;
+  const ns = f.namespace;
+  return {
+    job_name: REPLICAS_JOB,
+    scrape_interval: f.scrapeInterval.text,
+    scrape_timeout: f.scrapeTimeout.text,
+    dns_sd_configs: [
+      {
+        names: [...plan.leaves.map((l) => l.name), GLOBAL].map((n) => `${federatorPodsService(n)}.${ns}.svc`),
+        type: "A",
+        port: FEDERATOR_PORT,
+      },
+    ],
+    relabel_configs: [
+      // fleetfed-leaf-000-pods.<namespace>.svc → federator="leaf-000"; instance stays the replica's address.
+      { source_labels: ["__meta_dns_name"], regex: "fleetfed-(.+)-pods\\..*", target_label: FEDERATOR_LABEL },
+    ],
+    // Only what the replica alerts read: the rest of each replica's ~400 series stays where it is.
+    metric_relabel_configs: [
+      { source_labels: ["__name__"], regex: "prometheus_config_last_reload_successful", action: "keep" },
+    ],
   };
 }
