@@ -12,7 +12,7 @@ import { RECORDS } from "./records.ts";
 
 /**
  * Memory per head series. npm run bench measures what a real Prometheus (2.42) holds per series at the
- * global's shape, index, WAL and first chunks included: 3.1–3.7 KiB at 1,000 and 10,000 clusters (Go's
+ * global's shape, index, WAL and first chunks included: 2.8–3.7 KiB at 1,000 and 10,000 clusters (Go's
  * garbage collector moves it between runs). 4.5 KiB (1.2–1.45×) leaves room for two hours of chunks
  * (≈0.5 KiB a series at 30 s) and queries; the limit, twice the request, for compaction and bursts.
  */
