@@ -150,9 +150,7 @@ export async function main(io: Io): Promise<number> {
   const command = name !== undefined && Object.hasOwn(COMMANDS, name) ? COMMANDS[name] : undefined;
   if (values.help || name === undefined) {
     // `fleetfed render --help`: that command's usage and flags; `fleetfed --help`: everything.
-    (values.help ? io.stdout : io.stderr).write(
-      `${command ? commandUsage(name as string, command) : USAGE}\n`,
-    );
+    (values.help ? io.stdout : io.stderr).write(`${command ? commandUsage(command) : USAGE}\n`);
     return values.help ? 0 : EXIT_INVALID;
   }
   if (!command) return usageError(io, `unknown command "${name}"`);
@@ -194,7 +192,7 @@ function context(io: Io, values: { root?: string; config?: string }): Context {
 /** A usage mistake in one line, then the usage of the command it concerns (or all of them). */
 function usageError(io: Io, message: string, name?: string): number {
   const command = name !== undefined && Object.hasOwn(COMMANDS, name) ? COMMANDS[name] : undefined;
-  io.stderr.write(`fleetfed: ${message}\n\n${command ? commandUsage(name as string, command) : USAGE}\n`);
+  io.stderr.write(`fleetfed: ${message}\n\n${command ? commandUsage(command) : USAGE}\n`);
   return EXIT_INVALID;
 }
 
@@ -212,7 +210,7 @@ function commandIn(argv: readonly string[]): string | undefined {
   return argv.find((a) => !a.startsWith("-") && Object.hasOwn(COMMANDS, a));
 }
 
-function commandUsage(_name: string, command: Command): string {
+function commandUsage(command: Command): string {
   return `usage: fleetfed ${command.usage}
 
 options:

@@ -35,6 +35,15 @@ export interface InitOptions {
  * other file.
  */
 const EXAMPLE_FILES: Readonly<Record<string, readonly string[]>> = EXAMPLE;
+/** The folders the example's files live in, deepest first: removed once the example leaves them empty. */
+const EXAMPLE_FOLDERS = [
+  ...new Set(
+    Object.keys(EXAMPLE_FILES).flatMap((path) => {
+      const parts = path.split("/").slice(0, -1);
+      return parts.map((_, i) => parts.slice(0, i + 1).join("/"));
+    }),
+  ),
+].sort((a, b) => b.split("/").length - a.split("/").length);
 const isExampleText = (path: string, text: string) => EXAMPLE_FILES[path]?.includes(sha256(text)) === true;
 const sha256 = (text: string) => createHash("sha256").update(text).digest("hex");
 
@@ -123,7 +132,7 @@ export async function initCommand(ctx: Context, opts: InitOptions): Promise<numb
 
   await writeFileAtomic(config, text);
   for (const path of example) rmSync(join(root, path));
-  for (const folder of ["examples/route53", "examples", "clusters"]) removeIfEmpty(join(root, folder));
+  for (const folder of EXAMPLE_FOLDERS) removeIfEmpty(join(root, folder));
   const inputs = await loadInputs(root, config);
   const fleet = renderFleet(inputs.settings, inputs.snapshot, inputs.clusterFiles);
   await writeTree(join(root, MANIFESTS_DIR), fleet.tree, writingMark(fleet.plan));
@@ -266,11 +275,10 @@ function removeIfEmpty(folder: string): void {
 /** `clusters/a.yaml, clusters/b.yaml, examples/…` as `clusters/ (2 files), examples/ (…)`. */
 function summarise(paths: readonly string[]): string {
   const groups = new Map<string, number>();
-  for (const p of paths)
-    groups.set(
-      p.includes("/") ? `${p.split("/")[0]}/` : p,
-      (groups.get(p.includes("/") ? `${p.split("/")[0]}/` : p) ?? 0) + 1,
-    );
+  for (const p of paths) {
+    const group = p.includes("/") ? `${p.split("/")[0]}/` : p;
+    groups.set(group, (groups.get(group) ?? 0) + 1);
+  }
   return [...groups]
     .map(([g, n]) => (g.endsWith("/") ? `${g} (${n} file${n === 1 ? "" : "s"})` : g))
     .join(", ");

@@ -8,7 +8,7 @@
 import type { ResourceOverride, Settings } from "../inputs/settings.ts";
 import type { FederationTree } from "../plan/placement.ts";
 import { CLUSTER_HEALTH_READ, SELF_READ } from "./prometheus.ts";
-import { RECORDS } from "./records.ts";
+import { clusterLevelRecords, RECORDS } from "./records.ts";
 
 /**
  * Memory per head series. npm run bench measures what a real Prometheus (2.42) holds per series at the
@@ -28,9 +28,8 @@ const LEAF_HEALTH_PER_TARGET = 8;
 export function seriesPerCluster(settings: Settings): number {
   const f = settings.federation;
   if (f.expectedSeriesPerCluster !== undefined) return f.expectedSeriesPerCluster;
-  const names = Object.values(RECORDS);
-  const clusterLevel = names.filter((n) => n.startsWith("cluster:")).length;
-  return clusterLevel + (names.length - clusterLevel) * f.namespacesPerCluster;
+  const clusterLevel = clusterLevelRecords().length;
+  return clusterLevel + (Object.values(RECORDS).length - clusterLevel) * f.namespacesPerCluster;
 }
 
 /** Head series a federator of `tier` holds when full: its clusters' data and health, the leaves' own, its own. */
