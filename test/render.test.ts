@@ -775,8 +775,8 @@ describe("the Fleet overview at 500 clusters (#23)", () => {
 
   it("links to a cluster's detail keeping the datasource and the time range", () => {
     const text = fleet.tree.get("dashboards/fleetfed-fleet-overview.json") as string;
-    // biome-ignore lint/suspicious/noTemplateCurlyInString: Grafana's own variables, written literally
     expect(text).toContain(
+      // biome-ignore lint/suspicious/noTemplateCurlyInString: Grafana's own variables, written literally
       "var-cluster=${__field.labels.cluster}&${__url_time_range}&${datasource:queryparam}",
     );
   });
