@@ -72,12 +72,11 @@ describe("what the rendered federators do", () => {
     ).find((r) => r.alert === "FleetfedClusterFederationDown");
     expect(rule?.expr).toBe('up{job=~"fleetfed-clusters.*"} == 0');
     // A cluster file with an override gets job fleetfed-clusters-<id>, which the regex covers.
-    const file = parseClusterFile(
-      "cluster: slow\nscrapeInterval: 60s\n",
-      "clusters/slow.yaml",
-      "slow",
-      "cluster",
-    );
+    const file = parseClusterFile("cluster: slow\nscrapeInterval: 60s\n", {
+      file: "clusters/slow.yaml",
+      expectedId: "slow",
+      clusterLabel: "cluster",
+    });
     const fleet = render("federation:\n  shardSize: 2\n", ["slow"], [file]);
     const jobs = config(fleet.tree, "leaf-000").scrape_configs.map((j) => j.job_name as string);
     expect(jobs).toContain("fleetfed-clusters-slow");
@@ -90,10 +89,7 @@ describe("what the rendered federators do", () => {
     const s = settingsOf(yaml);
     const file = parseClusterFile(
       "cluster: a\nauthorization: {credentialsFile: /etc/fleetfed/secrets/s/t}\n",
-      "clusters/a.yaml",
-      "a",
-      "cluster",
-      s.federation,
+      { file: "clusters/a.yaml", expectedId: "a", clusterLabel: "cluster", federation: s.federation },
     );
     const fleet = renderFleet(s, { clusters: [discoveredCluster("a")], placement: new Map() }, [file]);
     const job = config(fleet.tree, "leaf-000").scrape_configs.find(

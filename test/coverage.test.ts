@@ -48,12 +48,11 @@ describe("covers", () => {
 
 describe("checkCoverage", () => {
   const settings = parseSettings("discovery:\n  route53: {}\nfederation:\n  shardSize: 2\n", "fleet.yaml");
-  const override = parseClusterFile(
-    "cluster: b\nmatch: ['{__name__=~\"job:.*\"}']\n",
-    "clusters/b.yaml",
-    "b",
-    "cluster",
-  );
+  const override = parseClusterFile("cluster: b\nmatch: ['{__name__=~\"job:.*\"}']\n", {
+    file: "clusters/b.yaml",
+    expectedId: "b",
+    clusterLabel: "cluster",
+  });
   const fleet = renderFleet(
     settings,
     { clusters: ["a", "b", "c"].map((id) => discoveredCluster(id)), placement: new Map() },

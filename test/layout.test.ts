@@ -4,6 +4,7 @@ import { readdirSync, readFileSync } from "node:fs";
 import { cp, mkdtemp, rm, symlink, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, relative } from "node:path";
+import swc from "@swc/core";
 import { describe, expect, it } from "vitest";
 import { $ } from "zx";
 import { PROJECT_ROOT } from "./support/repo.ts";
@@ -96,5 +97,61 @@ describe("the layering rules (#24)", () => {
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
+  });
+});
+
+describe("the shape of the code (#24)", () => {
+  // Read with swc's TypeScript parser (TypeScript 7 has no JavaScript API): every function, method
+  // and arrow in scripts/. swc's spans are 1-based byte offsets into the file.
+  const functions = () => {
+    const found: { where: string; params: number; lines: number; header: string }[] = [];
+    for (const p of readdirSync(SCRIPTS, { recursive: true }) as string[]) {
+      if (!p.endsWith(".ts") || p.endsWith(".d.ts")) continue;
+      const bytes = readFileSync(join(SCRIPTS, p));
+      const lines = bytes.toString("utf8").split("\n");
+      const lineAt = (offset: number) =>
+        bytes
+          .subarray(0, offset - 1)
+          .toString("utf8")
+          .split("\n").length;
+      const visit = (node: unknown): void => {
+        if (Array.isArray(node)) {
+          for (const child of node) visit(child);
+          return;
+        }
+        if (!node || typeof node !== "object") return;
+        const n = node as { type?: string; span?: { start: number; end: number }; params?: unknown[] };
+        const fn = /^(FunctionDeclaration|FunctionExpression|ArrowFunctionExpression)$/.test(n.type ?? "");
+        if (fn && n.span && n.params) {
+          const first = lineAt(n.span.start);
+          let above = first - 1; // the comment lines right above the line the function starts on
+          while (above > 0 && /^\s*(\/\/|\/\*|\*)/.test(lines[above - 1] ?? "")) above--;
+          found.push({
+            where: `${p}:${first}`,
+            params: n.params.length,
+            lines: lineAt(n.span.end) - first + 1,
+            header: lines.slice(above, first).join("\n"),
+          });
+        }
+        for (const [k, v] of Object.entries(n)) if (k !== "span") visit(v);
+      };
+      visit(swc.parseSync(bytes.toString("utf8"), { syntax: "typescript" }));
+    }
+    return found;
+  };
+
+  it("takes a props object wherever a function would take more than four parameters", () => {
+    expect(
+      functions()
+        .filter((f) => f.params > 4)
+        .map((f) => f.where),
+    ).toEqual([]);
+  });
+
+  it("says why in its header wherever a function in commands/ or core/ runs over 60 lines", () => {
+    const long = functions().filter(
+      (f) => /^(commands|core)\//.test(f.where) && f.lines > 60 && !f.header.includes("Long on purpose"),
+    );
+    expect(long.map((f) => `${f.where} (${f.lines} lines)`)).toEqual([]);
   });
 });

@@ -29,7 +29,7 @@ function discovered(n: number, prefix = "c"): DiscoveredCluster[] {
 
 /** The fleet after a sync: placement recorded in the snapshot, as sync writes it. */
 function synced(s: ReturnType<typeof settings>, clusters: DiscoveredCluster[], previous?: Snapshot) {
-  return nextSnapshot(s, previous ?? EMPTY_SNAPSHOT, clusters, []);
+  return nextSnapshot(s, { previous: previous ?? EMPTY_SNAPSHOT, discovered: clusters, clusterFiles: [] });
 }
 
 /** Half a write: one leaf's file holds clusters of another layout. */
@@ -147,7 +147,11 @@ describe("placement", () => {
   });
 
   const pin = (id: string, leaf: string, extra = "") =>
-    parseClusterFile(`cluster: ${id}\nleaf: ${leaf}\n${extra}`, `clusters/${id}.yaml`, id, "cluster");
+    parseClusterFile(`cluster: ${id}\nleaf: ${leaf}\n${extra}`, {
+      file: `clusters/${id}.yaml`,
+      expectedId: id,
+      clusterLabel: "cluster",
+    });
 
   it("honours a pin to a leaf, and refuses more pins than a leaf holds", () => {
     const s = settings(2);
@@ -241,9 +245,7 @@ describe("placement between syncs, recorded in manifests/", () => {
     ids.map((id, i) =>
       parseClusterFile(
         `cluster: ${JSON.stringify(id)}\nendpoint: prometheus.${id}.internal.example.com:80\nlabels: {team: t${i % 7}}\n${i % 5 === 0 ? "match: ['{__name__=~\"cluster:.*\"}']\n" : ""}`,
-        `clusters/${id}.yaml`,
-        id,
-        "cluster",
+        { file: `clusters/${id}.yaml`, expectedId: id, clusterLabel: "cluster" },
       ),
     );
   const touchedLeaves = (a: ReadonlyMap<string, string>, b: ReadonlyMap<string, string>) => {
@@ -272,7 +274,12 @@ describe("placement between syncs, recorded in manifests/", () => {
     expect(touchedLeaves(removed.tree, added.tree)).toEqual(["federation/leaf-002/prometheus.yml"]);
     expect(added.plan.placement.get("leaf-002")).toContain("aaa-new");
     // A sync afterwards records the same placement in the snapshot: no cluster moves.
-    const synced = nextSnapshot(s, EMPTY_SNAPSHOT, [], [...without, ...handWritten(["aaa-new"])], added.tree);
+    const synced = nextSnapshot(s, {
+      previous: EMPTY_SNAPSHOT,
+      discovered: [],
+      clusterFiles: [...without, ...handWritten(["aaa-new"])],
+      manifests: added.tree,
+    });
     expect(touchedLeaves(added.tree, synced.fleet.tree)).toEqual([]);
     expect(synced.snapshot.placement).toEqual(added.plan.placement);
   });

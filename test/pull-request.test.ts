@@ -97,12 +97,11 @@ describe("the pull request body", () => {
 
   it("escapes table cells that come from people's files", () => {
     const settings = parseSettings("discovery:\n  route53: {}\n", "fleet.yaml");
-    const file = parseClusterFile(
-      "cluster: x\nlabels: {note: 'a | b <script>'}\n",
-      "clusters/x.yaml",
-      "x",
-      "cluster",
-    );
+    const file = parseClusterFile("cluster: x\nlabels: {note: 'a | b <script>'}\n", {
+      file: "clusters/x.yaml",
+      expectedId: "x",
+      clusterLabel: "cluster",
+    });
     const before = renderFleet(settings, { clusters: [], placement: new Map() }, []);
     const after = renderFleet(settings, { clusters: discovered(["x"]), placement: new Map() }, [file]);
     const pr = renderPullRequest({

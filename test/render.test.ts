@@ -134,12 +134,11 @@ describe("determinism", () => {
       "fleet.snapshot.json",
     );
     const files = [
-      parseClusterFile(
-        "cluster: a9\nlabels: {b: '1', a: '2', B: '3'}\n",
-        "clusters/a9.yaml",
-        "a9",
-        "cluster",
-      ),
+      parseClusterFile("cluster: a9\nlabels: {b: '1', a: '2', B: '3'}\n", {
+        file: "clusters/a9.yaml",
+        expectedId: "a9",
+        clusterLabel: "cluster",
+      }),
     ];
     const fleet = renderFleet(settings, snapshot, files);
     expect(fleet.inventory.clusters.map((c) => c.id)).toEqual(["0a", "a-1", "a10", "a9", "b-2", "z"]);
@@ -443,19 +442,20 @@ describe("secured endpoints, read back", () => {
       "fleet.yaml",
     );
     const files = [
-      parseClusterFile(
-        "cluster: a\nendpoint: a:9090\n",
-        "clusters/a.yaml",
-        "a",
-        "cluster",
-        settings.federation,
-      ),
+      parseClusterFile("cluster: a\nendpoint: a:9090\n", {
+        file: "clusters/a.yaml",
+        expectedId: "a",
+        clusterLabel: "cluster",
+        federation: settings.federation,
+      }),
       parseClusterFile(
         "cluster: b\nendpoint: b:9090\nbasicAuth: {username: u, passwordFile: /etc/fleetfed/secrets/auth/password}\ntls: {certFile: /etc/fleetfed/secrets/ca/c.crt, keyFile: /etc/fleetfed/secrets/ca/c.key}\n",
-        "clusters/b.yaml",
-        "b",
-        "cluster",
-        settings.federation,
+        {
+          file: "clusters/b.yaml",
+          expectedId: "b",
+          clusterLabel: "cluster",
+          federation: settings.federation,
+        },
       ),
     ];
     const fleet = renderFleet(settings, { clusters: [], placement: new Map() }, files);
@@ -476,13 +476,12 @@ describe("secured endpoints in the operator flavour", () => {
       "fleet.yaml",
     );
     const fleet = renderFleet(settings, { clusters: [], placement: new Map() }, [
-      parseClusterFile(
-        "cluster: a\nendpoint: a:9090\nscheme: https\n",
-        "clusters/a.yaml",
-        "a",
-        "cluster",
-        settings.federation,
-      ),
+      parseClusterFile("cluster: a\nendpoint: a:9090\nscheme: https\n", {
+        file: "clusters/a.yaml",
+        expectedId: "a",
+        clusterLabel: "cluster",
+        federation: settings.federation,
+      }),
     ]);
     const objects = parseAllDocuments(fleet.tree.get("federation/leaf-000/prometheus.yaml") as string).map(
       (d) => d.toJS(),
@@ -738,9 +737,11 @@ describe("the Fleet overview at 500 clusters (#23)", () => {
     Array.from({ length: 500 }, (_, i) =>
       parseClusterFile(
         `cluster: c${String(i).padStart(3, "0")}\nlabels: {env: ${i % 2 ? "prod" : "dev"}, region: r${i % 5}, team: t${i % 7}}\n`,
-        `clusters/c${i}.yaml`,
-        `c${String(i).padStart(3, "0")}`,
-        "cluster",
+        {
+          file: `clusters/c${i}.yaml`,
+          expectedId: `c${String(i).padStart(3, "0")}`,
+          clusterLabel: "cluster",
+        },
       ),
     ),
   );

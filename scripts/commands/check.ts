@@ -10,7 +10,8 @@ import { objectProblems } from "../core/check/objects.ts";
 import { namesFiles, withPlaceholderFiles } from "../core/check/placeholders.ts";
 import { EXIT_REFUSED, FleetfedError, formatProblem, type Problem } from "../core/errors.ts";
 import { renderFleet } from "../core/fleet.ts";
-import { MANIFESTS_DIR } from "../core/layout.ts";
+import { federatorOf, federatorPath, MANIFESTS_DIR, PROMETHEUS_FILE } from "../core/layout.ts";
+import { ALERTS_FILE } from "../core/render/alert-rules.ts";
 import { collectingObjects } from "../core/render/kubernetes.ts";
 import { diffTrees } from "../core/review/change.ts";
 import { readTree, scratchFolder, writeFileAtomic, writeTree } from "../io/files.ts";
@@ -24,13 +25,14 @@ const CONFIGMAP_LIMIT = 1024 * 1024;
 function oversizedConfigMaps(tree: ReadonlyMap<string, string>): Problem[] {
   const sizes = new Map<string, number>();
   for (const [path, content] of tree) {
-    const m = /^federation\/([^/]+)\/(prometheus\.yml|alerts\.yml)$/.exec(path);
-    if (m?.[1]) sizes.set(m[1], (sizes.get(m[1]) ?? 0) + Buffer.byteLength(content));
+    const f = federatorOf(path);
+    if (f && (f.file === PROMETHEUS_FILE || f.file === ALERTS_FILE))
+      sizes.set(f.name, (sizes.get(f.name) ?? 0) + Buffer.byteLength(content));
   }
   return [...sizes]
     .filter(([, bytes]) => bytes > CONFIGMAP_LIMIT - 16 * 1024)
     .map(([federator, bytes]) => ({
-      file: `${MANIFESTS_DIR}/federation/${federator}/prometheus.yml`,
+      file: `${MANIFESTS_DIR}/${federatorPath(federator, PROMETHEUS_FILE)}`,
       message: `${federator}'s ConfigMap would hold ${bytes} bytes; Kubernetes refuses ConfigMaps over 1 MiB`,
       hint: "lower federation.shardSize so each leaf holds fewer clusters",
     }));
@@ -138,8 +140,8 @@ export async function checkCommand(ctx: Context): Promise<number> {
   }
 }
 
-const isConfig = (p: string) => p.endsWith("/prometheus.yml");
-const isRules = (p: string) => p.endsWith("/alerts.yml") || p.endsWith("/rules.yml");
+const isConfig = (p: string) => federatorOf(p)?.file === PROMETHEUS_FILE;
+const isRules = (p: string) => federatorOf(p)?.file === ALERTS_FILE || p.endsWith("/rules.yml");
 
 /** promtool check config and check rules on the federator configs and rule files among `paths` (under manifests/). */
 async function runPromtool(
@@ -148,10 +150,10 @@ async function runPromtool(
   paths: readonly string[],
   signal?: AbortSignal,
 ): Promise<Problem[]> {
-  const under = paths.map((p) => `${MANIFESTS_DIR}/${p}`);
+  const under = (keep: (p: string) => boolean) => paths.filter(keep).map((p) => `${MANIFESTS_DIR}/${p}`);
   const found = await Promise.all([
-    promtoolCheck(promtool, "config", cwd, under.filter(isConfig), signal),
-    promtoolCheck(promtool, "rules", cwd, under.filter(isRules), signal),
+    promtoolCheck(promtool, { what: "config", cwd, files: under(isConfig), ...(signal && { signal }) }),
+    promtoolCheck(promtool, { what: "rules", cwd, files: under(isRules), ...(signal && { signal }) }),
   ]);
   return found.flat();
 }

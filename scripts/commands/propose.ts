@@ -57,7 +57,12 @@ export async function propose(
   );
   refuseEmptyDiscovery(inputs.snapshot, found);
   const onDisk = await readTree(join(inputs.root, MANIFESTS_DIR));
-  const next = nextSnapshot(inputs.settings, inputs.snapshot, found.clusters, inputs.clusterFiles, onDisk);
+  const next = nextSnapshot(inputs.settings, {
+    previous: inputs.snapshot,
+    discovered: found.clusters,
+    clusterFiles: inputs.clusterFiles,
+    manifests: onDisk,
+  });
   const change = describeChange(inputs.settings, next.fleet, onDisk);
   for (const w of change.warnings) ctx.report.warn(w);
   const snapshotText = serialiseSnapshot(next.snapshot);

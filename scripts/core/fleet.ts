@@ -112,10 +112,18 @@ export function previousPlacement(snapshot: Placement, recorded: Placement): Pla
 /** The snapshot a sync writes: what discovery found now, and the placement the new plan settled on. */
 export function nextSnapshot(
   settings: Settings,
-  previous: Snapshot,
-  discovered: readonly DiscoveredCluster[],
-  clusterFiles: readonly ClusterFile[],
-  manifests: Tree = new Map(),
+  {
+    previous,
+    discovered,
+    clusterFiles,
+    manifests = new Map(),
+  }: {
+    previous: Snapshot;
+    discovered: readonly DiscoveredCluster[];
+    clusterFiles: readonly ClusterFile[];
+    /** The manifests/ on disk: where clusters the snapshot does not place were put last time. */
+    manifests?: Tree;
+  },
 ): { snapshot: Snapshot; fleet: RenderedFleet } {
   const fleet = renderFleet(
     settings,

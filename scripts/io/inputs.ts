@@ -112,7 +112,14 @@ export async function loadInputs(rootArg: string, configArg?: string): Promise<I
       const path = `${dir}/${name}`;
       const text =
         (regular.has(name) ? readRegularFile(path, file) : undefined) ?? readInput(root, path, file) ?? "";
-      clusterFiles.push(parseClusterFile(text, file, id, settings.clusterLabel, settings.federation));
+      clusterFiles.push(
+        parseClusterFile(text, {
+          file: file,
+          expectedId: id,
+          clusterLabel: settings.clusterLabel,
+          federation: settings.federation,
+        }),
+      );
     });
   }
 

@@ -24,27 +24,27 @@ export async function requirePromtool(ci: boolean): Promise<string | undefined> 
  * `promtool check config` or `check rules` on each file (paths relative to `cwd`); returns one problem
  * per file promtool rejects.
  */
-export async function promtoolCheck(
-  promtool: string,
-  what: "config" | "rules",
-  cwd: string,
-  files: readonly string[],
-  signal?: AbortSignal,
-): Promise<Problem[]> {
+export interface PromtoolRun {
+  what: "config" | "rules";
+  /** The folder the paths are relative to. */
+  cwd: string;
+  files: readonly string[];
+  signal?: AbortSignal;
+}
+
+export async function promtoolCheck(promtool: string, run: PromtoolRun): Promise<Problem[]> {
+  const { files } = run;
   // One process per batch of 100: promtool takes many files, and 10,000-cluster fleets have hundreds.
   // The batches run side by side.
   const batches: string[][] = [];
   for (let i = 0; i < files.length; i += 100) batches.push(files.slice(i, i + 100));
-  const found = await Promise.all(batches.map((batch) => checkBatch(promtool, what, cwd, batch, signal)));
+  const found = await Promise.all(batches.map((batch) => checkBatch(promtool, { ...run, files: batch })));
   return found.flat();
 }
 
 async function checkBatch(
   promtool: string,
-  what: "config" | "rules",
-  cwd: string,
-  batch: readonly string[],
-  signal?: AbortSignal,
+  { what, cwd, files: batch, signal }: PromtoolRun,
 ): Promise<Problem[]> {
   const problems: Problem[] = [];
   const run = $({ cwd, nothrow: true, quiet: true, ...(signal && { signal }) });

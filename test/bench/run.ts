@@ -79,7 +79,7 @@ if (promtool) {
 const M = 1000;
 /** The fleet after a sync, as sync computes it. */
 const synced = (clusters: DiscoveredCluster[], previous?: Snapshot) =>
-  nextSnapshot(settings, previous ?? EMPTY_SNAPSHOT, clusters, []);
+  nextSnapshot(settings, { previous: previous ?? EMPTY_SNAPSHOT, discovered: clusters, clusterFiles: [] });
 const report = (what: string, a: ReturnType<typeof synced>, b: ReturnType<typeof synced>) => {
   const f = diffTrees(a.fleet.tree, b.fleet.tree);
   const files = [...f.added, ...f.changed, ...f.removed];

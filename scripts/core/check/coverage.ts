@@ -5,9 +5,10 @@
 import type { Problem } from "../errors.ts";
 import type { RenderedFleet } from "../fleet.ts";
 import type { Settings } from "../inputs/settings.ts";
+import { federatorPath, MANIFESTS_DIR } from "../layout.ts";
 import type { Cluster } from "../plan/inventory.ts";
 import { covers, type Selector, selectorsOf } from "../promql.ts";
-import { alertRules } from "../render/alert-rules.ts";
+import { ALERTS_FILE, alertRules } from "../render/alert-rules.ts";
 import { dashboardSpecs } from "../render/dashboards.ts";
 import { REPLICAS_JOB, SELF_JOB } from "../render/prometheus.ts";
 
@@ -64,7 +65,7 @@ export function queriesToCover(fleet: RenderedFleet, settings: Settings): Query[
   }
   for (const r of alertRules(fleet.plan, settings))
     queries.push({
-      file: `manifests/federation/${fleet.plan.top}/alerts.yml`,
+      file: `${MANIFESTS_DIR}/${federatorPath(fleet.plan.top, ALERTS_FILE)}`,
       item: `alert ${r.alert}`,
       expr: r.expr,
     });

@@ -4,6 +4,7 @@
 // point at placeholder files under a scratch folder; everything else promtool checks is unchanged, so a
 // config Prometheus would refuse still fails.
 
+import { federatorOf, PROMETHEUS_FILE } from "../layout.ts";
 import type { Tree } from "../render/manifests.ts";
 import { readScalar } from "../yaml.ts";
 
@@ -13,7 +14,7 @@ const FILE_FIELD =
 /** Whether any federator config in `tree` names a file promtool would look for. */
 export function namesFiles(tree: ReadonlyMap<string, string>): boolean {
   for (const [path, text] of tree)
-    if (path.endsWith("/prometheus.yml") && new RegExp(FILE_FIELD).test(text)) return true;
+    if (federatorOf(path)?.file === PROMETHEUS_FILE && new RegExp(FILE_FIELD).test(text)) return true;
   return false;
 }
 
@@ -25,7 +26,7 @@ export function withPlaceholderFiles(tree: Tree, base: string): { tree: Tree; fi
   const files = new Set<string>();
   const out = new Map(tree);
   for (const [path, text] of tree) {
-    if (!path.endsWith("/prometheus.yml")) continue;
+    if (federatorOf(path)?.file !== PROMETHEUS_FILE) continue;
     out.set(
       path,
       text.replace(FILE_FIELD, (line, key: string, value: string) => {

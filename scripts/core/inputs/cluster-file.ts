@@ -60,13 +60,23 @@ const CLUSTER_ID = new RegExp(clusterSchema.properties.cluster.pattern);
 /**
  * Parses one cluster file. `expectedId` is the file name without its extension; `clusterLabel` is
  * reserved because fleetfed sets it on every target itself.
+ *
+ * Long on purpose: every field's rule beside the next, in the order the schema lists them, each problem
+ * pinned to its line; split up, the rules would hide from one another.
  */
 export function parseClusterFile(
   text: string,
-  file: string,
-  expectedId: string,
-  clusterLabel: string,
-  federation: { secrets: readonly string[]; flavor: "plain" | "operator" } = { secrets: [], flavor: "plain" },
+  {
+    file,
+    expectedId,
+    clusterLabel,
+    federation = { secrets: [], flavor: "plain" },
+  }: {
+    file: string;
+    expectedId: string;
+    clusterLabel: string;
+    federation?: { secrets: readonly string[]; flavor: "plain" | "operator" };
+  },
 ): ClusterFile {
   const { source, problems } = parseYaml(text, file);
   throwIfAny(problems);

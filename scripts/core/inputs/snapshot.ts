@@ -118,7 +118,10 @@ function jsonErrorPosition(text: string, e: Error): { line: number; column: numb
   return { line, column: before.length - before.lastIndexOf("\n") };
 }
 
-/** Where a strict JSON reading of `text` first fails: a small recursive-descent scan, linear in the text. */
+/**
+ * Where a strict JSON reading of `text` first fails: a small recursive-descent scan, linear in the text.
+ * Long on purpose: the scanner is one grammar; its cases read best side by side.
+ */
 function jsonErrorOffset(text: string): number {
   let i = 0;
   const ws = () => {

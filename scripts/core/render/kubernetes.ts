@@ -11,6 +11,7 @@ import type { INamespace } from "kubernetes-models/v1/Namespace";
 import type { IService } from "kubernetes-models/v1/Service";
 import { SECRETS_DIR } from "../inputs/endpoint-auth.ts";
 import type { Settings } from "../inputs/settings.ts";
+import { FEDERATOR_OBJECTS_FILE } from "../layout.ts";
 import type { FederationTree } from "../plan/placement.ts";
 import { toYaml } from "../yaml.ts";
 import { FEDERATOR_PORT, federatorPodsService, federatorService } from "./prometheus.ts";
@@ -378,7 +379,7 @@ export function renderFederatorKustomization(name: string, configFiles: readonly
   return toYaml({
     apiVersion: KUSTOMIZE_API,
     kind: "Kustomization",
-    resources: ["federator.yaml"],
+    resources: [FEDERATOR_OBJECTS_FILE],
     // A stable name (no content hash): a config change updates the ConfigMap in place and the reloader
     // applies it, instead of a new name rolling the pods.
     configMapGenerator: [

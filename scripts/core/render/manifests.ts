@@ -2,6 +2,13 @@
 // function that writes it is io/files.ts writeTree.
 
 import type { Settings } from "../inputs/settings.ts";
+import {
+  FEDERATION_DIR,
+  FEDERATOR_OBJECTS_FILE,
+  federatorOf,
+  federatorPath,
+  PROMETHEUS_FILE,
+} from "../layout.ts";
 import { compare, sortStrings } from "../order.ts";
 import { type FederationTree, GLOBAL, isLeafName } from "../plan/placement.ts";
 import { readScalar, toYaml } from "../yaml.ts";
@@ -23,8 +30,8 @@ export type Tree = ReadonlyMap<string, string>;
 
 /** The leaf whose prometheus.yml is at `path` in the tree, or undefined for any other file. */
 export function leafOfConfig(path: string): string | undefined {
-  const leaf = /^federation\/([^/]+)\/prometheus\.yml$/.exec(path)?.[1];
-  return leaf !== undefined && isLeafName(leaf) ? leaf : undefined;
+  const f = federatorOf(path);
+  return f?.file === PROMETHEUS_FILE && isLeafName(f.name) ? f.name : undefined;
 }
 
 /**
@@ -51,11 +58,11 @@ export function recordedPlacement(manifests: Tree, clusterLabel: string): Map<st
   return placement;
 }
 
+/** Long on purpose: the whole tree in one place, folder by folder, so what `manifests/` holds reads at once. */
 export function renderManifests(plan: FederationTree, settings: Settings): Tree {
   const files = new Map<string, string>();
   const federators: string[] = [];
   const federator = (name: string, tier: "leaf" | "global", base: FederatorConfig, comment: string) => {
-    const dir = `federation/${name}`;
     // The top federator sees every federation target, so it evaluates the alerts on the federation.
     const top = name === plan.top;
     const config: FederatorConfig = top
@@ -66,16 +73,22 @@ export function renderManifests(plan: FederationTree, settings: Settings): Tree 
           scrape_configs: base.scrape_configs,
         }
       : base;
-    files.set(`${dir}/prometheus.yml`, toYaml(config, { comments: [comment] }));
-    if (top) files.set(`${dir}/${ALERTS_FILE}`, renderAlertsFile(plan, settings));
+    files.set(federatorPath(name, PROMETHEUS_FILE), toYaml(config, { comments: [comment] }));
+    if (top) files.set(federatorPath(name, ALERTS_FILE), renderAlertsFile(plan, settings));
     if (settings.federation.flavor === "operator") {
-      files.set(`${dir}/prometheus.yaml`, renderOperatorObjects(name, tier, config, plan, settings));
-      files.set(`${dir}/kustomization.yaml`, renderKustomization(["prometheus.yaml"]));
-    } else {
-      files.set(`${dir}/federator.yaml`, renderFederatorObjects(name, tier, plan, settings));
       files.set(
-        `${dir}/kustomization.yaml`,
-        renderFederatorKustomization(name, top ? ["prometheus.yml", ALERTS_FILE] : ["prometheus.yml"]),
+        federatorPath(name, "prometheus.yaml"),
+        renderOperatorObjects({ name, tier, config }, plan, settings),
+      );
+      files.set(federatorPath(name, "kustomization.yaml"), renderKustomization(["prometheus.yaml"]));
+    } else {
+      files.set(
+        federatorPath(name, FEDERATOR_OBJECTS_FILE),
+        renderFederatorObjects(name, tier, plan, settings),
+      );
+      files.set(
+        federatorPath(name, "kustomization.yaml"),
+        renderFederatorKustomization(name, top ? [PROMETHEUS_FILE, ALERTS_FILE] : [PROMETHEUS_FILE]),
       );
     }
     federators.push(name);
@@ -89,18 +102,18 @@ export function renderManifests(plan: FederationTree, settings: Settings): Tree 
     federator(GLOBAL, "global", globalConfig(plan, settings), what);
   }
   files.set(
-    "federation/kustomization.yaml",
+    `${FEDERATION_DIR}/kustomization.yaml`,
     renderKustomization(["namespace.yaml", ...federators], { namespace: settings.federation.namespace }),
   );
-  files.set("federation/namespace.yaml", renderNamespace(settings));
+  files.set(`${FEDERATION_DIR}/namespace.yaml`, renderNamespace(settings));
   for (const [p, c] of renderDashboards(plan, settings)) files.set(p, c);
-  files.set("kustomization.yaml", renderKustomization(["federation", "dashboards"]));
+  files.set("kustomization.yaml", renderKustomization([FEDERATION_DIR, "dashboards"]));
   // Applied to every workload cluster (not to the monitoring cluster): its Prometheus records the aggregates.
   files.set("cluster-rules/rules.yml", renderClusterRulesFile(settings));
   files.set("cluster-rules/prometheusrule.yaml", renderClusterPrometheusRule(settings));
   files.set("cluster-rules/kustomization.yaml", renderKustomization(["prometheusrule.yaml"]));
   const components: Component[] = [
-    { name: "federation", path: "federation", wave: 0 },
+    { name: "federation", path: FEDERATION_DIR, wave: 0 },
     { name: "dashboards", path: "dashboards", wave: 1 },
   ];
   if (settings.delivery.argocd.enabled)

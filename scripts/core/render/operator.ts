@@ -36,9 +36,7 @@ export function scrapeConfigName(federator: string, jobName: string): string {
 
 /** Long on purpose: the Prometheus object as one literal, field for field with the plain flavour. */
 export function renderOperatorObjects(
-  name: string,
-  tier: "leaf" | "global",
-  config: FederatorConfig,
+  { name, tier, config }: { name: string; tier: "leaf" | "global"; config: FederatorConfig },
   plan: FederationTree,
   settings: Settings,
 ): string {

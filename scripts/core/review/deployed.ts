@@ -6,8 +6,10 @@
 import { type Duration, parseDuration } from "../duration.ts";
 import { fromPrometheusAuth } from "../inputs/endpoint-auth.ts";
 import type { Scheme } from "../inputs/settings.ts";
+import { federatorPath, PROMETHEUS_FILE } from "../layout.ts";
 import { sortedBy } from "../order.ts";
 import type { Cluster } from "../plan/inventory.ts";
+import { GLOBAL } from "../plan/placement.ts";
 import { leafOfConfig } from "../render/manifests.ts";
 import { CLUSTER_JOB, type FederateJob } from "../render/prometheus.ts";
 import { yamlLibrary } from "../yaml.ts";
@@ -51,7 +53,7 @@ export function deployedFleet(tree: ReadonlyMap<string, string>, clusterLabel: s
   let leaves = 0;
   let global = false;
   for (const [path, text] of tree) {
-    if (path === "federation/global/prometheus.yml") global = true;
+    if (path === federatorPath(GLOBAL, PROMETHEUS_FILE)) global = true;
     const leaf = leafOfConfig(path);
     if (!leaf) continue;
     leaves++;

@@ -5,6 +5,7 @@
 
 import { createHash } from "node:crypto";
 import { SNAPSHOT_FILE } from "../inputs/snapshot.ts";
+import { PROMETHEUS_FILE } from "../layout.ts";
 import type { FederationTree } from "../plan/placement.ts";
 import { exceedsMaxRemovals, type FleetChange, type PlacedCluster } from "./change.ts";
 import { describeRollout } from "./rollout.ts";
@@ -289,8 +290,8 @@ function filesSection(input: PullRequestInput): string[] {
     ...f.removed.map((p) => [p, "removed"] as const),
   ];
   const kind = (p: string) =>
-    p.endsWith("prometheus.yml")
-      ? "Federator configs (`prometheus.yml`)"
+    p.endsWith(`/${PROMETHEUS_FILE}`)
+      ? `Federator configs (\`${PROMETHEUS_FILE}\`)`
       : p.endsWith("kustomization.yaml")
         ? "Kustomize"
         : "Kubernetes objects";

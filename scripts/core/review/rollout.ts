@@ -4,6 +4,7 @@
 // each tier gains or loses, from the model that sizes the federators (core/render/sizing.ts).
 
 import type { Settings } from "../inputs/settings.ts";
+import { FEDERATOR_OBJECTS_FILE, federatorOf, federatorPath } from "../layout.ts";
 import { compare } from "../order.ts";
 import type { FederationTree } from "../plan/placement.ts";
 import type { Tree } from "../render/manifests.ts";
@@ -100,11 +101,12 @@ export function rolloutOf({
   const restarts: Rollout["restarts"] = [];
   const manual: Rollout["manual"] = [];
   const names = [...after.keys()]
-    .map((p) => /^federation\/([^/]+)\/federator\.yaml$/.exec(p)?.[1])
-    .filter((n): n is string => n !== undefined)
+    .map(federatorOf)
+    .filter((f) => f?.file === FEDERATOR_OBJECTS_FILE)
+    .map((f) => f?.name as string)
     .sort(compare);
   for (const name of names) {
-    const path = `federation/${name}/federator.yaml`;
+    const path = federatorPath(name, FEDERATOR_OBJECTS_FILE);
     if (before.get(path) === after.get(path)) continue;
     const was = statefulSet(before.get(path));
     const now = statefulSet(after.get(path));
