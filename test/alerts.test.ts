@@ -203,7 +203,8 @@ tests:
 `;
 
 // Two replicas per federator (the default): leaf-000 loses one at 3 m; leaf-001's replica .3 fails its
-// reload at 2 m while its sibling .4 keeps loading.
+// reload at 2 m while its sibling .4 keeps loading; from 2 m replica .4 cannot scrape cluster c00003
+// while .3 can, and neither can scrape c00004 (that cluster is down: not a replica's fault).
 const REPLICA_TESTS = `rule_files: [alerts.yml]
 evaluation_interval: 1m
 tests:
@@ -221,6 +222,14 @@ tests:
         values: '1 1 0x28'
       - series: 'prometheus_config_last_reload_successful{job="fleetfed-federator-replicas", federator="leaf-001", instance="10.0.0.4:9090"}'
         values: '1x30'
+      - series: 'fleetfed_replica_cluster_up{job="fleetfed-federator-replicas", federator="leaf-001", instance="10.0.0.3:9090", cluster="c00003"}'
+        values: '1x30'
+      - series: 'fleetfed_replica_cluster_up{job="fleetfed-federator-replicas", federator="leaf-001", instance="10.0.0.4:9090", cluster="c00003"}'
+        values: '1 1 0x28'
+      - series: 'fleetfed_replica_cluster_up{job="fleetfed-federator-replicas", federator="leaf-001", instance="10.0.0.3:9090", cluster="c00004"}'
+        values: '1 1 0x28'
+      - series: 'fleetfed_replica_cluster_up{job="fleetfed-federator-replicas", federator="leaf-001", instance="10.0.0.4:9090", cluster="c00004"}'
+        values: '1 1 0x28'
     alert_rule_test:
       - eval_time: 10m
         alertname: FleetfedFederatorReplicasDegraded
@@ -233,7 +242,7 @@ tests:
               summary: 'Federator leaf-000 runs 1 healthy replica(s) of 2'
               description: 'A replica is down, not ready, or cannot be scraped: the federator has no spare, and the Service may send the tier above to the one that is failing. Check its pods and their events.'
               runbook_url: '${RUNBOOK}#fleetfedfederatorreplicasdegraded'
-      - eval_time: 12m
+      - eval_time: 11m
         alertname: FleetfedFederatorReplicaReloadFailed
         exp_alerts: []
       - eval_time: 20m
@@ -244,6 +253,17 @@ tests:
               summary: 'Replica 10.0.0.3:9090 of federator leaf-001 cannot load its configuration'
               description: 'That replica runs its previous configuration while its sibling may not: the two differ in what they federate. Check that pod''s config-reloader and prometheus logs.'
               runbook_url: '${RUNBOOK}#fleetfedfederatorreplicareloadfailed'
+      - eval_time: 11m
+        alertname: FleetfedFederatorReplicaMissesCluster
+        exp_alerts: []
+      - eval_time: 20m
+        alertname: FleetfedFederatorReplicaMissesCluster
+        exp_alerts:
+          - exp_labels: {severity: warning, job: fleetfed-federator-replicas, federator: leaf-001, instance: '10.0.0.4:9090', cluster: c00003}
+            exp_annotations:
+              summary: 'Replica 10.0.0.4:9090 of federator leaf-001 cannot scrape cluster c00003; its sibling can'
+              description: 'One pod''s path to the cluster is broken (its node''s network, a NetworkPolicy, DNS, a stale config): the other replica keeps the cluster''s data, but if the tier above is moved to this one, the cluster''s history has a gap. Check that pod''s targets page and its node.'
+              runbook_url: '${RUNBOOK}#fleetfedfederatorreplicamissescluster'
 `;
 
 /** A ratio as Prometheus's humanizePercentage prints it (four significant digits). */
@@ -274,7 +294,7 @@ describe.skipIf(!promtool)("federation alerts", () => {
     expect(r.exitCode, r.stdout + r.stderr).toBe(0);
   });
 
-  it("fire for a federator with a replica down and for the one replica that failed its reload, and no other (#23)", async () => {
+  it("fire for a federator with a replica down, for the one replica that failed its reload, and for the one replica that cannot reach a cluster its sibling reaches, and no other (#23)", async () => {
     const r = await testRules(REPLICA_TESTS);
     expect(r.exitCode, r.stdout + r.stderr).toBe(0);
   });

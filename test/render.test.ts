@@ -605,31 +605,51 @@ describe.skipIf(!kubectl)("federators as production Prometheus, from kubectl kus
     ).toEqual(prometheuses.sort());
   });
 
-  it("render a ServiceMonitor per federator when asked, labelled for the monitoring cluster's Prometheus (#23)", async () => {
-    const root = await makeRepo({}, join(GOLDEN, "tree"));
-    const fleetYaml = await readFile(join(root, "fleet.yaml"), "utf8");
-    await writeFile(
-      join(root, "fleet.yaml"),
-      fleetYaml.replace(
-        /^federation:\n/m,
-        "federation:\n  serviceMonitor: {enabled: true, labels: {release: kube-prometheus-stack}}\n",
-      ),
-    );
-    expect((await runCli(["render", "--root", root])).code).toBe(0);
-    const monitors = (await build(root)).filter((o) => o.kind === "ServiceMonitor");
-    expect(monitors.map((m) => m.metadata.name).sort()).toEqual([
-      "fleetfed-global",
-      "fleetfed-leaf-000",
-      "fleetfed-leaf-001",
-      "fleetfed-leaf-002",
-    ]);
-    for (const m of monitors) {
-      expect(m.metadata.labels.release).toBe("kube-prometheus-stack");
-      expect(m.spec.endpoints).toEqual([{ port: "http", path: "/metrics" }]);
-    }
-    const check = await runCli(["check", "--root", root]);
-    expect(check.stderr).toMatch(/Kubernetes objects: \d+, all valid for the API/);
-  });
+  it.each(["tree", "operator"])(
+    "render a ServiceMonitor per federator when asked, labelled for the monitoring cluster's Prometheus, in the %s golden's flavour (#23)",
+    async (golden) => {
+      const root = await makeRepo({}, join(GOLDEN, golden));
+      const fleetYaml = await readFile(join(root, "fleet.yaml"), "utf8");
+      await writeFile(
+        join(root, "fleet.yaml"),
+        fleetYaml.replace(
+          /^federation:\n/m,
+          "federation:\n  serviceMonitor: {enabled: true, labels: {release: kube-prometheus-stack}}\n",
+        ),
+      );
+      expect((await runCli(["render", "--root", root])).code).toBe(0);
+      const monitors = (await build(root)).filter((o) => o.kind === "ServiceMonitor");
+      expect(monitors.map((m) => m.metadata.name).sort()).toEqual([
+        "fleetfed-global",
+        "fleetfed-leaf-000",
+        "fleetfed-leaf-001",
+        "fleetfed-leaf-002",
+      ]);
+      const objects = await build(root);
+      for (const m of monitors) {
+        expect(m.metadata.labels.release).toBe("kube-prometheus-stack");
+        expect(m.spec.endpoints).toEqual([{ port: "http", path: "/metrics" }]);
+        // It selects exactly its federator's Service, whose port it names: every replica behind it is an
+        // endpoint of its own to the monitoring cluster's Prometheus.
+        const { matchLabels, matchExpressions = [] } = m.spec.selector as {
+          matchLabels: Record<string, string>;
+          matchExpressions?: { key: string; operator: string }[];
+        };
+        const selected = objects.filter(
+          (o) =>
+            o.kind === "Service" &&
+            Object.entries(matchLabels).every(([k, v]) => o.metadata.labels?.[k] === v) &&
+            matchExpressions.every(
+              (e) => e.operator === "DoesNotExist" && !(e.key in (o.metadata.labels ?? {})),
+            ),
+        );
+        expect(selected.map((o) => o.metadata.name)).toEqual([m.metadata.name]);
+        expect(selected[0]?.spec.ports.map((x: { name: string }) => x.name)).toContain("http");
+      }
+      const check = await runCli(["check", "--root", root]);
+      expect(check.stderr).toMatch(/Kubernetes objects: \d+, all valid for the API/);
+    },
+  );
 
   it("leave every pod template byte-identical when a cluster joins a leaf with room: config by reload", async () => {
     const root = await makeRepo({}, join(GOLDEN, "tree"));

@@ -26,7 +26,11 @@ describe("sizing from what is federated", () => {
   it("sizes the global for its clusters' data and the six health series it reads, not every leaf series", () => {
     const fleet = fleetOf(1000);
     expect(fleet.plan.leaves).toHaveLength(20);
-    expect(seriesHeld("global", 20, settings())).toBe(1000 * (99 + 6) + 20 * (4 + 8) + 1000);
+    // Plain flavour, 2 replicas: each replica's health of each cluster, and of each replica its reload
+    // state and its scrape's up and scrape_* series.
+    expect(seriesHeld("global", 20, settings())).toBe(
+      1000 * (99 + 6 + 2) + 20 * (4 + 8) + 21 * 2 * (1 + 8) + 1000,
+    );
     expect(seriesHeld("leaf", 20, settings())).toBe(50 * (99 + 8) + 1000);
     // 64 MiB + 4.5 KiB a series, rounded up to 64 Mi; the limit twice the request.
     const global = federatorSize("global", fleet.plan, settings());

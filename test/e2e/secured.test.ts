@@ -116,7 +116,7 @@ describe.skipIf(!prometheus)("federating secured cluster Prometheus servers", ()
           config,
           { "web.yml": web, "probe.yml": rules },
           [`--web.config.file=${join(work, `cluster-${id}`, "web.yml")}`],
-          () => httpsOk(`https://127.0.0.1:${ports[id]}/-/ready`, ca, users[who], PASSWORDS[who]),
+          { ready: () => httpsOk(`https://127.0.0.1:${ports[id]}/-/ready`, ca, users[who], PASSWORDS[who]) },
         ),
       );
     }

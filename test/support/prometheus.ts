@@ -35,17 +35,30 @@ export async function startPrometheus(
   config: string,
   extraFiles: Record<string, string> = {},
   flags: readonly string[] = [],
-  /** How to tell it is ready, for a server behind TLS or auth; plain HTTP /-/ready otherwise. */
-  ready?: () => Promise<boolean>,
+  {
+    ready,
+    hostname,
+  }: {
+    /** How to tell it is ready, for a server behind TLS or auth; plain HTTP /-/ready otherwise. */
+    ready?: () => Promise<boolean>;
+    /**
+     * The host name it sees, as each pod of a StatefulSet has its own: Prometheus derives each target's
+     * scrape phase from it, so replicas on different pods scrape the same target at different moments.
+     * Set in a UTS namespace of its own (unshare, as root); elsewhere it keeps the machine's.
+     */
+    hostname?: string;
+  } = {},
 ): Promise<RunningPrometheus> {
   const home = join(dir, name);
   await mkdir(join(home, "data"), { recursive: true });
   await writeFile(join(home, "prometheus.yml"), config);
   for (const [file, content] of Object.entries(extraFiles)) await writeFile(join(home, file), content);
   const log = join(home, "prometheus.log");
+  const own = hostname !== undefined && (await ownHostnames());
   const child = spawn(
-    "timeout",
+    own ? "unshare" : "timeout",
     [
+      ...(own ? ["--uts", "--", "sh", "-c", 'hostname "$0" && exec timeout "$@"', hostname] : []),
       "600",
       "prometheus",
       `--config.file=${join(home, "prometheus.yml")}`,
@@ -65,6 +78,17 @@ export async function startPrometheus(
     return r?.ok === true;
   });
   return { name, port, url, process: child, log };
+}
+
+let canOwnHostnames: Promise<boolean> | undefined;
+/** Whether this machine lets a process take its own host name (root, with unshare). */
+function ownHostnames(): Promise<boolean> {
+  canOwnHostnames ??= new Promise((resolve) => {
+    const probe = spawn("unshare", ["--uts", "--", "hostname", "fleetfed-probe"], { stdio: "ignore" });
+    probe.once("error", () => resolve(false));
+    probe.once("exit", (code) => resolve(code === 0));
+  });
+  return canOwnHostnames;
 }
 
 /** A real Alertmanager (Debian's prometheus-alertmanager) on 127.0.0.1, clustering off; resolves once ready. */

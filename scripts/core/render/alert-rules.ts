@@ -7,7 +7,7 @@ import type { Settings } from "../inputs/settings.ts";
 import type { FederationTree } from "../plan/placement.ts";
 import { toYaml } from "../yaml.ts";
 import { kindOf, PART_OF } from "./kubernetes.ts";
-import { CLUSTER_JOB, LEAF_JOB, REPLICAS_JOB, SELF_JOB } from "./prometheus.ts";
+import { CLUSTER_JOB, LEAF_JOB, REPLICA_READ, REPLICAS_JOB, SELF_JOB } from "./prometheus.ts";
 import { upWithoutAggregates } from "./records.ts";
 import { federatorSize } from "./sizing.ts";
 
@@ -118,15 +118,19 @@ function defineAlertRules(plan: FederationTree, settings: Settings): AlertRule[]
 
 /**
  * Each replica on its own (the global's fleetfed-federator-replicas job reads every one through its
- * headless Service): HA that hides a dead or stuck replica is not HA.
+ * headless Service): HA that hides a dead or stuck replica is not HA. Each waits twenty federation scrapes
+ * (10 min at the default 30 s), longer than a replica takes to restart in a rollout.
+ * Long on purpose: a declarative list, one entry per alert.
  */
 function replicaRules(settings: Settings): AlertRule[] {
   const replicas = `job="${REPLICAS_JOB}"`;
+  const cl = settings.clusterLabel;
+  const wait = durationFromMs(20 * settings.federation.scrapeInterval.ms).text;
   return [
     {
       alert: "FleetfedFederatorReplicasDegraded",
       expr: `count by (federator) (up{${replicas}} == 1) < ${settings.federation.replicas}`,
-      for: "10m",
+      for: wait,
       labels: { severity: "warning" },
       annotations: {
         summary: `Federator {{ $labels.federator }} runs {{ $value }} healthy replica(s) of ${settings.federation.replicas}`,
@@ -136,14 +140,29 @@ function replicaRules(settings: Settings): AlertRule[] {
     },
     {
       alert: "FleetfedFederatorReplicaReloadFailed",
-      expr: `max_over_time(prometheus_config_last_reload_successful{${replicas}}[5m]) == 0`,
-      for: "10m",
+      // Read from each replica on its own, so one process's value is never mixed with its sibling's.
+      expr: `${REPLICA_READ.reload}{${replicas}} == 0`,
+      for: wait,
       labels: { severity: "warning" },
       annotations: {
         summary:
           "Replica {{ $labels.instance }} of federator {{ $labels.federator }} cannot load its configuration",
         description:
           "That replica runs its previous configuration while its sibling may not: the two differ in what they federate. Check that pod's config-reloader and prometheus logs.",
+      },
+    },
+    {
+      alert: "FleetfedFederatorReplicaMissesCluster",
+      // This replica's scrape of the cluster fails while a sibling's succeeds: the cluster is up, the
+      // path from this pod is not. When the Service moves the tier above to this replica, the cluster's
+      // history gets a gap. (All replicas failing is FleetfedClusterFederationDown.)
+      expr: `${REPLICA_READ.clusterUp}{${replicas}} == 0 and on (federator, ${cl}) (max by (federator, ${cl}) (${REPLICA_READ.clusterUp}{${replicas}}) == 1)`,
+      for: wait,
+      labels: { severity: "warning" },
+      annotations: {
+        summary: `Replica {{ $labels.instance }} of federator {{ $labels.federator }} cannot scrape cluster {{ $labels.${cl} }}; its sibling can`,
+        description:
+          "One pod's path to the cluster is broken (its node's network, a NetworkPolicy, DNS, a stale config): the other replica keeps the cluster's data, but if the tier above is moved to this one, the cluster's history has a gap. Check that pod's targets page and its node.",
       },
     },
   ];

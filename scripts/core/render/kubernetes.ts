@@ -138,6 +138,9 @@ export function federatorSelector(name: string) {
   return { "app.kubernetes.io/instance": federatorService(name), "app.kubernetes.io/name": "prometheus" };
 }
 
+/** Marks the headless Service, so a ServiceMonitor can leave it out: it reaches the same pods. */
+const HEADLESS_LABEL = "fleetfed.io/headless";
+
 /**
  * The federator's Service: load-balanced for the tier above and Grafana, or (`headless`) the one its
  * StatefulSet needs for its pods' stable names, never load-balanced.
@@ -146,7 +149,7 @@ export function federatorServiceObject(name: string, tier: "leaf" | "global", he
   return Service({
     metadata: {
       name: headless ? federatorPodsService(name) : federatorService(name),
-      labels: labels(name, tier),
+      labels: { ...labels(name, tier), ...(headless && { [HEADLESS_LABEL]: "true" }) },
       annotations: { [SYNC_WAVE]: WAVES.federator },
     },
     spec: {
@@ -364,7 +367,11 @@ export function serviceMonitorObject(name: string, tier: "leaf" | "global", sett
       annotations: { [SYNC_WAVE]: WAVES.federator },
     },
     spec: {
-      selector: { matchLabels: federatorSelector(name) },
+      // The load-balanced Service only: through the headless one too, each replica would be scraped twice.
+      selector: {
+        matchLabels: federatorSelector(name),
+        matchExpressions: [{ key: HEADLESS_LABEL, operator: "DoesNotExist" }],
+      },
       endpoints: [{ port: "http", path: "/metrics" }],
     },
   });

@@ -17,6 +17,7 @@ import {
   networkPolicyObject,
   POD_SECURITY_CONTEXT,
   SYNC_WAVE,
+  serviceMonitorObject,
   spreadAcrossNodes,
   tierLabels,
   WAVES,
@@ -101,6 +102,7 @@ export function renderOperatorObjects(
         ? {
             jobName: job.job_name,
             honorLabels: job.honor_labels,
+            honorTimestamps: job.honor_timestamps,
             metricsPath: job.metrics_path,
             scheme: job.scheme.toUpperCase() as "HTTP" | "HTTPS",
             params: job.params,
@@ -115,6 +117,7 @@ export function renderOperatorObjects(
                 ...(r.source_labels && { sourceLabels: r.source_labels }),
                 ...(r.regex !== undefined && { regex: r.regex }),
                 ...(r.target_label && { targetLabel: r.target_label }),
+                ...(r.replacement !== undefined && { replacement: r.replacement }),
                 ...(r.action && { action: r.action }),
               })),
             }),
@@ -131,6 +134,9 @@ export function renderOperatorObjects(
     // The operator labels its pods app.kubernetes.io/instance=<this name> and name=prometheus too, so the
     // plain flavour's policy selects them; its reloader listens on 8080 as well.
     ...(f.networkPolicy.enabled ? [networkPolicyObject(name, tier, plan, settings)] : []),
+    // The monitoring cluster's Prometheus scrapes each replica behind that Service on its own: in this
+    // flavour, that is where a dead or failing replica shows (the global has no replicas job here).
+    ...(f.serviceMonitor.enabled ? [serviceMonitorObject(name, tier, settings)] : []),
   ]);
 }
 

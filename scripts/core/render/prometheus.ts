@@ -34,12 +34,14 @@ export interface RelabelRule {
   source_labels?: string[];
   regex?: string;
   target_label?: string;
+  replacement?: string;
   action?: "labeldrop" | "keep";
 }
 
 export interface FederateJob {
   job_name: string;
   honor_labels: boolean;
+  honor_timestamps: false;
   tls_config?: PrometheusAuth["tls_config"];
   basic_auth?: PrometheusAuth["basic_auth"];
   authorization?: PrometheusAuth["authorization"];
@@ -62,10 +64,16 @@ export interface SelfJob {
 /**
  * Every replica of every federator, found through its headless Service (DNS answers with each ready
  * replica's address), labelled with the federator's name: cluster data reaches the top through one
- * Service connection, so without this a dead or stuck second replica would never be seen.
+ * Service connection, so without this a dead or stuck second replica would never be seen. It reads each
+ * replica's /federate for the few series REPLICA_READ names, so the top can tell a replica that failed its
+ * reload, or cannot reach a cluster its sibling reaches, from one that is healthy.
  */
 export interface ReplicasJob {
   job_name: string;
+  honor_labels: false;
+  honor_timestamps: false;
+  metrics_path: "/federate";
+  params: { "match[]": string[] };
   scrape_interval: string;
   scrape_timeout: string;
   dns_sd_configs: { names: string[]; type: "A"; port: number }[];
@@ -236,6 +244,14 @@ function federateJob({
     job_name: jobName,
     // Leaves already enforce identity, so the global keeps every label a leaf sends.
     honor_labels: tier === "leaf",
+    // Each sample is stamped when this tier scrapes it. The source sits behind a Service in front of two
+    // replicas (fleetfed's leaves; often a cluster's HA Prometheus), and the connection moves between them:
+    // with the source's own timestamps the replica read next may be one scrape behind the one read last,
+    // and the samples it sends are dropped as out of order (prometheus_target_scrapes_sample_out_of_order_total).
+    // Scrape-time stamps always move forward, and a series that leaves the source is marked stale at once
+    // instead of lingering for the 5-minute lookback. What federation carries is recorded aggregates, so
+    // moving a sample by at most one scrape interval changes no dashboard.
+    honor_timestamps: false,
     // Prometheus's own names for the auth settings; file paths only, as the inputs give them.
     ...toPrometheusAuth(auth),
     metrics_path: "/federate",
@@ -353,11 +369,26 @@ export function globalConfig(plan: FederationTree, settings: Settings): Federato
   };
 }
 
+/**
+ * What the replicas job reads of each replica (through its /federate): whether its last reload
+ * succeeded, and the health of each cluster target it scrapes, renamed so it never mixes with `up`.
+ */
+export const REPLICA_READ = {
+  reload: "prometheus_config_last_reload_successful",
+  clusterUp: "fleetfed_replica_cluster_up",
+} as const;
+
 function replicasJob(plan: FederationTree, settings: Settings): ReplicasJob {
   const f = settings.federation;
   const ns = f.namespace;
   return {
     job_name: REPLICAS_JOB,
+    // The replica's own labels (job, instance, federator) arrive as exported_*, and are dropped below:
+    // each series is the replica's, named by this job's instance (the replica's address) and federator.
+    honor_labels: false,
+    honor_timestamps: false,
+    metrics_path: "/federate",
+    params: { "match[]": [`${REPLICA_READ.reload}{job="${SELF_JOB}"}`, `up{job=~"${CLUSTER_JOB}.*"}`] },
     scrape_interval: f.scrapeInterval.text,
     scrape_timeout: f.scrapeTimeout.text,
     dns_sd_configs: [
@@ -371,9 +402,14 @@ function replicasJob(plan: FederationTree, settings: Settings): ReplicasJob {
       // fleetfed-leaf-000-pods.<namespace>.svc → federator="leaf-000"; instance stays the replica's address.
       { source_labels: ["__meta_dns_name"], regex: "fleetfed-(.+)-pods\\..*", target_label: FEDERATOR_LABEL },
     ],
-    // Only what the replica alerts read: the rest of each replica's ~400 series stays where it is.
     metric_relabel_configs: [
-      { source_labels: ["__name__"], regex: "prometheus_config_last_reload_successful", action: "keep" },
+      {
+        source_labels: ["__name__"],
+        regex: "up",
+        target_label: "__name__",
+        replacement: REPLICA_READ.clusterUp,
+      },
+      { action: "labeldrop", regex: "exported_.*" },
     ],
   };
 }
