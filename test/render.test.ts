@@ -360,6 +360,7 @@ describe("the operator flavour", () => {
           : {
               job_name: o.spec.jobName,
               honor_labels: o.spec.honorLabels,
+              honor_timestamps: o.spec.honorTimestamps,
               metrics_path: o.spec.metricsPath,
               scheme: o.spec.scheme.toLowerCase(),
               params: o.spec.params,
@@ -374,11 +375,13 @@ describe("the operator flavour", () => {
                     sourceLabels?: string[];
                     regex?: string;
                     targetLabel?: string;
+                    replacement?: string;
                     action?: string;
                   }) => ({
                     ...(r.sourceLabels && { source_labels: r.sourceLabels }),
                     ...(r.regex !== undefined && { regex: r.regex }),
                     ...(r.targetLabel && { target_label: r.targetLabel }),
+                    ...(r.replacement !== undefined && { replacement: r.replacement }),
                     ...(r.action && { action: r.action }),
                   }),
                 ),

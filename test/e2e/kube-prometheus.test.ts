@@ -163,16 +163,17 @@ ${["node-exporter", "kube-state-metrics", "kubelet"]
     expect(await query(global.url, perContainer)).toEqual([]);
     const data = await query(
       global.url,
-      'count by (cluster) ({cluster=~"k.*", __name__!~"up|scrape_.*|ALERTS.*"})',
+      'count by (cluster) ({cluster=~"k.*", __name__!~"up|scrape_.*|ALERTS.*|fleetfed_replica_cluster_up"})',
     );
     const perCluster = Object.fromEntries(data.map((s) => [s.metric.cluster, Number(s.value[1])]));
     console.log(`data series at the top per cluster: ${JSON.stringify(perCluster)}`);
     for (const id of WITH_OUR_RULES) expect(perCluster[id], id).toBeGreaterThan(0);
     for (const id of CLUSTERS) expect(perCluster[id] ?? 0, id).toBeLessThanOrEqual(25);
-    // Only fleetfed's own aggregates arrive (the global's own ALERTS aside): every name is one it records.
+    // Only fleetfed's own aggregates arrive (the global's own ALERTS and each replica's health of each
+    // cluster aside): every name is one it records.
     const names = await query(
       global.url,
-      'count by (__name__) ({cluster=~"k.*", __name__!~"up|scrape_.*|ALERTS.*"})',
+      'count by (__name__) ({cluster=~"k.*", __name__!~"up|scrape_.*|ALERTS.*|fleetfed_replica_cluster_up"})',
     );
     expect(names.map((s) => s.metric.__name__).filter((n) => !/^(cluster|namespace):/.test(n ?? ""))).toEqual(
       [],

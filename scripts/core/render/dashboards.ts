@@ -16,7 +16,14 @@ import {
   UP_MAPPING,
 } from "./grafana.ts";
 import { kindOf, PART_OF, renderKustomization } from "./kubernetes.ts";
-import { CLUSTER_JOB, federatorAddress, LEAF_JOB, REPLICAS_JOB, SELF_JOB } from "./prometheus.ts";
+import {
+  CLUSTER_JOB,
+  federatorAddress,
+  LEAF_JOB,
+  REPLICA_READ,
+  REPLICAS_JOB,
+  SELF_JOB,
+} from "./prometheus.ts";
 import { upWithoutAggregates } from "./records.ts";
 
 const Secret = kindOf<ISecret>("v1", "Secret");
@@ -424,6 +431,19 @@ function federationHealth(d: DashboardContext): DashboardSpec {
             targets: [{ expr: `up{job="${REPLICAS_JOB}"}` }],
             mappings: UP_MAPPING,
             sortBy: { column: "Value", desc: false },
+          },
+          {
+            kind: "table" as const,
+            title: "Clusters each replica cannot reach",
+            description:
+              "Per replica of each leaf, how many of its clusters its own scrape fails for, most first: a replica above its sibling has a broken path of its own (FleetfedFederatorReplicaMissesCluster).",
+            targets: [
+              {
+                expr: `sum by (federator, instance) (1 - ${REPLICA_READ.clusterUp}{job="${REPLICAS_JOB}"})`,
+              },
+            ],
+            mappings: {},
+            sortBy: { column: "Value", desc: true },
           },
         ]
       : []),
