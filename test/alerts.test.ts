@@ -86,13 +86,15 @@ tests:
               description: '90% of its sample_limit; above it every scrape of this cluster fails. Narrow its match or raise federation.sampleLimit.'
 `;
 
-// The federators' own health: each alert fires for the federator in trouble and not for the healthy one.
+// The federators' own health, read from each replica on its own (the plain flavour's replicas job): each
+// alert fires for the replica in trouble and not for the healthy one.
 const leafSize = federatorSize("leaf", fleet.plan, settings);
 const topSize = federatorSize("global", fleet.plan, settings);
+const REPLICA = "10.0.9.1:9090";
 const self = (name: string, federator: string) =>
-  `${name}{job="fleetfed-federators", federator="${federator}", instance="localhost:9090"}`;
+  `${name}{job="fleetfed-federator-replicas", federator="${federator}", instance="${REPLICA}"}`;
 const selfLabels = (federator: string) =>
-  `job: fleetfed-federators, federator: ${federator}, instance: 'localhost:9090'`;
+  `job: fleetfed-federator-replicas, federator: ${federator}, instance: '${REPLICA}'`;
 const HEALTH_TESTS = `rule_files: [alerts.yml]
 evaluation_interval: 1m
 tests:
@@ -132,8 +134,8 @@ tests:
           - exp_labels: {severity: warning, ${selfLabels("leaf-000")}}
             exp_annotations:
               runbook_url: '${RUNBOOK}#fleetfedfederatorconfigreloadfailed'
-              summary: 'Federator leaf-000 cannot load its configuration'
-              description: 'It still runs its previous configuration, so clusters added since are not federated. Check the config-reloader''s and Prometheus''s logs and run fleetfed check on main.'
+              summary: 'Federator leaf-000 (${REPLICA}) cannot load its configuration'
+              description: 'It still runs its previous configuration, so clusters added since are not federated by it, while a sibling replica may federate them: the two differ. Check that pod''s config-reloader and Prometheus logs and run fleetfed check on main.'
       - eval_time: 10m
         alertname: FleetfedFederatorRuleFailures
         exp_alerts: []
@@ -242,17 +244,17 @@ tests:
               summary: 'Federator leaf-000 runs 1 healthy replica(s) of 2'
               description: 'A replica is down, not ready, or cannot be scraped: the federator has no spare, and the Service may send the tier above to the one that is failing. Check its pods and their events.'
               runbook_url: '${RUNBOOK}#fleetfedfederatorreplicasdegraded'
-      - eval_time: 11m
-        alertname: FleetfedFederatorReplicaReloadFailed
+      - eval_time: 16m
+        alertname: FleetfedFederatorConfigReloadFailed
         exp_alerts: []
       - eval_time: 20m
-        alertname: FleetfedFederatorReplicaReloadFailed
+        alertname: FleetfedFederatorConfigReloadFailed
         exp_alerts:
           - exp_labels: {severity: warning, job: fleetfed-federator-replicas, federator: leaf-001, instance: '10.0.0.3:9090'}
             exp_annotations:
-              summary: 'Replica 10.0.0.3:9090 of federator leaf-001 cannot load its configuration'
-              description: 'That replica runs its previous configuration while its sibling may not: the two differ in what they federate. Check that pod''s config-reloader and prometheus logs.'
-              runbook_url: '${RUNBOOK}#fleetfedfederatorreplicareloadfailed'
+              summary: 'Federator leaf-001 (10.0.0.3:9090) cannot load its configuration'
+              description: 'It still runs its previous configuration, so clusters added since are not federated by it, while a sibling replica may federate them: the two differ. Check that pod''s config-reloader and Prometheus logs and run fleetfed check on main.'
+              runbook_url: '${RUNBOOK}#fleetfedfederatorconfigreloadfailed'
       - eval_time: 11m
         alertname: FleetfedFederatorReplicaMissesCluster
         exp_alerts: []

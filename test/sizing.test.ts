@@ -7,7 +7,13 @@ import { queriesToCover } from "../scripts/core/check/coverage.ts";
 import { renderFleet } from "../scripts/core/fleet.ts";
 import { parseSettings } from "../scripts/core/inputs/settings.ts";
 import { covers, selectorsOf } from "../scripts/core/promql.ts";
-import { CLUSTER_JOB, globalMatch, SELF_JOB } from "../scripts/core/render/prometheus.ts";
+import {
+  CLUSTER_JOB,
+  globalMatch,
+  REPLICA_READ,
+  REPLICAS_JOB,
+  SELF_JOB,
+} from "../scripts/core/render/prometheus.ts";
 import { federatorSize, seriesHeld, seriesPerCluster } from "../scripts/core/render/sizing.ts";
 import { discoveredCluster, numberedIds } from "./support/fleet.ts";
 
@@ -26,10 +32,12 @@ describe("sizing from what is federated", () => {
   it("sizes the global for its clusters' data and the six health series it reads, not every leaf series", () => {
     const fleet = fleetOf(1000);
     expect(fleet.plan.leaves).toHaveLength(20);
-    // Plain flavour, 2 replicas: each replica's health of each cluster, and of each replica its reload
-    // state and its scrape's up and scrape_* series.
-    expect(seriesHeld("global", 20, settings())).toBe(
-      1000 * (99 + 6 + 2) + 20 * (4 + 8) + 21 * 2 * (1 + 8) + 1000,
+    // Plain flavour, 2 replicas: each replica's health of each cluster; per leaf, the leaf scrape's health;
+    // and of each replica of the 21 federators, its 4 own series and its scrape's up and scrape_* series.
+    expect(seriesHeld("global", 20, settings())).toBe(1000 * (99 + 6 + 2) + 20 * 8 + 21 * 2 * (4 + 8) + 1000);
+    // The operator flavour reads each leaf's own series through its Service, and no replica on its own.
+    expect(seriesHeld("global", 20, settings("  flavor: operator\n"))).toBe(
+      1000 * (99 + 6) + 20 * (4 + 8) + 1000,
     );
     expect(seriesHeld("leaf", 20, settings())).toBe(50 * (99 + 8) + 1000);
     // 64 MiB + 4.5 KiB a series, rounded up to 64 Mi; the limit twice the request.
@@ -39,33 +47,44 @@ describe("sizing from what is federated", () => {
     expect(federatorSize("leaf", fleet.plan, settings()).memoryRequest).toBe("128Mi");
   });
 
-  it("federates to the top every health and federator series a dashboard or alert reads there, and no other", () => {
-    const fleet = fleetOf(120);
-    const top = globalMatch(fleet.plan).map((m) => selectorsOf(m).selectors[0]);
-    const reads = queriesToCover(fleet, settings())
-      .flatMap((q) => selectorsOf(q.expr).selectors.map((sel) => ({ q, sel })))
-      .filter(({ sel }) =>
-        sel.matchers.some(
-          (m) => m.name === "job" && (m.value === SELF_JOB || m.value.startsWith(CLUSTER_JOB)),
-        ),
+  it.each(["plain", "operator"])(
+    "federates to the top every health and federator series a dashboard or alert reads there, and no other (%s flavour)",
+    (flavor) => {
+      const s = settings(`  flavor: ${flavor}\n`);
+      const fleet = fleetOf(120, s);
+      const top = globalMatch(fleet.plan, s).map((m) => selectorsOf(m).selectors[0]);
+      const queries = queriesToCover(fleet, s).flatMap((q) =>
+        selectorsOf(q.expr).selectors.map((sel) => ({ q, sel })),
       );
-    expect(reads.length).toBeGreaterThan(10);
-    for (const { q, sel } of reads)
+      const job = (sel: (typeof queries)[number]["sel"]) =>
+        sel.matchers.find((m) => m.name === "job")?.value ?? "";
+      const reads = queries.filter(({ sel }) => job(sel) === SELF_JOB || job(sel).startsWith(CLUSTER_JOB));
+      expect(reads.length).toBeGreaterThan(10);
+      for (const { q, sel } of reads)
+        expect(
+          top.some((t) => t && covers(t, sel)),
+          `${q.file} ${q.item}: ${sel.text}`,
+        ).toBe(true);
+      // Each replica's own series: read per replica in the plain flavour, and only the ones the replicas
+      // job takes from it (REPLICA_READ).
+      const perReplica = queries.filter(({ sel }) => job(sel) === REPLICAS_JOB).map(({ sel }) => sel.metric);
+      expect(perReplica.length > 0).toBe(flavor === "plain");
+      const taken = new Set<string | undefined>(["up", REPLICA_READ.clusterUp, ...REPLICA_READ.self]);
+      expect(perReplica.filter((m) => !taken.has(m))).toEqual([]);
+      if (flavor === "plain") expect(queries.filter(({ sel }) => job(sel) === SELF_JOB)).toEqual([]);
+      // The selectors name their series: a leaf's ~400 own series and two unread scrape series stay there.
       expect(
-        top.some((t) => t && covers(t, sel)),
-        `${q.file} ${q.item}: ${sel.text}`,
-      ).toBe(true);
-    // The selectors name their series: a leaf's ~400 own series and two unread scrape series stay there.
-    expect(
-      top.some(
-        (t) =>
-          t && covers(t, selectorsOf('scrape_series_added{job="fleetfed-clusters"}').selectors[0] as never),
-      ),
-    ).toBe(false);
-    expect(
-      top.some(
-        (t) => t && covers(t, selectorsOf('go_goroutines{job="fleetfed-federators"}').selectors[0] as never),
-      ),
-    ).toBe(false);
-  });
+        top.some(
+          (t) =>
+            t && covers(t, selectorsOf('scrape_series_added{job="fleetfed-clusters"}').selectors[0] as never),
+        ),
+      ).toBe(false);
+      expect(
+        top.some(
+          (t) =>
+            t && covers(t, selectorsOf('go_goroutines{job="fleetfed-federators"}').selectors[0] as never),
+        ),
+      ).toBe(false);
+    },
+  );
 });

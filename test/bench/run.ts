@@ -203,11 +203,15 @@ if (prometheusBin) {
   const { freePort, startPrometheus, stopAll, waitFor, query } = await import("../support/prometheus.ts");
   const { federatorSize, seriesHeld } = await import("../../scripts/core/render/sizing.ts");
   const { RECORDS } = await import("../../scripts/core/render/records.ts");
-  const { CLUSTER_HEALTH_READ, SELF_READ } = await import("../../scripts/core/render/prometheus.ts");
+  const { CLUSTER_HEALTH_READ, SELF_READ, REPLICAS_JOB } = await import(
+    "../../scripts/core/render/prometheus.ts"
+  );
+  const { parse: parseYamlText } = await import("yaml");
+  const { toYaml } = await import("../../scripts/core/yaml.ts");
   console.log("the global's memory, a real Prometheus holding a full global's series:");
   // Health series far from every alert's threshold, so no alert fires and adds series of its own.
   const healthy = (line: string) =>
-    line.startsWith("up{")
+    line.startsWith("up{") || line.startsWith("prometheus_config_last_reload_successful")
       ? 1
       : line.startsWith("scrape_timeout_seconds")
         ? 10
@@ -215,7 +219,9 @@ if (prometheusBin) {
           ? 50_000
           : line.startsWith("scrape_")
             ? 1
-            : undefined;
+            : line.startsWith("prometheus_rule_evaluation_failures_total")
+              ? 0
+              : undefined;
   for (const n of [1000, 10_000]) {
     const s = parseSettings(
       "federation:\n  shardSize: 50\n  scrapeInterval: 10s\n  scrapeTimeout: 10s\n",
@@ -231,6 +237,33 @@ if (prometheusBin) {
     let global: Awaited<ReturnType<typeof startPrometheus>> | undefined;
     try {
       let config = fleet.tree.get("federation/global/prometheus.yml") as string;
+      /** Each federator's stand-in port: its replicas answer there too (as 127.0.0.1 and as localhost). */
+      const replicaPorts = new Map<string, number>();
+      /** What a replica's /federate answers the replicas job: its own series, its health of each cluster. */
+      const replicaLines = (federator: string, clusters: readonly { id: string }[]) => [
+        ...SELF_READ.map(
+          (name) => `${name}{federator="${federator}",instance="localhost:9090",job="fleetfed-federators"} `,
+        ),
+        ...clusters.map(
+          (c) =>
+            `up{cluster="${c.id}",federator="${federator}",instance="prometheus.${c.id}.example.com:80",job="fleetfed-clusters"} `,
+        ),
+      ];
+      const serve = async (leafLines: string[], ownLines: string[]) => {
+        const port = await freePort();
+        const server = createServer((req, res) => {
+          tick++;
+          res.writeHead(200, { "content-type": "text/plain; version=0.0.4" });
+          // The replicas job asks for the federator's own series; the global's leaf job for the clusters'.
+          const lines = req.url?.includes("prometheus_tsdb_head_series") ? ownLines : leafLines;
+          // Healthy values for the health series (no alert may fire and add series); moving ones for the data.
+          res.end(`${lines.map((l, i) => `${l}${healthy(l) ?? (i * 7 + tick) % 1000}`).join("\n")}\n`);
+        });
+        await new Promise<void>((r) => server.listen(port, "127.0.0.1", r));
+        servers.push(server);
+        return port;
+      };
+      replicaPorts.set("global", await serve([], replicaLines("global", [])));
       for (const leaf of fleet.plan.leaves) {
         // A stand-in leaf: /federate answers its clusters' series, as the leaf would, with fresh values.
         const lines: string[] = [];
@@ -244,21 +277,21 @@ if (prometheusBin) {
           }
           for (const name of CLUSTER_HEALTH_READ) lines.push(`${name}{${base},job="fleetfed-clusters"} `);
         }
-        for (const name of SELF_READ)
-          lines.push(
-            `${name}{federator="${leaf.name}",instance="localhost:9090",job="fleetfed-federators"} `,
-          );
-        const port = await freePort();
-        const server = createServer((_req, res) => {
-          tick++;
-          res.writeHead(200, { "content-type": "text/plain; version=0.0.4" });
-          // Healthy values for the health series (no alert may fire and add series); moving ones for the data.
-          res.end(`${lines.map((l, i) => `${l}${healthy(l) ?? (i * 7 + tick) % 1000}`).join("\n")}\n`);
-        });
-        await new Promise<void>((r) => server.listen(port, "127.0.0.1", r));
-        servers.push(server);
+        const port = await serve(lines, replicaLines(leaf.name, leaf.clusters));
+        replicaPorts.set(leaf.name, port);
         config = config.replaceAll(`fleetfed-${leaf.name}.monitoring.svc:9090`, `127.0.0.1:${port}`);
       }
+      // The replicas job: DNS would answer with each federator's two replicas; here two names of its port.
+      const parsed = parseYamlText(config) as { scrape_configs: Record<string, unknown>[] };
+      const replicasJob = parsed.scrape_configs.find((j) => j.job_name === REPLICAS_JOB);
+      if (replicasJob) {
+        delete replicasJob.dns_sd_configs;
+        replicasJob.static_configs = [...replicaPorts].map(([federator, p]) => ({
+          targets: [`127.0.0.1:${p}`, `localhost:${p}`],
+          labels: { federator },
+        }));
+      }
+      config = toYaml(parsed);
       const port = await freePort();
       global = await startPrometheus(
         dir,

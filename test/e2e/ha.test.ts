@@ -38,6 +38,8 @@ const C1_INTERVAL_S = 6;
 const MOVES = 5;
 /** The replica alerts wait twenty federation scrapes (alert-rules.ts). */
 const ALERT_FOR_S = 20 * INTERVAL_S;
+/** The reload alert looks for one good reload in the last ten scrapes before its for: starts. */
+const RELOAD_WINDOW_S = 10 * INTERVAL_S;
 /** The reloader POSTs /-/reload, which the StatefulSet enables; the rest as federation.test.ts. */
 const FLAGS = ["--enable-feature=extra-scrape-metrics", "--web.enable-lifecycle"];
 
@@ -205,7 +207,7 @@ describe.skipIf(!prometheus)("HA federators that tell the truth (#23)", () => {
     expect(outOfOrder).toBe("0");
   }, 120_000);
 
-  it("fires FleetfedFederatorReplicaReloadFailed for the one replica whose reload failed, within its for:", async () => {
+  it("fires FleetfedFederatorConfigReloadFailed for the one replica whose reload failed, within its window and for:", async () => {
     const victim = replicas.find((x) => x !== read()) as RunningPrometheus;
     await writeFile(
       join(work, victim.name, "prometheus.yml"),
@@ -214,14 +216,18 @@ describe.skipIf(!prometheus)("HA federators that tell the truth (#23)", () => {
     const reload = await fetch(`${victim.url}/-/reload`, { method: "POST" });
     expect(reload.status).toBe(500);
     const failedAt = Date.now();
-    await waitFor("FleetfedFederatorReplicaReloadFailed", (ALERT_FOR_S + 40) * 1000, async () => {
-      return (await firing("FleetfedFederatorReplicaReloadFailed")).length > 0;
-    });
+    await waitFor(
+      "FleetfedFederatorConfigReloadFailed",
+      (RELOAD_WINDOW_S + ALERT_FOR_S + 40) * 1000,
+      async () => {
+        return (await firing("FleetfedFederatorConfigReloadFailed")).length > 0;
+      },
+    );
     console.log(
-      `HA reload: firing ${((Date.now() - failedAt) / 1000).toFixed(1)} s after the failed reload (for: ${ALERT_FOR_S}s)`,
+      `HA reload: firing ${((Date.now() - failedAt) / 1000).toFixed(1)} s after the failed reload (window ${RELOAD_WINDOW_S}s, for: ${ALERT_FOR_S}s)`,
     );
     expect(
-      (await firing("FleetfedFederatorReplicaReloadFailed")).map((m) => [m.federator, m.instance]),
+      (await firing("FleetfedFederatorConfigReloadFailed")).map((m) => [m.federator, m.instance]),
     ).toEqual([["leaf-000", instance(victim)]]);
   }, 120_000);
 
@@ -245,7 +251,7 @@ describe.skipIf(!prometheus)("HA federators that tell the truth (#23)", () => {
     ).toEqual([["leaf-000", instance(victim), "c1"]]);
     // The loaded reload clears the reload alert; the cluster itself is up, so it is no cluster's alert.
     await waitFor("the reload alert resolved", 30_000, async () => {
-      return (await firing("FleetfedFederatorReplicaReloadFailed")).length === 0;
+      return (await firing("FleetfedFederatorConfigReloadFailed")).length === 0;
     });
     expect(await firing("FleetfedClusterFederationDown")).toEqual([]);
   }, 120_000);

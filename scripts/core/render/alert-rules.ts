@@ -7,7 +7,7 @@ import type { Settings } from "../inputs/settings.ts";
 import type { FederationTree } from "../plan/placement.ts";
 import { toYaml } from "../yaml.ts";
 import { kindOf, PART_OF } from "./kubernetes.ts";
-import { CLUSTER_JOB, LEAF_JOB, REPLICA_READ, REPLICAS_JOB, SELF_JOB } from "./prometheus.ts";
+import { CLUSTER_JOB, LEAF_JOB, REPLICA_READ, REPLICAS_JOB, selfHealthJob } from "./prometheus.ts";
 import { upWithoutAggregates } from "./records.ts";
 import { federatorSize } from "./sizing.ts";
 
@@ -118,14 +118,14 @@ function defineAlertRules(plan: FederationTree, settings: Settings): AlertRule[]
 
 /**
  * Each replica on its own (the global's fleetfed-federator-replicas job reads every one through its
- * headless Service): HA that hides a dead or stuck replica is not HA. Each waits twenty federation scrapes
- * (10 min at the default 30 s), longer than a replica takes to restart in a rollout.
+ * headless Service): HA that hides a dead or stuck replica is not HA. (A replica's failed reload is
+ * FleetfedFederatorConfigReloadFailed, which reads each replica on its own too.)
  * Long on purpose: a declarative list, one entry per alert.
  */
 function replicaRules(settings: Settings): AlertRule[] {
   const replicas = `job="${REPLICAS_JOB}"`;
   const cl = settings.clusterLabel;
-  const wait = durationFromMs(20 * settings.federation.scrapeInterval.ms).text;
+  const wait = replicaWait(settings);
   return [
     {
       alert: "FleetfedFederatorReplicasDegraded",
@@ -136,19 +136,6 @@ function replicaRules(settings: Settings): AlertRule[] {
         summary: `Federator {{ $labels.federator }} runs {{ $value }} healthy replica(s) of ${settings.federation.replicas}`,
         description:
           "A replica is down, not ready, or cannot be scraped: the federator has no spare, and the Service may send the tier above to the one that is failing. Check its pods and their events.",
-      },
-    },
-    {
-      alert: "FleetfedFederatorReplicaReloadFailed",
-      // Read from each replica on its own, so one process's value is never mixed with its sibling's.
-      expr: `${REPLICA_READ.reload}{${replicas}} == 0`,
-      for: wait,
-      labels: { severity: "warning" },
-      annotations: {
-        summary:
-          "Replica {{ $labels.instance }} of federator {{ $labels.federator }} cannot load its configuration",
-        description:
-          "That replica runs its previous configuration while its sibling may not: the two differ in what they federate. Check that pod's config-reloader and prometheus logs.",
       },
     },
     {
@@ -168,6 +155,14 @@ function replicaRules(settings: Settings): AlertRule[] {
   ];
 }
 
+/**
+ * How long a replica's trouble lasts before its alert fires: twenty federation scrapes (10 min at the
+ * default 30 s), longer than a replica takes to restart in a rollout.
+ */
+function replicaWait(settings: Settings): string {
+  return durationFromMs(20 * settings.federation.scrapeInterval.ms).text;
+}
+
 /** Ten evaluations of the cluster rules or ten federation scrapes, whichever is longer. */
 function aggregatesFor(settings: Settings): string {
   const ms =
@@ -178,13 +173,14 @@ function aggregatesFor(settings: Settings): string {
 
 /**
  * The watchers watched: an always-firing watchdog (its absence at the receiver means the path is dead, as
- * kube-prometheus's Watchdog), and each federator's own health, from its self-scrape (job
- * fleetfed-federators, labelled with its name): config reloads, rule failures, and head series and memory
+ * kube-prometheus's Watchdog), and each federator's own health, from its self-scrape, read per replica
+ * where the flavour allows (selfHealthJob): config reloads, rule failures, and head series and memory
  * against the size the federator was given (core/render/sizing.ts), before it falls over.
  * Long on purpose: a declarative list, one entry per alert.
  */
 function federatorHealthRules(plan: FederationTree, settings: Settings): AlertRule[] {
-  const self = `job="${SELF_JOB}"`;
+  const self = `job="${selfHealthJob(settings)}"`;
+  const interval = settings.federation.scrapeInterval.ms;
   const leaf = federatorSize("leaf", plan, settings);
   const top = federatorSize("global", plan, settings);
   const perTier = (metric: string, leafLimit: number, globalLimit: number) =>
@@ -203,13 +199,15 @@ function federatorHealthRules(plan: FederationTree, settings: Settings): AlertRu
     },
     {
       alert: "FleetfedFederatorConfigReloadFailed",
-      expr: `max_over_time(prometheus_config_last_reload_successful{${self}}[5m]) == 0`,
-      for: "10m",
+      // Ten scrapes without one good reload (5m at 30 s), for twenty more (10m).
+      expr: `max_over_time(prometheus_config_last_reload_successful{${self}}[${durationFromMs(10 * interval).text}]) == 0`,
+      for: replicaWait(settings),
       labels: { severity: "warning" },
       annotations: {
-        summary: "Federator {{ $labels.federator }} cannot load its configuration",
+        summary:
+          "Federator {{ $labels.federator }} ({{ $labels.instance }}) cannot load its configuration",
         description:
-          "It still runs its previous configuration, so clusters added since are not federated. Check the config-reloader's and Prometheus's logs and run fleetfed check on main.",
+          "It still runs its previous configuration, so clusters added since are not federated by it, while a sibling replica may federate them: the two differ. Check that pod's config-reloader and Prometheus logs and run fleetfed check on main.",
       },
     },
     {

@@ -22,7 +22,7 @@ import {
   LEAF_JOB,
   REPLICA_READ,
   REPLICAS_JOB,
-  SELF_JOB,
+  selfHealthJob,
 } from "./prometheus.ts";
 import { upWithoutAggregates } from "./records.ts";
 
@@ -393,14 +393,17 @@ function federationHealth(d: DashboardContext): DashboardSpec {
     mappings: UP_MAPPING,
     sortBy: { column: "Value", desc: false },
   });
-  const self = `job="${SELF_JOB}"`;
+  const selfJob = selfHealthJob(d.settings);
+  const self = `job="${selfJob}"`;
+  // Per replica where the top reads each one (plain flavour), so a legend names the replica too.
+  const legend = selfJob === REPLICAS_JOB ? "{{federator}} {{instance}}" : "{{federator}}";
   const federatorPanels: PanelSpec[] = [
     {
       kind: "timeseries",
       title: "Head series per federator",
       description:
         "Active series in each federator's TSDB; FleetfedFederatorHeadSeriesNearBudget fires at 80% of what it is sized for.",
-      targets: [{ expr: `prometheus_tsdb_head_series{${self}}`, legend: "{{federator}}" }],
+      targets: [{ expr: `prometheus_tsdb_head_series{${self}}`, legend }],
       unit: "short",
       min: 0,
     },
@@ -409,14 +412,15 @@ function federationHealth(d: DashboardContext): DashboardSpec {
       title: "Memory per federator",
       description:
         "Resident memory of each federator; FleetfedFederatorMemoryNearLimit fires at 80% of its limit.",
-      targets: [{ expr: `process_resident_memory_bytes{${self}}`, legend: "{{federator}}" }],
+      targets: [{ expr: `process_resident_memory_bytes{${self}}`, legend }],
       unit: "bytes",
       min: 0,
     },
     {
       kind: "table",
       title: "Configuration loaded",
-      description: "Whether each federator's last configuration reload succeeded, failures first.",
+      description:
+        "Whether each federator's last configuration reload succeeded (each replica's, in the plain flavour), failures first.",
       targets: [{ expr: `prometheus_config_last_reload_successful{${self}}` }],
       mappings: { "1": { text: "loaded", color: "green" }, "0": { text: "failed", color: "red" } },
       sortBy: { column: "Value", desc: false },

@@ -329,12 +329,26 @@ export const SELF_READ = [
   "prometheus_rule_evaluation_failures_total",
 ] as const;
 
+/** The selector of the federator series the top reads, in a federator's own (self-scrape) job. */
+const SELF_READ_SELECTOR = `{job="${SELF_JOB}",__name__=~"${SELF_READ.join("|")}"}`;
+
+/**
+ * Where the top reads each federator's own health. In the plain flavour, from every replica on its own
+ * (the replicas job): through the Service it would read one replica at a time, and when the read moved,
+ * one process's series would follow the other's under the same labels (a counter would seem to reset, a
+ * failed reload would hide). The operator flavour has no replicas job; there the leaves' own series come
+ * through the Service, and the monitoring cluster's Prometheus watches each replica (serviceMonitor).
+ */
+export function selfHealthJob(settings: Settings): string {
+  return settings.federation.flavor === "plain" ? REPLICAS_JOB : SELF_JOB;
+}
+
 /** Every selector any cluster is federated with, plus the leaves' health series the top reads. */
-export function globalMatch(plan: FederationTree): string[] {
+export function globalMatch(plan: FederationTree, settings: Settings): string[] {
   const all = new Set<string>();
   for (const leaf of plan.leaves) for (const c of leaf.clusters) for (const m of c.match) all.add(m);
   all.add(`{job=~"${CLUSTER_JOB}.*",__name__=~"${CLUSTER_HEALTH_READ.join("|")}"}`);
-  all.add(`{job="${SELF_JOB}",__name__=~"${SELF_READ.join("|")}"}`);
+  if (selfHealthJob(settings) === SELF_JOB) all.add(SELF_READ_SELECTOR);
   return [...all].sort(compare);
 }
 
@@ -346,7 +360,7 @@ export function globalConfig(plan: FederationTree, settings: Settings): Federato
   const job = federateJob({
     jobName: LEAF_JOB,
     scheme: "http",
-    match: globalMatch(plan),
+    match: globalMatch(plan, settings),
     interval: f.scrapeInterval.text,
     timeout: f.scrapeTimeout.text,
     sampleLimit,
@@ -370,11 +384,12 @@ export function globalConfig(plan: FederationTree, settings: Settings): Federato
 }
 
 /**
- * What the replicas job reads of each replica (through its /federate): whether its last reload
- * succeeded, and the health of each cluster target it scrapes, renamed so it never mixes with `up`.
+ * What the replicas job reads of each replica (through its /federate): its own health (SELF_READ: head
+ * series, memory, reload, rule failures), and the health of each cluster target it scrapes, renamed so it
+ * never mixes with `up`.
  */
 export const REPLICA_READ = {
-  reload: "prometheus_config_last_reload_successful",
+  self: SELF_READ,
   clusterUp: "fleetfed_replica_cluster_up",
 } as const;
 
@@ -388,7 +403,7 @@ function replicasJob(plan: FederationTree, settings: Settings): ReplicasJob {
     honor_labels: false,
     honor_timestamps: false,
     metrics_path: "/federate",
-    params: { "match[]": [`${REPLICA_READ.reload}{job="${SELF_JOB}"}`, `up{job=~"${CLUSTER_JOB}.*"}`] },
+    params: { "match[]": [SELF_READ_SELECTOR, `up{job=~"${CLUSTER_JOB}.*"}`] },
     scrape_interval: f.scrapeInterval.text,
     scrape_timeout: f.scrapeTimeout.text,
     dns_sd_configs: [

@@ -47,15 +47,17 @@ export function seriesFor(
 ): number {
   const data = seriesPerCluster(settings);
   if (tier === "leaf") return clusters * (data + LEAF_HEALTH_PER_TARGET) + OWN_SERIES;
-  // The global: each cluster's data and the health series it reads; per leaf, the leaf's own series it
-  // reads and the leaf scrape's own up and scrape_* series. In the plain flavour it also watches every
-  // replica of every federator: each replica's health of each of its clusters, its reload state, and the
-  // scrape's own up and scrape_* series.
-  const replicas = settings.federation.flavor === "plain" ? settings.federation.replicas : 0;
+  // The global: each cluster's data and the health series it reads; per leaf, the leaf scrape's own up
+  // and scrape_* series. In the plain flavour it watches every replica of every federator (the global's
+  // too): each replica's own series it reads, its health of each of its clusters, and the replica
+  // scrape's up and scrape_* series. In the operator flavour it reads each leaf's own series through the
+  // leaf's Service instead.
+  const perReplica = settings.federation.flavor === "plain";
+  const replicas = perReplica ? settings.federation.replicas : 0;
   return (
     clusters * (data + CLUSTER_HEALTH_READ.length + replicas) +
-    leaves * (SELF_READ.length + LEAF_HEALTH_PER_TARGET) +
-    (leaves + 1) * replicas * (1 + LEAF_HEALTH_PER_TARGET) +
+    leaves * ((perReplica ? 0 : SELF_READ.length) + LEAF_HEALTH_PER_TARGET) +
+    (leaves + 1) * replicas * (SELF_READ.length + LEAF_HEALTH_PER_TARGET) +
     OWN_SERIES
   );
 }
