@@ -203,11 +203,8 @@ if (prometheusBin) {
   const { freePort, startPrometheus, stopAll, waitFor, query } = await import("../support/prometheus.ts");
   const { federatorSize, seriesHeld } = await import("../../scripts/core/render/sizing.ts");
   const { RECORDS } = await import("../../scripts/core/render/records.ts");
-  const { CLUSTER_HEALTH_READ, SELF_READ, REPLICAS_JOB } = await import(
-    "../../scripts/core/render/prometheus.ts"
-  );
-  const { parse: parseYamlText } = await import("yaml");
-  const { toYaml } = await import("../../scripts/core/yaml.ts");
+  const { CLUSTER_HEALTH_READ, SELF_READ } = await import("../../scripts/core/render/prometheus.ts");
+  const { withReplicasAt } = await import("../support/replicas.ts");
   console.log("the global's memory, a real Prometheus holding a full global's series:");
   // Health series far from every alert's threshold, so no alert fires and adds series of its own.
   const healthy = (line: string) =>
@@ -282,16 +279,12 @@ if (prometheusBin) {
         config = config.replaceAll(`fleetfed-${leaf.name}.monitoring.svc:9090`, `127.0.0.1:${port}`);
       }
       // The replicas job: DNS would answer with each federator's two replicas; here two names of its port.
-      const parsed = parseYamlText(config) as { scrape_configs: Record<string, unknown>[] };
-      const replicasJob = parsed.scrape_configs.find((j) => j.job_name === REPLICAS_JOB);
-      if (replicasJob) {
-        delete replicasJob.dns_sd_configs;
-        replicasJob.static_configs = [...replicaPorts].map(([federator, p]) => ({
-          targets: [`127.0.0.1:${p}`, `localhost:${p}`],
-          labels: { federator },
-        }));
-      }
-      config = toYaml(parsed);
+      config = withReplicasAt(
+        config,
+        Object.fromEntries(
+          [...replicaPorts].map(([federator, p]) => [federator, [`127.0.0.1:${p}`, `localhost:${p}`]]),
+        ),
+      );
       const port = await freePort();
       global = await startPrometheus(
         dir,

@@ -5,9 +5,7 @@ import { mkdtemp, readdir, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { parse as parseYaml } from "yaml";
 import { concreteQuery } from "../../scripts/core/check/coverage.ts";
-import { toYaml } from "../../scripts/core/yaml.ts";
 import { startCluster } from "../support/clusters.ts";
 import { startFixtureExporter } from "../support/fixture-exporter.ts";
 import {
@@ -19,6 +17,7 @@ import {
   stopAll,
   waitFor,
 } from "../support/prometheus.ts";
+import { withReplicasAt } from "../support/replicas.ts";
 import { makeRepo, runCli } from "../support/repo.ts";
 import { startServiceProxy } from "../support/service-proxy.ts";
 import { tool } from "../support/tools.ts";
@@ -121,16 +120,15 @@ describe.skipIf(!prometheus || !alertmanagerBinary)("federation through real Pro
       "leaf-002": [leafPorts.get("leaf-002") as number],
       global: [globalPort],
     };
-    const parsed = parseYaml(globalConfig) as { scrape_configs: Record<string, unknown>[] };
-    const replicasJob = parsed.scrape_configs.find((j) => j.job_name === "fleetfed-federator-replicas");
-    expect(replicasJob?.dns_sd_configs).toBeDefined();
-    delete replicasJob?.dns_sd_configs;
-    if (replicasJob)
-      replicasJob.static_configs = Object.entries(replicaTargets).map(([federator, ports]) => ({
-        targets: ports.map((p) => `127.0.0.1:${p}`),
-        labels: { federator },
-      }));
-    globalConfig = toYaml(parsed);
+    globalConfig = withReplicasAt(
+      globalConfig,
+      Object.fromEntries(
+        Object.entries(replicaTargets).map(([federator, ports]) => [
+          federator,
+          ports.map((p) => `127.0.0.1:${p}`),
+        ]),
+      ),
+    );
     const alerts = await readFile(join(manifests, "global", "alerts.yml"), "utf8");
     global = await startPrometheus(
       work,

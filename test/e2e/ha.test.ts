@@ -9,8 +9,6 @@ import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { parse as parseYaml } from "yaml";
-import { toYaml } from "../../scripts/core/yaml.ts";
 import { startCluster } from "../support/clusters.ts";
 import { startFixtureExporter } from "../support/fixture-exporter.ts";
 import {
@@ -21,6 +19,7 @@ import {
   stopAll,
   waitFor,
 } from "../support/prometheus.ts";
+import { withReplicasAt } from "../support/replicas.ts";
 import { makeRepo, runCli } from "../support/repo.ts";
 import { type ServiceProxy, startServiceProxy } from "../support/service-proxy.ts";
 import { tool } from "../support/tools.ts";
@@ -106,24 +105,10 @@ describe.skipIf(!prometheus)("HA federators that tell the truth (#23)", () => {
     config = config
       .replaceAll("fleetfed-leaf-000.monitoring.svc:9090", `127.0.0.1:${service.port}`)
       .replaceAll("fleetfed-leaf-001.monitoring.svc:9090", `127.0.0.1:${leaf001Port}`);
-    const parsed = parseYaml(config) as { scrape_configs: Record<string, unknown>[] };
-    const job = parsed.scrape_configs.find((j) => j.job_name === "fleetfed-federator-replicas");
-    expect(job?.dns_sd_configs).toBeDefined();
-    delete job?.dns_sd_configs;
-    if (job)
-      job.static_configs = [
-        { targets: replicas.map((x) => `127.0.0.1:${x.port}`), labels: { federator: "leaf-000" } },
-      ];
+    config = withReplicasAt(config, { "leaf-000": replicas.map((x) => `127.0.0.1:${x.port}`) });
     const port = await freePort();
     const alerts = await readFile(join(federation, "global", "alerts.yml"), "utf8");
-    global = await startPrometheus(
-      work,
-      "global",
-      port,
-      own(toYaml(parsed), port),
-      { "alerts.yml": alerts },
-      FLAGS,
-    );
+    global = await startPrometheus(work, "global", port, own(config, port), { "alerts.yml": alerts }, FLAGS);
     servers.push(global);
   }, 120_000);
 
@@ -239,9 +224,13 @@ describe.skipIf(!prometheus)("HA federators that tell the truth (#23)", () => {
       .replaceAll(`127.0.0.1:${clusterPorts.get("c1")}`, `127.0.0.1:${await freePort()}`);
     await writeFile(join(work, victim.name, "prometheus.yml"), cut);
     expect((await fetch(`${victim.url}/-/reload`, { method: "POST" })).status).toBe(200);
+    const cutAt = Date.now();
     await waitFor("FleetfedFederatorReplicaMissesCluster", (ALERT_FOR_S + 40) * 1000, async () => {
       return (await firing("FleetfedFederatorReplicaMissesCluster")).length > 0;
     });
+    console.log(
+      `HA cut: firing ${((Date.now() - cutAt) / 1000).toFixed(1)} s after the cut (for: ${ALERT_FOR_S}s)`,
+    );
     expect(
       (await firing("FleetfedFederatorReplicaMissesCluster")).map((m) => [
         m.federator,

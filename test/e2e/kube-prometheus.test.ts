@@ -21,6 +21,7 @@ import {
   stopAll,
   waitFor,
 } from "../support/prometheus.ts";
+import { withReplicasAt } from "../support/replicas.ts";
 import { makeRepo, runCli } from "../support/repo.ts";
 import { tool } from "../support/tools.ts";
 
@@ -119,16 +120,10 @@ ${["node-exporter", "kube-state-metrics", "kubelet"]
       `127.0.0.1:${leafPort}`,
     );
     // Each headless Service's DNS answer (every replica) becomes the one local server of each federator.
-    const parsed = parse(rendered) as { scrape_configs: Record<string, unknown>[] };
-    const replicasJob = parsed.scrape_configs.find((j) => j.job_name === "fleetfed-federator-replicas");
-    if (replicasJob) {
-      delete replicasJob.dns_sd_configs;
-      replicasJob.static_configs = [
-        { targets: [`127.0.0.1:${leafPort}`], labels: { federator: "leaf-000" } },
-        { targets: [`127.0.0.1:${globalPort}`], labels: { federator: "global" } },
-      ];
-    }
-    const globalConfig = toYaml(parsed);
+    const globalConfig = withReplicasAt(rendered, {
+      "leaf-000": [`127.0.0.1:${leafPort}`],
+      global: [`127.0.0.1:${globalPort}`],
+    });
     global = await startPrometheus(
       work,
       "global",

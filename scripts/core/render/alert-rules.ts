@@ -204,8 +204,7 @@ function federatorHealthRules(plan: FederationTree, settings: Settings): AlertRu
       for: replicaWait(settings),
       labels: { severity: "warning" },
       annotations: {
-        summary:
-          "Federator {{ $labels.federator }} ({{ $labels.instance }}) cannot load its configuration",
+        summary: "Federator {{ $labels.federator }} ({{ $labels.instance }}) cannot load its configuration",
         description:
           "It still runs its previous configuration, so clusters added since are not federated by it, while a sibling replica may federate them: the two differ. Check that pod's config-reloader and Prometheus logs and run fleetfed check on main.",
       },
