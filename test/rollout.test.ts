@@ -56,9 +56,9 @@ describe("the rollout a change causes", () => {
       /### Rollout\n\nPods that restart:\n- global restarts its pods \(pod template: prometheus: resources\)/,
     );
     expect(pr.body).toMatch(/- leaf-002: \+1107 federated series \(0 → 1107; \d+% of its budget\)/);
-    // The cluster (99 + 6 + 2 replicas' health of it), the new leaf's own series it reads (4 + 8) and
-    // the new leaf's two replicas (each its reload state and its scrape's 8 health series).
-    expect(pr.body).toMatch(/- global: \+137 federated series/);
+    // The cluster (99 + 6 + 2 replicas' health of it), the new leaf's scrape health (8), and the new
+    // leaf's two replicas (each its 4 own series and its scrape's 8 health series).
+    expect(pr.body).toMatch(/- global: \+139 federated series/);
   });
 
   it("flags a volume size change, which a StatefulSet cannot take in place, with the manual step", () => {
