@@ -1,4 +1,4 @@
-// HA that tells the truth (#23), end to end with real Prometheus servers: leaf-000 runs as its StatefulSet
+// HA that tells the truth (#23), end to end with real Prometheus servers: each leaf runs as its StatefulSet
 // does, two replicas behind a Service stand-in that balances per connection. The global runs the rendered
 // config and alerts unmodified but for addresses. The test moves the global's read from one replica to the
 // other and measures the gaps and out-of-order drops at the top; then, on the replica the global is not
@@ -48,6 +48,7 @@ describe.skipIf(!prometheus)("HA federators that tell the truth (#23)", () => {
   let work: string;
   let global: RunningPrometheus;
   let service: ServiceProxy;
+  const proxies: ServiceProxy[] = [];
   let exporter: { url: string; close: () => Promise<void> } | undefined;
   let replicaConfig: string;
   const clusterPorts = new Map<string, number>();
@@ -90,22 +91,34 @@ describe.skipIf(!prometheus)("HA federators that tell the truth (#23)", () => {
         }),
       );
     }
-    const leaf001Port = await freePort();
+    // leaf-001 runs two healthy replicas too, behind a Service stand-in of its own: none of its alerts
+    // may fire while leaf-000's replica is in trouble.
     const leaf001 = await readFile(join(federation, "leaf-001", "prometheus.yml"), "utf8");
-    servers.push(
-      ...replicas,
-      await startPrometheus(work, "leaf-001", leaf001Port, own(leaf001, leaf001Port), {}, FLAGS),
-    );
+    const siblings: RunningPrometheus[] = [];
+    for (const name of ["a", "b"]) {
+      const port = await freePort();
+      siblings.push(
+        await startPrometheus(work, `leaf-001-${name}`, port, own(leaf001, port), {}, FLAGS, {
+          hostname: `fleetfed-leaf-001-${name === "a" ? 0 : 1}`,
+        }),
+      );
+    }
+    servers.push(...replicas, ...siblings);
     service = await startServiceProxy(replicas.map((x) => x.port));
+    const siblingService = await startServiceProxy(siblings.map((x) => x.port));
+    proxies.push(service, siblingService);
 
-    // The global's edits: the leaves' Service addresses become the stand-in's and leaf-001's ports, and the
-    // replicas job's DNS discovery (the headless Service answers with every replica) becomes leaf-000's
-    // two replicas. Only leaf-000 runs as two replicas here, so only its replicas are watched.
+    // The global's edits: the leaves' Service addresses become the stand-ins' ports, and the replicas
+    // job's DNS discovery (each headless Service answers with its replicas) becomes the leaves' replicas.
+    // The global runs as one process here, so it is not among the replicas watched.
     let config = await readFile(join(federation, "global", "prometheus.yml"), "utf8");
     config = config
       .replaceAll("fleetfed-leaf-000.monitoring.svc:9090", `127.0.0.1:${service.port}`)
-      .replaceAll("fleetfed-leaf-001.monitoring.svc:9090", `127.0.0.1:${leaf001Port}`);
-    config = withReplicasAt(config, { "leaf-000": replicas.map((x) => `127.0.0.1:${x.port}`) });
+      .replaceAll("fleetfed-leaf-001.monitoring.svc:9090", `127.0.0.1:${siblingService.port}`);
+    config = withReplicasAt(config, {
+      "leaf-000": replicas.map((x) => `127.0.0.1:${x.port}`),
+      "leaf-001": siblings.map((x) => `127.0.0.1:${x.port}`),
+    });
     const port = await freePort();
     const alerts = await readFile(join(federation, "global", "alerts.yml"), "utf8");
     global = await startPrometheus(work, "global", port, own(config, port), { "alerts.yml": alerts }, FLAGS);
@@ -114,7 +127,7 @@ describe.skipIf(!prometheus)("HA federators that tell the truth (#23)", () => {
 
   afterAll(async () => {
     await stopAll(servers);
-    await service?.close();
+    for (const proxy of proxies) await proxy.close();
     await exporter?.close();
     if (work) await rm(work, { recursive: true, force: true });
   });
