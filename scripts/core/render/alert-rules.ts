@@ -7,7 +7,14 @@ import type { Settings } from "../inputs/settings.ts";
 import type { FederationTree } from "../plan/placement.ts";
 import { toYaml } from "../yaml.ts";
 import { kindOf, PART_OF } from "./kubernetes.ts";
-import { CLUSTER_JOB, LEAF_JOB, REPLICA_READ, REPLICAS_JOB, selfHealthJob } from "./prometheus.ts";
+import {
+  CLUSTER_JOB,
+  LEAF_JOB,
+  REPLICA_READ,
+  REPLICAS_JOB,
+  selfHealthJob,
+  watchesReplicas,
+} from "./prometheus.ts";
 import { upWithoutAggregates } from "./records.ts";
 import { federatorSize } from "./sizing.ts";
 
@@ -98,8 +105,7 @@ function defineAlertRules(plan: FederationTree, settings: Settings): AlertRule[]
     });
   }
   rules.push(...federatorHealthRules(plan, settings));
-  if (settings.federation.flavor === "plain" && settings.federation.replicas > 1)
-    rules.push(...replicaRules(settings));
+  if (watchesReplicas(settings) && settings.federation.replicas > 1) rules.push(...replicaRules(settings));
   if (plan.global) {
     rules.push({
       alert: "FleetfedLeafFederatorDown",

@@ -23,6 +23,7 @@ import {
   REPLICA_READ,
   REPLICAS_JOB,
   selfHealthJob,
+  watchesReplicas,
 } from "./prometheus.ts";
 import { upWithoutAggregates } from "./records.ts";
 
@@ -425,7 +426,7 @@ function federationHealth(d: DashboardContext): DashboardSpec {
       mappings: { "1": { text: "loaded", color: "green" }, "0": { text: "failed", color: "red" } },
       sortBy: { column: "Value", desc: false },
     },
-    ...(d.settings.federation.flavor === "plain"
+    ...(watchesReplicas(d.settings)
       ? [
           {
             kind: "table" as const,

@@ -26,6 +26,16 @@ export function federatorPodsService(name: string): string {
 /** The global's job that watches every replica of every federator, each on its own. */
 export const REPLICAS_JOB = "fleetfed-federator-replicas";
 
+/**
+ * Whether the global watches each replica on its own (REPLICAS_JOB): in the plain flavour, where each
+ * federator has a headless Service of its own. The operator's pods share one headless Service per
+ * namespace, whose DNS answer cannot tell federators apart; there the monitoring cluster's Prometheus
+ * watches them (federation.serviceMonitor).
+ */
+export function watchesReplicas(settings: Settings): boolean {
+  return settings.federation.flavor === "plain";
+}
+
 export function federatorAddress(name: string, settings: Settings): string {
   return `${federatorService(name)}.${settings.federation.namespace}.svc:${FEDERATOR_PORT}`;
 }
@@ -340,7 +350,7 @@ const SELF_READ_SELECTOR = `{job="${SELF_JOB}",__name__=~"${SELF_READ.join("|")}
  * through the Service, and the monitoring cluster's Prometheus watches each replica (serviceMonitor).
  */
 export function selfHealthJob(settings: Settings): string {
-  return settings.federation.flavor === "plain" ? REPLICAS_JOB : SELF_JOB;
+  return watchesReplicas(settings) ? REPLICAS_JOB : SELF_JOB;
 }
 
 /** Every selector any cluster is federated with, plus the leaves' health series the top reads. */
@@ -372,10 +382,7 @@ export function globalConfig(plan: FederationTree, settings: Settings): Federato
     tier: "leaf",
   });
   const alerting = alertingSection(settings);
-  // The operator flavour's replicas share one headless Service with every Prometheus in the namespace,
-  // whose DNS answer cannot tell federators apart: there the monitoring cluster's Prometheus watches them
-  // (federation.serviceMonitor).
-  const replicas = settings.federation.flavor === "plain" ? [replicasJob(plan, settings)] : [];
+  const replicas = watchesReplicas(settings) ? [replicasJob(plan, settings)] : [];
   return {
     global: globalSection(settings, GLOBAL),
     ...(alerting && { alerting }),

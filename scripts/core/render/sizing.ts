@@ -7,7 +7,7 @@
 
 import type { ResourceOverride, Settings } from "../inputs/settings.ts";
 import type { FederationTree } from "../plan/placement.ts";
-import { CLUSTER_HEALTH_READ, SELF_READ } from "./prometheus.ts";
+import { CLUSTER_HEALTH_READ, SELF_READ, watchesReplicas } from "./prometheus.ts";
 import { clusterLevelRecords, RECORDS } from "./records.ts";
 
 /**
@@ -52,7 +52,7 @@ export function seriesFor(
   // too): each replica's own series it reads, its health of each of its clusters, and the replica
   // scrape's up and scrape_* series. In the operator flavour it reads each leaf's own series through the
   // leaf's Service instead.
-  const perReplica = settings.federation.flavor === "plain";
+  const perReplica = watchesReplicas(settings);
   const replicas = perReplica ? settings.federation.replicas : 0;
   return (
     clusters * (data + CLUSTER_HEALTH_READ.length + replicas) +
