@@ -298,11 +298,25 @@ if (prometheusBin) {
       );
       const url = global.url;
       const head = async () => Number((await query(url, "prometheus_tsdb_head_series"))[0]?.value[1] ?? 0);
-      await waitFor(
+      const filled = await waitFor(
         "every series in the global's head",
         300_000,
         async () => (await head()) >= expected * 0.98,
+      ).then(
+        () => true,
+        () => false,
       );
+      if (!filled) {
+        // Say why, and go on with the next row: which targets the global could not scrape, and their errors.
+        const targets = (await fetch(`${url}/api/v1/targets`).then((r) => r.json())) as {
+          data: { activeTargets: { health: string; lastError: string; scrapeUrl: string }[] };
+        };
+        const down = targets.data.activeTargets.filter((t) => t.health !== "up");
+        console.log(
+          `  ${n} clusters: MISSED: ${await head()} head series of ${expected} after 300 s; ${down.length} of ${targets.data.activeTargets.length} targets not up${down.length > 0 ? ` (first: ${down[0]?.scrapeUrl}: ${down[0]?.lastError})` : ""}`,
+        );
+        continue;
+      }
       // Three more scrapes of every leaf, so each series holds samples, not just an index entry.
       await new Promise((r) => setTimeout(r, 35_000));
       const rss = Number(
