@@ -297,7 +297,10 @@ if (prometheusBin) {
         ["--enable-feature=extra-scrape-metrics"],
       );
       const url = global.url;
-      const head = async () => Number((await query(url, "prometheus_tsdb_head_series"))[0]?.value[1] ?? 0);
+      // The global's own (its self-scrape job): the stand-in replicas send series of that name too.
+      const own = async (name: string) =>
+        Number((await query(url, `${name}{job="fleetfed-federators"}`))[0]?.value[1] ?? 0);
+      const head = () => own("prometheus_tsdb_head_series");
       const filled = await waitFor(
         "every series in the global's head",
         300_000,
@@ -319,9 +322,7 @@ if (prometheusBin) {
       }
       // Three more scrapes of every leaf, so each series holds samples, not just an index entry.
       await new Promise((r) => setTimeout(r, 35_000));
-      const rss = Number(
-        (await query(url, 'process_resident_memory_bytes{job="fleetfed-federators"}'))[0]?.value[1],
-      );
+      const rss = await own("process_resident_memory_bytes");
       const held = await head();
       const requestMi = Number.parseInt(size.memoryRequest, 10);
       const rssMi = rss / 1024 / 1024;
