@@ -91,13 +91,12 @@ export function declaredExemptions(
   const unknown: Problem[] = [];
   for (const c of clusters) {
     if (!c.notFeeding?.length) continue;
-    declared.push(
-      `${c.id} does not feed ${c.notFeeding.join(", ")} (declared in ${files.get(c.id) ?? `clusters/${c.id}.yaml`})`,
-    );
+    const file = files.get(c.id) ?? `clusters/${c.id}.yaml`;
+    declared.push(`${c.id} does not feed ${c.notFeeding.join(", ")} (declared in ${file})`);
     for (const name of c.notFeeding)
       if (!names.has(name))
         unknown.push({
-          file: files.get(c.id) ?? `clusters/${c.id}.yaml`,
+          file,
           field: "notFeeding",
           message: `"${name}" is no panel title or alert name of the rendered dashboards and alerts, so it exempts nothing`,
           hint: "use a panel's title as the dashboard shows it, or an alert's name",

@@ -138,6 +138,9 @@ export function federatorSelector(name: string) {
   return { "app.kubernetes.io/instance": federatorService(name), "app.kubernetes.io/name": "prometheus" };
 }
 
+/** Where the config-reloader serves its own metrics (the operator's reloader uses the same port). */
+const RELOADER_PORT = 8080;
+
 /** Marks the headless Service, so a ServiceMonitor can leave it out: it reaches the same pods. */
 const HEADLESS_LABEL = "fleetfed.io/headless";
 
@@ -292,9 +295,9 @@ export function renderFederatorObjects(
               args: [
                 "--watched-dir=/etc/prometheus",
                 `--reload-url=http://127.0.0.1:${FEDERATOR_PORT}/-/reload`,
-                "--listen-address=:8080",
+                `--listen-address=:${RELOADER_PORT}`,
               ],
-              ports: [{ name: "reloader", containerPort: 8080 }],
+              ports: [{ name: "reloader", containerPort: RELOADER_PORT }],
               resources: { requests: { cpu: "10m", memory: "32Mi" }, limits: { memory: "64Mi" } },
               securityContext: CONTAINER_SECURITY_CONTEXT,
               volumeMounts: [{ name: "config", mountPath: "/etc/prometheus", readOnly: true }],
@@ -352,7 +355,7 @@ export function networkPolicyObject(
       policyTypes: ["Ingress"],
       ingress: [
         { from: [...above, ...peers], ports: [{ protocol: "TCP", port: FEDERATOR_PORT }] },
-        { from: peers, ports: [{ protocol: "TCP", port: 8080 }] },
+        { from: peers, ports: [{ protocol: "TCP", port: RELOADER_PORT }] },
       ],
     },
   });

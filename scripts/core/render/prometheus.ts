@@ -45,7 +45,7 @@ export interface RelabelRule {
   regex?: string;
   target_label?: string;
   replacement?: string;
-  action?: "labeldrop" | "keep";
+  action?: "labeldrop";
 }
 
 export interface FederateJob {
@@ -358,7 +358,7 @@ export function globalMatch(plan: FederationTree, settings: Settings): string[] 
   const all = new Set<string>();
   for (const leaf of plan.leaves) for (const c of leaf.clusters) for (const m of c.match) all.add(m);
   all.add(`{job=~"${CLUSTER_JOB}.*",__name__=~"${CLUSTER_HEALTH_READ.join("|")}"}`);
-  if (selfHealthJob(settings) === SELF_JOB) all.add(SELF_READ_SELECTOR);
+  if (!watchesReplicas(settings)) all.add(SELF_READ_SELECTOR);
   return [...all].sort(compare);
 }
 
@@ -422,7 +422,12 @@ function replicasJob(plan: FederationTree, settings: Settings): ReplicasJob {
     ],
     relabel_configs: [
       // fleetfed-leaf-000-pods.<namespace>.svc → federator="leaf-000"; instance stays the replica's address.
-      { source_labels: ["__meta_dns_name"], regex: "fleetfed-(.+)-pods\\..*", target_label: FEDERATOR_LABEL },
+      // The pattern is the headless Service's own name, with the federator's name left open.
+      {
+        source_labels: ["__meta_dns_name"],
+        regex: `${federatorPodsService("(.+)")}\\..*`,
+        target_label: FEDERATOR_LABEL,
+      },
     ],
     metric_relabel_configs: [
       {
