@@ -204,7 +204,7 @@ if (prometheusBin) {
   const { federatorSize, seriesHeld } = await import("../../scripts/core/render/sizing.ts");
   const { RECORDS } = await import("../../scripts/core/render/records.ts");
   const { CLUSTER_HEALTH_READ, SELF_READ } = await import("../../scripts/core/render/prometheus.ts");
-  const { withReplicasAt } = await import("../support/replicas.ts");
+  const { scrapingItselfAt, withReplicasAt } = await import("../support/replicas.ts");
   console.log("the global's memory, a real Prometheus holding a full global's series:");
   // Health series far from every alert's threshold, so no alert fires and adds series of its own.
   const healthy = (line: string) =>
@@ -290,7 +290,7 @@ if (prometheusBin) {
         dir,
         "global",
         port,
-        config.replaceAll("localhost:9090", `127.0.0.1:${port}`),
+        scrapingItselfAt(config, `127.0.0.1:${port}`),
         {
           "alerts.yml": fleet.tree.get("federation/global/alerts.yml") as string,
         },

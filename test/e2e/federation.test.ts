@@ -17,7 +17,7 @@ import {
   stopAll,
   waitFor,
 } from "../support/prometheus.ts";
-import { withReplicasAt } from "../support/replicas.ts";
+import { scrapingItselfAt, withReplicasAt } from "../support/replicas.ts";
 import { makeRepo, runCli } from "../support/repo.ts";
 import { startServiceProxy } from "../support/service-proxy.ts";
 import { tool } from "../support/tools.ts";
@@ -79,8 +79,8 @@ describe.skipIf(!prometheus || !alertmanagerBinary)("federation through real Pro
 
     const manifests = join(repo, "manifests", "federation");
     const leafPorts = new Map<string, number>();
-    // Each federator scrapes itself at localhost:9090, its pod's own address; here each has its own port.
-    const own = (config: string, port: number) => config.replaceAll("localhost:9090", `127.0.0.1:${port}`);
+    // Each federator scrapes itself at its pod's own address; here each has its own port.
+    const own = (config: string, port: number) => scrapingItselfAt(config, `127.0.0.1:${port}`);
     for (const leaf of ["leaf-000", "leaf-002"]) {
       const port = await freePort();
       leafPorts.set(leaf, port);

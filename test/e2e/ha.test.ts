@@ -19,7 +19,7 @@ import {
   stopAll,
   waitFor,
 } from "../support/prometheus.ts";
-import { withReplicasAt } from "../support/replicas.ts";
+import { scrapingItselfAt, withReplicasAt } from "../support/replicas.ts";
 import { makeRepo, runCli } from "../support/repo.ts";
 import { type ServiceProxy, startServiceProxy } from "../support/service-proxy.ts";
 import { tool } from "../support/tools.ts";
@@ -78,8 +78,8 @@ describe.skipIf(!prometheus)("HA federators that tell the truth (#23)", () => {
         ),
       )),
     );
-    // Each federator scrapes itself at localhost:9090, its pod's own address; here each has its own port.
-    const own = (config: string, port: number) => config.replaceAll("localhost:9090", `127.0.0.1:${port}`);
+    // Each federator scrapes itself at its pod's own address; here each has its own port.
+    const own = (config: string, port: number) => scrapingItselfAt(config, `127.0.0.1:${port}`);
     const federation = join(manifests, "federation");
     replicaConfig = await readFile(join(federation, "leaf-000", "prometheus.yml"), "utf8");
     for (const name of ["a", "b"]) {
@@ -232,9 +232,10 @@ describe.skipIf(!prometheus)("HA federators that tell the truth (#23)", () => {
   it("fires FleetfedFederatorReplicaMissesCluster for the one replica that cannot reach c1 while its sibling can", async () => {
     const victim = replicas.find((x) => x !== read()) as RunningPrometheus;
     // Its own config again, but its path to c1 cut (a port nothing listens on); the reload succeeds.
-    const cut = replicaConfig
-      .replaceAll("localhost:9090", instance(victim))
-      .replaceAll(`127.0.0.1:${clusterPorts.get("c1")}`, `127.0.0.1:${await freePort()}`);
+    const cut = scrapingItselfAt(replicaConfig, instance(victim)).replaceAll(
+      `127.0.0.1:${clusterPorts.get("c1")}`,
+      `127.0.0.1:${await freePort()}`,
+    );
     await writeFile(join(work, victim.name, "prometheus.yml"), cut);
     expect((await fetch(`${victim.url}/-/reload`, { method: "POST" })).status).toBe(200);
     const cutAt = Date.now();

@@ -21,7 +21,7 @@ import {
   stopAll,
   waitFor,
 } from "../support/prometheus.ts";
-import { withReplicasAt } from "../support/replicas.ts";
+import { scrapingItselfAt, withReplicasAt } from "../support/replicas.ts";
 import { makeRepo, runCli } from "../support/repo.ts";
 import { tool } from "../support/tools.ts";
 
@@ -102,7 +102,7 @@ ${["node-exporter", "kube-state-metrics", "kubelet"]
       }),
     );
     const manifests = join(repo, "manifests", "federation");
-    const own = (config: string, port: number) => config.replaceAll("localhost:9090", `127.0.0.1:${port}`);
+    const own = (config: string, port: number) => scrapingItselfAt(config, `127.0.0.1:${port}`);
     const leafPort = await freePort();
     servers.push(
       await startPrometheus(

@@ -1,10 +1,16 @@
-// The global's replicas job finds every replica of every federator through DNS (each headless Service
-// answers with its pods' addresses). Tests have no cluster DNS: this puts in DNS's place the addresses
-// the test runs each federator's replicas at, and changes nothing else in the rendered config.
+// The addresses a rendered federator config names inside Kubernetes, put where a test runs its servers,
+// changing nothing else: each federator scrapes itself at localhost:9090 (its pod's own address), and the
+// global's replicas job finds every replica of every federator through DNS (each headless Service answers
+// with its pods' addresses), which tests do not have.
 
 import { parse } from "yaml";
-import { REPLICAS_JOB } from "../../scripts/core/render/prometheus.ts";
+import { FEDERATOR_PORT, REPLICAS_JOB } from "../../scripts/core/render/prometheus.ts";
 import { toYaml } from "../../scripts/core/yaml.ts";
+
+/** `config` with the federator's self-scrape pointed at `address` (host:port) instead of its pod's own. */
+export function scrapingItselfAt(config: string, address: string): string {
+  return config.replaceAll(`localhost:${FEDERATOR_PORT}`, address);
+}
 
 /** `config` (a rendered global prometheus.yml) with the replicas job's DNS answered by `replicas` (federator → host:port). */
 export function withReplicasAt(config: string, replicas: Record<string, readonly string[]>): string {
