@@ -5,6 +5,7 @@
 
 import type { ISecret } from "kubernetes-models/v1/Secret";
 import type { Settings } from "../inputs/settings.ts";
+import { compare } from "../order.ts";
 import type { FederationTree } from "../plan/placement.ts";
 import { toYaml } from "../yaml.ts";
 import {
@@ -63,7 +64,7 @@ function filterLabels(plan: FederationTree): string[] {
   for (const leaf of plan.leaves)
     for (const c of leaf.clusters) for (const [name] of c.labels) used.add(name);
   const rank = (n: string) => (FILTER_ORDER.includes(n) ? FILTER_ORDER.indexOf(n) : FILTER_ORDER.length);
-  return [...used].sort((a, b) => rank(a) - rank(b) || (a < b ? -1 : a > b ? 1 : 0)).slice(0, 4);
+  return [...used].sort((a, b) => rank(a) - rank(b) || compare(a, b)).slice(0, 4);
 }
 
 function dashboardContext(plan: FederationTree, settings: Settings): DashboardContext {
@@ -207,7 +208,7 @@ function fleetOverview(context: DashboardContext): DashboardSpec {
     ],
     filterVariables: d.filters.map((name) => ({
       name,
-      query: `label_values(up{job=~"${CLUSTER_JOB}.*"}, ${name})`,
+      query: `label_values(${context.up}, ${name})`,
     })),
     rows: [
       {
@@ -394,10 +395,9 @@ function federationHealth(d: DashboardContext): DashboardSpec {
     mappings: UP_MAPPING,
     sortBy: { column: "Value", desc: false },
   });
-  const selfJob = selfHealthJob(d.settings);
-  const self = `job="${selfJob}"`;
+  const self = `job="${selfHealthJob(d.settings)}"`;
   // Per replica where the top reads each one (plain flavour), so a legend names the replica too.
-  const legend = selfJob === REPLICAS_JOB ? "{{federator}} {{instance}}" : "{{federator}}";
+  const legend = watchesReplicas(d.settings) ? "{{federator}} {{instance}}" : "{{federator}}";
   const federatorPanels: PanelSpec[] = [
     {
       kind: "timeseries",
