@@ -1,5 +1,9 @@
 import { availableParallelism } from "node:os";
 import { defineConfig } from "vitest/config";
+import { useShippedTools } from "./test/support/shipped-tools.ts";
+
+// Workers inherit this process's PATH: every test runs the Prometheus release fleetfed ships.
+useShippedTools();
 
 export default defineConfig({
   test: {

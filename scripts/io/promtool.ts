@@ -2,9 +2,16 @@
 
 import { $, which } from "zx/core";
 import { EXIT_REFUSED, FleetfedError, type Problem } from "../core/errors.ts";
+import { PROMETHEUS_VERSION } from "../core/versions.ts";
 
 export async function findPromtool(): Promise<string | undefined> {
   return (await which("promtool", { nothrow: true })) ?? undefined;
+}
+
+/** What `promtool --version` prints, to tell which release series checks the configs. */
+export async function promtoolVersion(promtool: string): Promise<string> {
+  const r = await $({ nothrow: true, quiet: true })`${promtool} --version`;
+  return `${r.stdout}${r.stderr}`;
 }
 
 /** Absent promtool is a skip outside CI and a failure under CI=true, where a skipped check would hide a bad config. */
@@ -14,7 +21,7 @@ export async function requirePromtool(ci: boolean): Promise<string | undefined> 
   throw new FleetfedError(
     {
       message: "promtool is not on PATH, and CI=true needs it",
-      hint: "install the prometheus package (apt-get install prometheus)",
+      hint: `install promtool ${PROMETHEUS_VERSION} (bash .ci/prometheus-tools, or the release archive)`,
     },
     EXIT_REFUSED,
   );

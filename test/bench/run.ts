@@ -21,6 +21,15 @@ import { writeTree } from "../../scripts/io/files.ts";
 import { discoverRoute53 } from "../../scripts/io/route53.ts";
 import { discoveredCluster, numberedIds } from "../support/fleet.ts";
 import { type EmulatedZone, startRoute53Emulator } from "../support/route53-emulator.ts";
+import { useShippedTools } from "../support/shipped-tools.ts";
+
+// The Prometheus release fleetfed ships, as the tests run it; its version heads the figures.
+useShippedTools();
+for (const binary of ["prometheus", "promtool"])
+  console.log(
+    (await $({ nothrow: true, quiet: true })`${binary} --version`).stdout.split("\n")[0] ||
+      `${binary}: not found`,
+  );
 
 function discovered(n: number): DiscoveredCluster[] {
   return numberedIds(n, "cluster-").map((id, i) => discoveredCluster(id, `Z${i % 50}`));
