@@ -48,7 +48,40 @@ tests:
         values: '900x20'
       - series: 'scrape_sample_limit{job="fleetfed-clusters", cluster="c00000", instance="p0:80"}'
         values: '1000x20'
+      # c00002 sends more samples than its sample_limit, c00003 a body over body_size_limit (-1): each
+      # scrape of them fails; neither is "not reachable" (c00001 is).
+      - series: 'up{job="fleetfed-clusters", cluster="c00002", federator="leaf-000", instance="p2:80"}'
+        values: '1 1 0x18'
+      - series: 'scrape_samples_post_metric_relabeling{job="fleetfed-clusters", cluster="c00002", federator="leaf-000", instance="p2:80"}'
+        values: '900 900 50000x18'
+      - series: 'scrape_sample_limit{job="fleetfed-clusters", cluster="c00002", federator="leaf-000", instance="p2:80"}'
+        values: '1000x20'
+      - series: 'up{job="fleetfed-clusters", cluster="c00003", federator="leaf-001", instance="p3:80"}'
+        values: '1 1 0x18'
+      - series: 'scrape_body_size_bytes{job="fleetfed-clusters", cluster="c00003", federator="leaf-001", instance="p3:80"}'
+        values: '5000 5000 -1x18'
+      - series: 'scrape_sample_limit{job="fleetfed-clusters", cluster="c00003", federator="leaf-001", instance="p3:80"}'
+        values: '1000x20'
+      - series: 'scrape_samples_post_metric_relabeling{job="fleetfed-clusters", cluster="c00003", federator="leaf-001", instance="p3:80"}'
+        values: '50 50 0x18'
     alert_rule_test:
+      # Ten federation scrapes (5m at 30 s) over its limits: 2m..7m, firing at 7m, not a minute before.
+      - eval_time: 6m
+        alertname: FleetfedClusterOverLimit
+        exp_alerts: []
+      - eval_time: 7m
+        alertname: FleetfedClusterOverLimit
+        exp_alerts:
+          - exp_labels: {severity: warning, job: fleetfed-clusters, cluster: c00002, federator: leaf-000, instance: 'p2:80'}
+            exp_annotations:
+              runbook_url: '${RUNBOOK}#fleetfedclusteroverlimit'
+              summary: 'Cluster c00002 sends more than its federation limits: it is not federated'
+              description: &overlimit "Every scrape of it fails (more samples than its sample_limit, or a body over body_size_limit), so its dashboards are empty; its leaf and the other clusters on it are unharmed. Usually its rules record per-pod or per-container series under an aggregate's name: narrow the selector it is federated with (match in its cluster file, federation.match by default) to the aggregates, or raise sampleLimit in its cluster file if it really has that many."
+          - exp_labels: {severity: warning, job: fleetfed-clusters, cluster: c00003, federator: leaf-001, instance: 'p3:80'}
+            exp_annotations:
+              runbook_url: '${RUNBOOK}#fleetfedclusteroverlimit'
+              summary: 'Cluster c00003 sends more than its federation limits: it is not federated'
+              description: *overlimit
       - eval_time: 8m
         alertname: FleetfedClusterFederationDown
         exp_alerts: []
@@ -83,7 +116,7 @@ tests:
             exp_annotations:
               runbook_url: '${RUNBOOK}#fleetfedfederationsamplesnearlimit'
               summary: 'Cluster c00000 federates close to sample_limit'
-              description: '90% of its sample_limit; above it every scrape of this cluster fails. Narrow its match or raise federation.sampleLimit.'
+              description: '90% of its sample_limit; above it every scrape of this cluster fails. Narrow the selector it is federated with (match in its cluster file, federation.match by default) or raise its sampleLimit.'
 `;
 
 // The federators' own health, read from each replica on its own (the plain flavour's replicas job): each

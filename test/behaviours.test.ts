@@ -60,9 +60,13 @@ describe("what the rendered federators do", () => {
         body_size_limit: string;
       };
     const one = leaves(render(yaml, ["a"]));
-    expect(one.sample_limit).toBe((1000 + 100) * 3);
-    expect(one.body_size_limit).toBe("30MB");
+    // Three clusters at their 1000-sample limit, with the seven health series the global reads of each.
+    expect(one.sample_limit).toBe((1000 + 7) * 3);
+    expect(one.body_size_limit).toBe("10MB");
     expect(leaves(render(yaml, ["a", "b", "c"]))).toEqual(one);
+    // Without bodySizeLimit: 1 KiB a sample of the leaf's limit.
+    const derived = leaves(render("federation:\n  shardSize: 3\n  sampleLimit: 1000\n", ["a"]));
+    expect(derived.body_size_limit).toBe(`${(1000 + 7) * 3}KB`);
   });
 
   it("alerts FleetfedClusterFederationDown for clusters in a job of their own too", () => {
@@ -70,7 +74,10 @@ describe("what the rendered federators do", () => {
       render("federation:\n  shardSize: 2\n", ["a"]).plan,
       settingsOf("federation:\n  shardSize: 2\n"),
     ).find((r) => r.alert === "FleetfedClusterFederationDown");
-    expect(rule?.expr).toBe('up{job=~"fleetfed-clusters.*"} == 0');
+    // Down, unless it is refused for sending too much (FleetfedClusterOverLimit says that).
+    expect(rule?.expr).toMatch(
+      /^up\{job=~"fleetfed-clusters\.\*"\} == 0 unless on \(job, instance, cluster\) \(/,
+    );
     // A cluster file with an override gets job fleetfed-clusters-<id>, which the regex covers.
     const file = parseClusterFile("cluster: slow\nscrapeInterval: 60s\n", {
       file: "clusters/slow.yaml",
@@ -88,7 +95,7 @@ describe("what the rendered federators do", () => {
       "federation:\n  shardSize: 2\n  secrets: [s]\n  basicAuth: {username: u, passwordFile: /etc/fleetfed/secrets/s/p}\n";
     const s = settingsOf(yaml);
     const file = parseClusterFile(
-      "cluster: a\nauthorization: {credentialsFile: /etc/fleetfed/secrets/s/t}\n",
+      "cluster: a\nscheme: https\nauthorization: {credentialsFile: /etc/fleetfed/secrets/s/t}\n",
       { file: "clusters/a.yaml", expectedId: "a", clusterLabel: "cluster", federation: s.federation },
     );
     const fleet = renderFleet(s, { clusters: [discoveredCluster("a")], placement: new Map() }, [file]);

@@ -142,7 +142,7 @@ describe("plan on secured clusters", () => {
     const root = await makeRepo({
       "fleet.yaml": "federation:\n  shardSize: 2\n  secrets: [t]\n",
       "clusters/edge-1.yaml":
-        "cluster: edge-1\nendpoint: p.e.example.com:9090\nauthorization: {credentialsFile: /etc/fleetfed/secrets/t/token}\n",
+        "cluster: edge-1\nendpoint: p.e.example.com:9090\nscheme: https\nauthorization: {credentialsFile: /etc/fleetfed/secrets/t/token}\n",
     });
     expect((await runCli(["render", "--root", root])).code).toBe(0);
     const r = await runCli(["plan", "--root", root]);
@@ -152,7 +152,7 @@ describe("plan on secured clusters", () => {
     // A real change of it is still one.
     await writeFiles(root, {
       "clusters/edge-1.yaml":
-        "cluster: edge-1\nendpoint: p.e.example.com:9090\nauthorization: {credentialsFile: /etc/fleetfed/secrets/t/other}\n",
+        "cluster: edge-1\nendpoint: p.e.example.com:9090\nscheme: https\nauthorization: {credentialsFile: /etc/fleetfed/secrets/t/other}\n",
     });
     expect((await runCli(["plan", "--root", root])).stdout).toMatch(/^~\s+edge-1 .* auth$/m);
   });

@@ -227,7 +227,7 @@ describe("the real tools accept the rendered tree", () => {
     async () => {
       const root = await makeRepo({}, join(GOLDEN, "tree"));
       const path = join(root, "manifests/federation/leaf-001/prometheus.yml");
-      await writeFile(path, (await readFile(path, "utf8")).replace("sample_limit: 50000", "sample_limit: 5"));
+      await writeFile(path, (await readFile(path, "utf8")).replace("sample_limit: 1000\n", "sample_limit: 5\n"));
       const r = await runCli(["check", "--root", root], { env: { CI: "true" } });
       expect(r.code).toBe(1);
       expect(r.stderr).toMatch(
@@ -260,7 +260,7 @@ describe.skipIf(!promtool)("fleetfed check with a promtool that rejects one file
     const root = await makeRepo({}, join(GOLDEN, "tree"));
     if (state === "stale") {
       const path = join(root, "manifests/federation/leaf-000/prometheus.yml");
-      await writeFile(path, (await readFile(path, "utf8")).replace("sample_limit: 50000", "sample_limit: 5"));
+      await writeFile(path, (await readFile(path, "utf8")).replace("sample_limit: 1000\n", "sample_limit: 5\n"));
     }
     const r = await runCli(["check", "--root", root], { env: { CI: "true" } });
     expect(r.code).toBe(1);
@@ -394,12 +394,12 @@ describe("the operator flavour", () => {
 });
 
 describe("GitOps delivery", () => {
-  it("orders components: Argo CD by sync wave, Flux by dependsOn on the previous one", async () => {
+  it("orders components in Flux by dependsOn, waiting a whole rollout; Argo CD applies them side by side, relying on no Application health (#30)", async () => {
     const { renderArgoCd, renderFlux } = await import("../scripts/core/render/delivery.ts");
     const settings = parseSettings("delivery:\n  repoURL: https://git.example.com/fleet.git\n", "fleet.yaml");
     const components = [
-      { name: "dashboards", path: "dashboards", wave: 1 },
-      { name: "federation", path: "federation", wave: 0 },
+      { name: "dashboards", path: "dashboards", order: 1 },
+      { name: "federation", path: "federation", order: 0 },
     ];
     const flux = renderFlux(settings, components);
     const dashboards = parse(flux.get("flux/dashboards.yaml") as string);
@@ -410,15 +410,25 @@ describe("GitOps delivery", () => {
       dependsOn: [{ name: "fleetfed-federation" }],
     });
     expect(parse(flux.get("flux/federation.yaml") as string).spec.dependsOn).toBeUndefined();
+    // Flux waits for health at least as long as a federator's rollout can take: the old pod's grace
+    // period, then the new pod's startup window (25 min with the rendered probes).
+    for (const name of ["federation", "dashboards"]) {
+      const timeout = parse(flux.get(`flux/${name}.yaml`) as string).spec.timeout as string;
+      expect(Number(/^(\d+)m$/.exec(timeout)?.[1]) * 60).toBeGreaterThanOrEqual(25 * 60);
+    }
     expect(parse(flux.get("flux/kustomization.yaml") as string).resources).toEqual([
       "source.yaml",
       "federation.yaml",
       "dashboards.yaml",
     ]);
+    // No sync waves between child Applications: Argo CD would order them by health only with an
+    // argocd-cm customisation; each creates the namespace it needs instead.
     const argo = renderArgoCd(settings, components);
-    expect(parse(argo.get("argocd/apps/dashboards.yaml") as string).metadata.annotations).toEqual({
-      "argocd.argoproj.io/sync-wave": "1",
-    });
+    for (const name of ["federation", "dashboards"]) {
+      const app = parse(argo.get(`argocd/apps/${name}.yaml`) as string);
+      expect(app.metadata.annotations?.["argocd.argoproj.io/sync-wave"]).toBeUndefined();
+      expect(app.spec.syncPolicy.syncOptions).toContain("CreateNamespace=true");
+    }
     expect(parse(argo.get("argocd/apps/federation.yaml") as string).spec.source).toEqual({
       repoURL: "https://git.example.com/fleet.git",
       targetRevision: "main",
@@ -445,14 +455,14 @@ describe("secured endpoints, read back", () => {
       "fleet.yaml",
     );
     const files = [
-      parseClusterFile("cluster: a\nendpoint: a:9090\n", {
+      parseClusterFile("cluster: a\nendpoint: a:9090\nscheme: https\n", {
         file: "clusters/a.yaml",
         expectedId: "a",
         clusterLabel: "cluster",
         federation: settings.federation,
       }),
       parseClusterFile(
-        "cluster: b\nendpoint: b:9090\nbasicAuth: {username: u, passwordFile: /etc/fleetfed/secrets/auth/password}\ntls: {certFile: /etc/fleetfed/secrets/ca/c.crt, keyFile: /etc/fleetfed/secrets/ca/c.key}\n",
+        "cluster: b\nendpoint: b:9090\nscheme: https\nbasicAuth: {username: u, passwordFile: /etc/fleetfed/secrets/auth/password}\ntls: {certFile: /etc/fleetfed/secrets/ca/c.crt, keyFile: /etc/fleetfed/secrets/ca/c.key}\n",
         {
           file: "clusters/b.yaml",
           expectedId: "b",
@@ -542,7 +552,7 @@ describe.skipIf(!kubectl)("federators as production Prometheus, from kubectl kus
       }
       expect(sts.spec.template.spec.affinity.podAntiAffinity).toBeDefined();
       expect(sts.spec.persistentVolumeClaimRetentionPolicy).toEqual({
-        whenDeleted: "Delete",
+        whenDeleted: "Retain",
         whenScaled: "Retain",
       });
       const headless = objects.find((o) => o.kind === "Service" && o.metadata.name === sts.spec.serviceName);

@@ -31,9 +31,9 @@ describe("the rollout a change causes", () => {
     expect(change.rollout.manual).toEqual([]);
     const perCluster = 9 + 3 * 30;
     expect(change.rollout.series.map((s) => [s.federator, s.after - s.before])).toEqual([
-      // Its data, the six health series the global reads, and each of leaf-001's two replicas' own
+      // Its data, the seven health series the global reads, and each of leaf-001's two replicas' own
       // health of it (the replicas job).
-      ["global", perCluster + 6 + 2],
+      ["global", perCluster + 7 + 2],
       ["leaf-001", perCluster + 8],
     ]);
   });
@@ -56,9 +56,9 @@ describe("the rollout a change causes", () => {
       /### Rollout\n\nPods that restart:\n- global restarts its pods \(pod template: prometheus: resources\)/,
     );
     expect(pr.body).toMatch(/- leaf-002: \+1107 federated series \(0 → 1107; \d+% of its budget\)/);
-    // The cluster (99 + 6 + 2 replicas' health of it), the new leaf's scrape health (8), and the new
+    // The cluster (99 + 7 + 2 replicas' health of it), the new leaf's scrape health (8), and the new
     // leaf's two replicas (each its 4 own series and its scrape's 8 health series).
-    expect(pr.body).toMatch(/- global: \+139 federated series/);
+    expect(pr.body).toMatch(/- global: \+140 federated series/);
   });
 
   it("flags a volume size change, which a StatefulSet cannot take in place, with the manual step", () => {

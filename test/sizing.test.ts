@@ -5,8 +5,10 @@
 import { describe, expect, it } from "vitest";
 import { queriesToCover } from "../scripts/core/check/coverage.ts";
 import { renderFleet } from "../scripts/core/fleet.ts";
+import { parseClusterFile } from "../scripts/core/inputs/cluster-file.ts";
 import { parseSettings } from "../scripts/core/inputs/settings.ts";
 import { covers, selectorsOf } from "../scripts/core/promql.ts";
+import { bodySizeLimit, bytesOf, clusterSampleLimit, seriesPerCluster } from "../scripts/core/render/limits.ts";
 import {
   CLUSTER_JOB,
   globalMatch,
@@ -14,7 +16,7 @@ import {
   REPLICAS_JOB,
   SELF_JOB,
 } from "../scripts/core/render/prometheus.ts";
-import { federatorSize, seriesHeld, seriesPerCluster } from "../scripts/core/render/sizing.ts";
+import { BYTES_PER_SERIES, federatorSize, seriesHeld } from "../scripts/core/render/sizing.ts";
 import { discoveredCluster, numberedIds } from "./support/fleet.ts";
 
 const settings = (yaml = "") => parseSettings(`federation:\n  shardSize: 50\n${yaml}`, "fleet.yaml");
@@ -29,15 +31,15 @@ describe("sizing from what is federated", () => {
     expect(seriesPerCluster(settings("  expectedSeriesPerCluster: 500\n"))).toBe(500);
   });
 
-  it("sizes the global for its clusters' data and the six health series it reads, not every leaf series", () => {
+  it("sizes the global for its clusters' data and the seven health series it reads, not every leaf series", () => {
     const fleet = fleetOf(1000);
     expect(fleet.plan.leaves).toHaveLength(20);
     // Plain flavour, 2 replicas: each replica's health of each cluster; per leaf, the leaf scrape's health;
     // and of each replica of the 21 federators, its 4 own series and its scrape's up and scrape_* series.
-    expect(seriesHeld("global", 20, settings())).toBe(1000 * (99 + 6 + 2) + 20 * 8 + 21 * 2 * (4 + 8) + 1000);
+    expect(seriesHeld("global", 20, settings())).toBe(1000 * (99 + 7 + 2) + 20 * 8 + 21 * 2 * (4 + 8) + 1000);
     // The operator flavour reads each leaf's own series through its Service, and no replica on its own.
     expect(seriesHeld("global", 20, settings("  flavor: operator\n"))).toBe(
-      1000 * (99 + 6) + 20 * (4 + 8) + 1000,
+      1000 * (99 + 7) + 20 * (4 + 8) + 1000,
     );
     expect(seriesHeld("leaf", 20, settings())).toBe(50 * (99 + 8) + 1000);
     // 64 MiB + 4.5 KiB a series, rounded up to 64 Mi; the limit twice the request.
@@ -45,6 +47,33 @@ describe("sizing from what is federated", () => {
     expect(global.memoryRequest).toBe("576Mi");
     expect(global.memoryLimit).toBe("1152Mi");
     expect(federatorSize("leaf", fleet.plan, settings()).memoryRequest).toBe("128Mi");
+  });
+
+  it("gives each leaf a memory limit that holds every cluster on it at its sample limit, body buffers included (#30)", () => {
+    const fleet = fleetOf(1000);
+    const s = settings();
+    const limit = clusterSampleLimit(s);
+    expect(limit).toBe(1000); // 2 × 99 series, at least 1000
+    const leaf = federatorSize("leaf", fleet.plan, s);
+    const atLimits = s.federation.shardSize * (limit + 8) + 1000;
+    const buffers = s.federation.shardSize * bytesOf(bodySizeLimit(limit, s));
+    expect(leaf.memoryLimitBytes).toBeGreaterThanOrEqual(atLimits * BYTES_PER_SERIES + buffers);
+    expect(leaf.memoryLimit).toBe("384Mi");
+    // A cluster file's larger limit raises every leaf's memory limit with it: any leaf may hold it.
+    const file = parseClusterFile("cluster: c00001\nsampleLimit: 20000\n", {
+      file: "clusters/c00001.yaml",
+      expectedId: "c00001",
+      clusterLabel: "cluster",
+      federation: s.federation,
+    });
+    const big = renderFleet(
+      s,
+      { clusters: numberedIds(1000).map((id) => discoveredCluster(id)), placement: new Map() },
+      [file],
+    );
+    expect(federatorSize("leaf", big.plan, s).memoryLimitBytes).toBeGreaterThanOrEqual(
+      s.federation.shardSize * (20000 + 8) * BYTES_PER_SERIES,
+    );
   });
 
   it.each(["plain", "operator"])(

@@ -65,8 +65,18 @@ export async function checkCommand(ctx: Context): Promise<number> {
     const { result: fleet, objects } = collectingObjects(() =>
       renderFleet(inputs.settings, inputs.snapshot, inputs.clusterFiles, onDisk),
     );
+    const overHttp = fleet.inventory.credentialsOverHttp;
     for (const p of [
       ...fleet.inventory.unresolved,
+      ...(overHttp.length > 0
+        ? [
+            {
+              field: "allowCredentialsOverHttp",
+              message: `credentials go over plain http to ${overHttp.length} cluster(s) (${overHttp.slice(0, 5).join(", ")}${overHttp.length > 5 ? ", …" : ""}): anyone on the path can read them`,
+              hint: "scrape them over https and remove allowCredentialsOverHttp",
+            },
+          ]
+        : []),
       ...fleet.plan.warnings,
       ...perPodSelections(inputs.settings, inputs.clusterFiles),
       ...alertingWarnings(inputs.settings),

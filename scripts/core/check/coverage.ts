@@ -21,6 +21,7 @@ const SCRAPE_SERIES = new Set([
   "scrape_series_added",
   "scrape_timeout_seconds",
   "scrape_sample_limit",
+  "scrape_body_size_bytes",
 ]);
 
 /** Grafana's variables replaced by values that keep the query valid PromQL. */

@@ -25,6 +25,11 @@ export interface ClusterFile {
   scrapeInterval?: Duration;
   scrapeTimeout?: Duration;
   match?: readonly string[];
+  sampleLimit?: number;
+  /** The file allows this cluster's credentials over plain http (check warns on every run). */
+  allowCredentialsOverHttp: boolean;
+  /** Lines of the fields that decide how credentials travel, for messages about them. */
+  lines: { scheme?: number; tls?: number; basicAuth?: number; authorization?: number };
   /** Panels and alerts this cluster does not feed, declared (coverage exemptions). */
   notFeeding?: readonly string[];
   enabled: boolean;
@@ -45,6 +50,8 @@ interface RawClusterFile {
   scrapeInterval?: string;
   scrapeTimeout?: string;
   match?: string[];
+  sampleLimit?: number;
+  allowCredentialsOverHttp?: boolean;
   notFeeding?: string[];
   enabled: boolean;
   leaf?: string;
@@ -150,6 +157,13 @@ export function parseClusterFile(
     ...(interval && { scrapeInterval: interval }),
     ...(timeout && { scrapeTimeout: timeout }),
     ...(raw.match && { match: raw.match }),
+    ...(raw.sampleLimit !== undefined && { sampleLimit: raw.sampleLimit }),
+    allowCredentialsOverHttp: raw.allowCredentialsOverHttp === true,
+    lines: Object.fromEntries(
+      (["scheme", "tls", "basicAuth", "authorization"] as const)
+        .filter((k) => raw[k] !== undefined)
+        .map((k) => [k, src.locate([k]).line]),
+    ),
     ...(raw.notFeeding && { notFeeding: raw.notFeeding }),
     enabled: raw.enabled,
     ...(raw.leaf !== undefined && { leaf: raw.leaf, leafLine: src.locate(["leaf"]).line }),

@@ -44,8 +44,10 @@ export interface FederationSettings {
   scrapeTimeout: Duration;
   match: readonly string[];
   shardSize: number;
-  sampleLimit: number;
-  bodySizeLimit: string;
+  /** Set: every cluster's sample_limit; unset: worked out from the model (core/render/sizing.ts). */
+  sampleLimit?: number;
+  /** Set: every federation scrape's body_size_limit; unset: 1 KiB per sample of its sample_limit. */
+  bodySizeLimit?: string;
   namespace: string;
   image: string;
   retention: Duration;
@@ -55,6 +57,10 @@ export interface FederationSettings {
   tls?: TlsSettings;
   basicAuth?: BasicAuthSettings;
   authorization?: AuthorizationSettings;
+  /** Credentials may go to clusters scraped over plain http: explicit, and warned about by check. */
+  allowCredentialsOverHttp: boolean;
+  /** Lines of the fleet-wide TLS and credential settings in fleet.yaml, for messages about them. */
+  lines?: { tls?: number; basicAuth?: number; authorization?: number };
   replicas: number;
   expectedSeriesPerCluster?: number;
   namespacesPerCluster: number;
@@ -69,6 +75,7 @@ export interface FederationSettings {
   networkPolicy: {
     enabled: boolean;
     from: readonly { namespaceSelector?: LabelSelector; podSelector?: LabelSelector }[];
+    egress: { enabled: boolean };
   };
   serviceMonitor: { enabled: boolean; labels: Readonly<Record<string, string>> };
   reloaderImage: string;
@@ -223,6 +230,11 @@ export function parseSettings(text: string, file: string): Settings {
     discovery: route53 ? { route53 } : {},
     federation: {
       ...f,
+      lines: Object.fromEntries(
+        (["tls", "basicAuth", "authorization"] as const)
+          .filter((k) => f[k] !== undefined)
+          .map((k) => [k, src.locate(["federation", k]).line]),
+      ),
       scrapeInterval: interval,
       scrapeTimeout: timeout,
       retention: parseDuration(f.retention) as Duration,

@@ -18,6 +18,8 @@ export interface Cluster {
   scrapeInterval: Duration;
   scrapeTimeout: Duration;
   match: readonly string[];
+  /** The cluster file's own sample_limit, when it sets one (core/render/sizing.ts has the default). */
+  sampleLimit?: number;
   /** Panels and alerts the cluster file declares it does not feed. */
   notFeeding?: readonly string[];
   /** TLS and credentials: each of tls, basicAuth, authorization from the cluster file, else federation's. */
@@ -36,6 +38,8 @@ export interface Inventory {
   disabled: readonly string[];
   /** Cluster files that name a cluster discovery does not list and give no endpoint: not federated. */
   unresolved: readonly Problem[];
+  /** Clusters whose credentials go over plain http because a setting allows it: check says so every run. */
+  credentialsOverHttp: readonly string[];
 }
 
 /**
@@ -56,6 +60,8 @@ export function buildInventory(
   const clusters: Cluster[] = [];
   const disabled: string[] = [];
   const unresolved: Problem[] = [];
+  const credentialsOverHttp: string[] = [];
+  const fleetWide = new Map<string, { problem: Problem; clusters: string[] }>();
   const fed = settings.federation;
 
   for (const id of sortStrings([...ids])) {
@@ -86,16 +92,30 @@ export function buildInventory(
       problems.push({ file: file?.file, field: "scrapeTimeout", ...tooLong });
       continue;
     }
+    const scheme = file?.scheme ?? d?.scheme ?? settings.discovery.route53?.scheme ?? "http";
+    const auth = effectiveAuth(fed, file?.auth);
+    if (scheme === "http") {
+      const transport = plainHttpProblems(auth, file, settings);
+      for (const p of transport.own) problems.push(p);
+      for (const p of transport.fleetWide) {
+        const key = `${p.field} ${p.message}`;
+        const entry = fleetWide.get(key) ?? { problem: p, clusters: [] };
+        entry.clusters.push(id);
+        fleetWide.set(key, entry);
+      }
+      if (transport.allowed) credentialsOverHttp.push(id);
+    }
     clusters.push({
       id,
       endpoint,
-      scheme: file?.scheme ?? d?.scheme ?? settings.discovery.route53?.scheme ?? "http",
+      scheme,
       labels: sortedBy(Object.entries(file?.labels ?? {}), ([k]) => k),
       scrapeInterval,
       scrapeTimeout,
       match: file?.match ?? fed.match,
+      ...(file?.sampleLimit !== undefined && { sampleLimit: file.sampleLimit }),
       ...(file?.notFeeding && { notFeeding: file.notFeeding }),
-      auth: effectiveAuth(fed, file?.auth),
+      auth,
       origin: d ? "route53" : "manual",
       ...(file?.leaf !== undefined && {
         pin: file.leaf,
@@ -103,8 +123,62 @@ export function buildInventory(
       }),
     });
   }
+  for (const { problem, clusters: ids } of fleetWide.values())
+    problems.push({ ...problem, message: `${problem.message} (${countedIds(ids)})` });
   throwIfAny(problems);
-  return { clusters, disabled, unresolved };
+  return { clusters, disabled, unresolved, credentialsOverHttp };
+}
+
+function countedIds(ids: readonly string[]): string {
+  const shown = ids.slice(0, 3).join(", ");
+  return ids.length === 1
+    ? `cluster ${shown}`
+    : `${ids.length} clusters: ${shown}${ids.length > 3 ? ", …" : ""}`;
+}
+
+/**
+ * What is wrong with scraping a cluster over plain http with its TLS and credential settings: Prometheus
+ * ignores tls_config over http (the settings would mean nothing), and would send basic auth or a bearer
+ * token in clear to anyone on the path, unless a setting says, by that name, that this is meant. Problems
+ * caused by fleet.yaml's settings alone are returned apart, to be reported once for all clusters.
+ */
+function plainHttpProblems(
+  auth: EndpointAuth,
+  file: ClusterFile | undefined,
+  settings: Settings,
+): { own: Problem[]; fleetWide: Problem[]; allowed: boolean } {
+  const fed = settings.federation;
+  const own: Problem[] = [];
+  const fleetWide: Problem[] = [];
+  const schemeFix = file?.lines.scheme
+    ? "set scheme: https in the cluster file"
+    : "set scheme: https in the cluster file, or discovery.route53.scheme: https for every discovered cluster";
+  const where = (field: "tls" | "basicAuth" | "authorization") =>
+    file?.auth[field] !== undefined
+      ? { list: own, at: { file: file.file, line: file.lines[field], field } }
+      : {
+          list: fleetWide,
+          at: { file: "fleet.yaml", line: fed.lines?.[field], field: `federation.${field}` },
+        };
+  if (auth.tls) {
+    const { list, at } = where("tls");
+    list.push({
+      ...at,
+      message: "is set, but the cluster is scraped over http, where Prometheus ignores tls_config",
+      hint: schemeFix,
+    });
+  }
+  const credential = auth.basicAuth ? "basicAuth" : auth.authorization ? "authorization" : undefined;
+  const allowed = file?.allowCredentialsOverHttp === true || fed.allowCredentialsOverHttp;
+  if (credential && !allowed) {
+    const { list, at } = where(credential);
+    list.push({
+      ...at,
+      message: "would be sent over plain http, where anyone on the path can read it",
+      hint: `${schemeFix}; or, knowingly, allowCredentialsOverHttp: true (check then warns on every run)`,
+    });
+  }
+  return { own, fleetWide, allowed: credential !== undefined && allowed };
 }
 
 function effectiveAuth(fed: EndpointAuth, own: EndpointAuth | undefined): EndpointAuth {

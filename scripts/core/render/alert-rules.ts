@@ -58,7 +58,8 @@ function defineAlertRules(plan: FederationTree, settings: Settings): AlertRule[]
   const rules: AlertRule[] = [
     {
       alert: "FleetfedClusterFederationDown",
-      expr: `up{job=~"${CLUSTER_JOB}.*"} == 0`,
+      // Unreachable, not refused for sending too much (FleetfedClusterOverLimit says that, with the fix).
+      expr: `up{job=~"${CLUSTER_JOB}.*"} == 0 unless on (job, instance, ${cl}) (scrape_samples_post_metric_relabeling{job=~"${CLUSTER_JOB}.*"} > scrape_sample_limit{job=~"${CLUSTER_JOB}.*"} > 0 or scrape_body_size_bytes{job=~"${CLUSTER_JOB}.*"} == -1)`,
       for: "10m",
       labels: { severity: "warning" },
       annotations: {
@@ -92,18 +93,33 @@ function defineAlertRules(plan: FederationTree, settings: Settings): AlertRule[]
       },
     },
   ];
-  if (f.sampleLimit > 0) {
-    rules.push({
+  const clusters = `job=~"${CLUSTER_JOB}.*"`;
+  rules.push(
+    {
       alert: "FleetfedFederationSamplesNearLimit",
-      expr: `scrape_samples_post_metric_relabeling{job=~"${CLUSTER_JOB}.*"} / (scrape_sample_limit{job=~"${CLUSTER_JOB}.*"} > 0) > 0.8`,
+      // Near, not over: over it, the scrape fails and FleetfedClusterOverLimit says so.
+      expr: `scrape_samples_post_metric_relabeling{${clusters}} / (scrape_sample_limit{${clusters}} > 0) > 0.8 <= 1`,
       for: "15m",
       labels: { severity: "warning" },
       annotations: {
         summary: `Cluster {{ $labels.${cl} }} federates close to sample_limit`,
-        description: `{{ $value | humanizePercentage }} of its sample_limit; above it every scrape of this cluster fails. Narrow its match or raise federation.sampleLimit.`,
+        description: `{{ $value | humanizePercentage }} of its sample_limit; above it every scrape of this cluster fails. Narrow the selector it is federated with (match in its cluster file, federation.match by default) or raise its sampleLimit.`,
       },
-    });
-  }
+    },
+    {
+      alert: "FleetfedClusterOverLimit",
+      // The scrape failed because the cluster sent more than its limits allow: more samples than
+      // sample_limit (the count is still reported), or a body over body_size_limit (its size reported as
+      // -1, extra-scrape-metrics). Only this cluster is refused; its leaf and neighbours carry on.
+      expr: `up{${clusters}} == 0 and (scrape_samples_post_metric_relabeling{${clusters}} > scrape_sample_limit{${clusters}} > 0 or scrape_body_size_bytes{${clusters}} == -1)`,
+      for: durationFromMs(10 * f.scrapeInterval.ms).text,
+      labels: { severity: "warning" },
+      annotations: {
+        summary: `Cluster {{ $labels.${cl} }} sends more than its federation limits: it is not federated`,
+        description: `Every scrape of it fails (more samples than its sample_limit, or a body over body_size_limit), so its dashboards are empty; its leaf and the other clusters on it are unharmed. Usually its rules record per-pod or per-container series under an aggregate's name: narrow the selector it is federated with (match in its cluster file, federation.match by default) to the aggregates, or raise sampleLimit in its cluster file if it really has that many.`,
+      },
+    },
+  );
   rules.push(...federatorHealthRules(plan, settings));
   if (watchesReplicas(settings) && settings.federation.replicas > 1) rules.push(...replicaRules(settings));
   if (plan.global) {

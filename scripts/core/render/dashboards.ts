@@ -17,6 +17,7 @@ import {
   UP_MAPPING,
 } from "./grafana.ts";
 import { kindOf, PART_OF, renderKustomization } from "./kubernetes.ts";
+import { clusterSampleLimit } from "./limits.ts";
 import {
   CLUSTER_JOB,
   federatorAddress,
@@ -76,7 +77,7 @@ function dashboardContext(plan: FederationTree, settings: Settings): DashboardCo
     settings,
     cl,
     up: `up{job=~"${CLUSTER_JOB}.*"}`,
-    limit: settings.federation.sampleLimit,
+    limit: clusterSampleLimit(settings),
     sel: (extra = "") => `{${cl}="$cluster"${extra}}`,
     filters,
     filtered: (metric, extra = "") => {

@@ -12,8 +12,8 @@ import {
   MANAGED_BY,
   multiDocument,
   PART_OF as PART_OF_FLEETFED,
+  ROLLOUT_WINDOW_SECONDS,
   renderKustomization,
-  SYNC_WAVE,
 } from "./kubernetes.ts";
 
 const Application = kindOf<IApplication>("argoproj.io/v1alpha1", "Application");
@@ -26,22 +26,29 @@ export interface Component {
   name: string;
   /** Folder under manifests/. */
   path: string;
-  /** Argo CD sync wave of its Application; Flux orders by dependsOn on the previous component. */
-  wave: number;
+  /**
+   * Flux applies a component after the one before it is ready (dependsOn). Argo CD applies them side by
+   * side: each Application creates the namespace if it is missing (CreateNamespace), and nothing in one
+   * needs the other, so no ordering relies on Argo CD's Application health, which it does not assess
+   * for child Applications unless argocd-cm is customised (since 1.8).
+   */
+  order: number;
 }
 
 const PART_OF = { ...PART_OF_FLEETFED, ...MANAGED_BY };
 
+/** Flux's health wait: the rollout window, rounded up to minutes, with five to spare. */
+export const FLUX_TIMEOUT = `${Math.ceil(ROLLOUT_WINDOW_SECONDS / 60) + 5}m`;
+
 export function renderArgoCd(settings: Settings, components: readonly Component[]): Map<string, string> {
   const d = settings.delivery;
   const files = new Map<string, string>();
-  const app = (name: string, path: string, namespace: string, wave?: number) =>
+  const app = (name: string, path: string, namespace: string) =>
     Application({
       metadata: {
         name,
         namespace: d.argocd.namespace,
         labels: PART_OF,
-        ...(wave !== undefined && { annotations: { [SYNC_WAVE]: String(wave) } }),
         // Deleting an application deletes what it applied, not just the Application object.
         finalizers: ["resources-finalizer.argocd.argoproj.io"],
       },
@@ -64,9 +71,7 @@ export function renderArgoCd(settings: Settings, components: readonly Component[
   for (const c of components) {
     files.set(
       `argocd/apps/${c.name}.yaml`,
-      multiDocument([
-        app(`fleetfed-${c.name}`, `manifests/${c.path}`, settings.federation.namespace, c.wave),
-      ]),
+      multiDocument([app(`fleetfed-${c.name}`, `manifests/${c.path}`, settings.federation.namespace)]),
     );
   }
   const apps = components.map((c) => `${c.name}.yaml`);
@@ -119,7 +124,7 @@ export function renderFlux(settings: Settings, components: readonly Component[])
     },
   });
   files.set("flux/source.yaml", multiDocument([source]));
-  const ordered = [...components].sort((a, b) => a.wave - b.wave);
+  const ordered = [...components].sort((a, b) => a.order - b.order);
   ordered.forEach((c, i) => {
     const previous = ordered[i - 1];
     const k = Kustomization({
@@ -129,7 +134,9 @@ export function renderFlux(settings: Settings, components: readonly Component[])
         path: `./manifests/${c.path}`,
         prune: true,
         wait: true,
-        timeout: "5m",
+        // Health may take a federator's whole rollout: the old pod's graceful stop, then the new one's
+        // startup probe window. A shorter timeout fails a rollout that is going well.
+        timeout: FLUX_TIMEOUT,
         sourceRef: { kind: "GitRepository", name: "fleetfed" },
         ...(previous && { dependsOn: [{ name: `fleetfed-${previous.name}` }] }),
       },

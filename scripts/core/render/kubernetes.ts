@@ -138,6 +138,29 @@ export function federatorSelector(name: string) {
   return { "app.kubernetes.io/instance": federatorService(name), "app.kubernetes.io/name": "prometheus" };
 }
 
+/** Neither the StatefulSet's deletion nor its scaling down deletes a federator's TSDB volume. */
+export const VOLUME_RETENTION = { whenDeleted: "Retain", whenScaled: "Retain" } as const;
+
+/**
+ * On every data volume (the StatefulSet copies them onto each PVC): should a GitOps tool ever track the
+ * PVC (Argo CD tracking by annotation, a Flux inventory), it still never prunes or deletes it.
+ */
+export const KEEP_VOLUME = {
+  "argocd.argoproj.io/sync-options": "Prune=false,Delete=false",
+  "kustomize.toolkit.fluxcd.io/prune": "disabled",
+} as const;
+
+/** WAL replay after a crash can take minutes on a big head: up to 15 minutes before liveness counts. */
+export const STARTUP_PROBE = { periodSeconds: 15, failureThreshold: 60 } as const;
+/** As the operator gives Prometheus: time to close the TSDB cleanly, so the next start replays little. */
+export const GRACE_PERIOD_SECONDS = 600;
+/**
+ * The longest a federator's rollout may take: the old pod's graceful stop, then the new pod's startup
+ * window. A GitOps tool waiting for health must wait at least this long (Flux's Kustomization timeout).
+ */
+export const ROLLOUT_WINDOW_SECONDS =
+  GRACE_PERIOD_SECONDS + STARTUP_PROBE.periodSeconds * STARTUP_PROBE.failureThreshold;
+
 /** Where the config-reloader serves its own metrics (the operator's reloader uses the same port). */
 const RELOADER_PORT = 8080;
 
@@ -221,16 +244,18 @@ export function renderFederatorObjects(
       // Replicas are independent Prometheus servers: start and stop them together, not one by one.
       podManagementPolicy: "Parallel",
       selector: { matchLabels: federatorSelector(name) },
-      // A leaf that disappears takes its volumes with it; scaling down keeps them for scaling up.
-      persistentVolumeClaimRetentionPolicy: { whenDeleted: "Delete", whenScaled: "Retain" },
+      // History survives: deleting the StatefulSet (a pruned leaf, a deleted Argo CD app or Flux
+      // Kustomization) or scaling it down keeps the volumes; deleting them is a person's act (README).
+      persistentVolumeClaimRetentionPolicy: VOLUME_RETENTION,
       template: {
         metadata: { labels: all },
         spec: {
           securityContext: POD_SECURITY_CONTEXT,
           // A federator reads no Kubernetes API: no token in the pod for anyone to use.
           automountServiceAccountToken: false,
-          // As the operator gives Prometheus: time to close the TSDB cleanly, so the next start replays little.
-          terminationGracePeriodSeconds: 600,
+          // The reloader signals Prometheus (SIGHUP) instead of calling its lifecycle API, which stays off.
+          shareProcessNamespace: true,
+          terminationGracePeriodSeconds: GRACE_PERIOD_SECONDS,
           affinity: spreadAcrossNodes(federatorSelector(name)),
           // Replicas in different zones where the cluster has them: a zone outage leaves one serving.
           topologySpreadConstraints: [
@@ -259,15 +284,13 @@ export function renderFederatorObjects(
                 // Firing alerts are re-sent every alerting.resendDelay (30 s; Prometheus's default is 1 m):
                 // an alert sent before the Alertmanager was discovered, or lost to a restart, arrives.
                 `--rules.alert.resend-delay=${settings.alerting.resendDelay}`,
-                // The reloader sidecar POSTs /-/reload when the ConfigMap changes.
-                "--web.enable-lifecycle",
+                // No --web.enable-lifecycle: /-/reload and /-/quit answer 403 to anyone who reaches 9090.
               ],
               ports: [{ name: "http", containerPort: FEDERATOR_PORT }],
-              // WAL replay after a crash can take minutes on a big head: up to 15 minutes before liveness counts.
               startupProbe: {
                 httpGet: { path: "/-/ready", port: "http" },
-                periodSeconds: 15,
-                failureThreshold: 60,
+                periodSeconds: STARTUP_PROBE.periodSeconds,
+                failureThreshold: STARTUP_PROBE.failureThreshold,
               },
               readinessProbe: probe("/-/ready", 0),
               livenessProbe: probe("/-/healthy", 0),
@@ -289,12 +312,16 @@ export function renderFederatorObjects(
             {
               // Config by reload, never by restart: the ConfigMap's name is stable, so a cluster added
               // or removed changes its content only; the kubelet updates the mounted files and this
-              // sidecar tells Prometheus to reload them (the operator's own reloader, used the same way).
+              // sidecar sends Prometheus SIGHUP (the pod shares one process namespace), then reads the
+              // outcome from the runtime info API: the operator's own reloader, as its
+              // reloadStrategy: ProcessSignal runs it. No lifecycle endpoint is ever enabled.
               name: "config-reloader",
               image: f.reloaderImage,
               args: [
                 "--watched-dir=/etc/prometheus",
-                `--reload-url=http://127.0.0.1:${FEDERATOR_PORT}/-/reload`,
+                "--reload-method=signal",
+                "--process-executable-name=prometheus",
+                `--runtimeinfo-url=http://127.0.0.1:${FEDERATOR_PORT}/api/v1/status/runtimeinfo`,
                 `--listen-address=:${RELOADER_PORT}`,
               ],
               ports: [{ name: "reloader", containerPort: RELOADER_PORT }],
@@ -311,7 +338,11 @@ export function renderFederatorObjects(
       },
       volumeClaimTemplates: [
         {
-          metadata: { name: "data" },
+          // apiVersion and kind as the API server returns them: without them, server-side apply in
+          // Argo CD sees a difference forever (argo-cd#11143) and selfHeal syncs in a loop.
+          apiVersion: "v1",
+          kind: "PersistentVolumeClaim",
+          metadata: { name: "data", annotations: KEEP_VOLUME },
           spec: dataClaimSpec(settings, tier),
         },
       ],
@@ -327,11 +358,26 @@ export function renderFederatorObjects(
   ]);
 }
 
+/** fleetfed's own pods carry this; a peer from networkPolicy.from never admits them. */
+const NOT_FLEETFED = {
+  key: "app.kubernetes.io/part-of",
+  operator: "NotIn",
+  values: [PART_OF["app.kubernetes.io/part-of"]],
+};
+
+/** A namespace by the name label Kubernetes sets on every namespace. */
+function namespaceNamed(namespace: string) {
+  return { matchLabels: { "kubernetes.io/metadata.name": namespace } };
+}
+
 /**
- * Who may reach a federator: port 9090 serves queries, /federate and the lifecycle endpoints
- * (/-/reload, /-/quit), which the reloader calls from inside the pod. Only the tier above (the global,
- * for a leaf) and the peers networkPolicy.from lists (Grafana and the monitoring cluster's Prometheus by
- * default) get in; the reloader's port only from those peers, for its metrics.
+ * Who may reach a federator: port 9090 serves queries and /federate (the lifecycle endpoints are off);
+ * the reloader's port serves its metrics. Every peer names a namespace and its pods: the tier above is
+ * the one global's pods (a leaf admits no other federator); the peers networkPolicy.from lists (Grafana
+ * and the monitoring cluster's Prometheus by default) are in federation.namespace unless they say which
+ * namespaces, and never match a fleetfed pod, which carries the same app.kubernetes.io/name. With
+ * networkPolicy.egress, the federator may connect only to DNS, its clusters' ports (a leaf), the
+ * federators (the global) and the Alertmanagers.
  */
 export function networkPolicyObject(
   name: string,
@@ -339,11 +385,21 @@ export function networkPolicyObject(
   plan: FederationTree,
   settings: Settings,
 ): object {
-  const peers = settings.federation.networkPolicy.from.map((p) => ({
-    ...(p.namespaceSelector && { namespaceSelector: { ...p.namespaceSelector } }),
-    ...(p.podSelector && { podSelector: { ...p.podSelector } }),
+  const f = settings.federation;
+  const peers = f.networkPolicy.from.map((p) => ({
+    namespaceSelector: p.namespaceSelector ? { ...p.namespaceSelector } : namespaceNamed(f.namespace),
+    podSelector: { matchLabels: { ...p.podSelector?.matchLabels }, matchExpressions: [NOT_FLEETFED] },
   }));
-  const above = tier === "leaf" ? [{ podSelector: { matchLabels: federatorSelector(plan.top) } }] : [];
+  const above =
+    tier === "leaf"
+      ? [
+          {
+            namespaceSelector: namespaceNamed(f.namespace),
+            podSelector: { matchLabels: federatorSelector(plan.top) },
+          },
+        ]
+      : [];
+  const egress = f.networkPolicy.egress.enabled;
   return NetworkPolicy({
     metadata: {
       name: federatorService(name),
@@ -352,13 +408,56 @@ export function networkPolicyObject(
     },
     spec: {
       podSelector: { matchLabels: federatorSelector(name) },
-      policyTypes: ["Ingress"],
+      policyTypes: egress ? ["Ingress", "Egress"] : ["Ingress"],
       ingress: [
         { from: [...above, ...peers], ports: [{ protocol: "TCP", port: FEDERATOR_PORT }] },
         { from: peers, ports: [{ protocol: "TCP", port: RELOADER_PORT }] },
       ],
+      ...(egress && { egress: egressRules(name, tier, plan, settings) }),
     },
   });
+}
+
+/** Where a federator connects: DNS; a leaf its clusters' ports; the global every federator and the Alertmanagers. */
+function egressRules(name: string, tier: "leaf" | "global", plan: FederationTree, settings: Settings) {
+  const f = settings.federation;
+  const tcp = (ports: Iterable<number>) =>
+    [...new Set(ports)].sort((a, b) => a - b).map((port) => ({ protocol: "TCP" as const, port }));
+  const dns = {
+    to: [
+      {
+        namespaceSelector: namespaceNamed("kube-system"),
+        podSelector: { matchLabels: { "k8s-app": "kube-dns" } },
+      },
+    ],
+    ports: [
+      { protocol: "UDP" as const, port: 53 },
+      { protocol: "TCP" as const, port: 53 },
+    ],
+  };
+  if (tier === "leaf") {
+    const clusters = plan.leaves.find((l) => l.name === name)?.clusters ?? [];
+    const ports = clusters.map((c) => Number(c.endpoint.slice(c.endpoint.lastIndexOf(":") + 1)));
+    // The clusters are outside this cluster, at addresses Route 53 gives: by port, to any address.
+    return [dns, ...(ports.length > 0 ? [{ ports: tcp(ports) }] : [])];
+  }
+  const alertmanagers = settings.alerting.alertmanagers.map((raw) => {
+    const url = new URL(raw);
+    return Number(url.port || (url.protocol === "https:" ? 443 : 80));
+  });
+  return [
+    dns,
+    {
+      to: [
+        {
+          namespaceSelector: namespaceNamed(f.namespace),
+          podSelector: { matchLabels: { ...PART_OF, "app.kubernetes.io/name": "prometheus" } },
+        },
+      ],
+      ports: tcp([FEDERATOR_PORT]),
+    },
+    ...(alertmanagers.length > 0 ? [{ ports: tcp(alertmanagers) }] : []),
+  ];
 }
 
 /** For the monitoring cluster's own Prometheus: the federator's metrics through its load-balanced Service. */

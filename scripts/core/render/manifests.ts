@@ -113,8 +113,8 @@ export function renderManifests(plan: FederationTree, settings: Settings): Tree 
   files.set("cluster-rules/prometheusrule.yaml", renderClusterPrometheusRule(settings));
   files.set("cluster-rules/kustomization.yaml", renderKustomization(["prometheusrule.yaml"]));
   const components: Component[] = [
-    { name: "federation", path: FEDERATION_DIR, wave: 0 },
-    { name: "dashboards", path: "dashboards", wave: 1 },
+    { name: "federation", path: FEDERATION_DIR, order: 0 },
+    { name: "dashboards", path: "dashboards", order: 1 },
   ];
   if (settings.delivery.argocd.enabled)
     for (const [p, c] of renderArgoCd(settings, components)) files.set(p, c);

@@ -12,6 +12,7 @@ import {
   dataClaimSpec,
   disruptionBudgetObject,
   federatorServiceObject,
+  KEEP_VOLUME,
   kindOf,
   multiDocument,
   networkPolicyObject,
@@ -20,6 +21,7 @@ import {
   serviceMonitorObject,
   spreadAcrossNodes,
   tierLabels,
+  VOLUME_RETENTION,
   WAVES,
 } from "./kubernetes.ts";
 import { type FederateJob, type FederatorConfig, federatorService, type SelfJob } from "./prometheus.ts";
@@ -54,6 +56,12 @@ export function renderOperatorObjects(
     spec: {
       replicas: f.replicas,
       image: f.image,
+      // The pods carry fleetfed's labels too, so no NetworkPolicy peer for other Prometheus servers admits them.
+      podMetadata: { labels: { ...labels } },
+      // SIGHUP from the config-reloader instead of /-/reload: the operator then leaves the lifecycle API off.
+      reloadStrategy: "ProcessSignal",
+      // History survives the Prometheus object's deletion and a scale-down, as in the plain flavour.
+      persistentVolumeClaimRetentionPolicy: { ...VOLUME_RETENTION },
       resources: {
         requests: { cpu: size.cpuRequest, memory: size.memoryRequest },
         limits: { memory: size.memoryLimit },
@@ -82,6 +90,7 @@ export function renderOperatorObjects(
         volumeClaimTemplate: {
           apiVersion: "monitoring.coreos.com/v1",
           kind: "EmbeddedPersistentVolumeClaim",
+          metadata: { annotations: { ...KEEP_VOLUME } },
           spec: dataClaimSpec(settings, tier),
         },
       },

@@ -6,6 +6,7 @@ import { FEDERATOR_LABEL, type Settings } from "../inputs/settings.ts";
 import { compare } from "../order.ts";
 import type { Cluster } from "../plan/inventory.ts";
 import { type FederationTree, GLOBAL, type Leaf } from "../plan/placement.ts";
+import { bodySizeLimit, clusterSampleLimit, largestClusterLimit } from "./limits.ts";
 
 /** Job names: the leaf tier's start with this, so the global can federate the leaves' own target health. */
 export const CLUSTER_JOB = "fleetfed-clusters";
@@ -60,7 +61,7 @@ export interface FederateJob {
   params: { "match[]": string[] };
   scrape_interval: string;
   scrape_timeout: string;
-  sample_limit?: number;
+  sample_limit: number;
   body_size_limit: string;
   static_configs: { targets: string[]; labels: Record<string, string> }[];
   metric_relabel_configs?: RelabelRule[];
@@ -86,6 +87,8 @@ export interface ReplicasJob {
   params: { "match[]": string[] };
   scrape_interval: string;
   scrape_timeout: string;
+  sample_limit: number;
+  body_size_limit: string;
   dns_sd_configs: { names: string[]; type: "A"; port: number }[];
   relabel_configs: RelabelRule[];
   metric_relabel_configs: RelabelRule[];
@@ -187,6 +190,7 @@ function usesDefaults(c: Cluster, settings: Settings, fleetAuthJson: string): bo
     c.scrapeTimeout.ms === f.scrapeTimeout.ms &&
     c.match.length === f.match.length &&
     c.match.every((m, i) => m === f.match[i]) &&
+    c.sampleLimit === undefined &&
     JSON.stringify(c.auth) === fleetAuthJson
   );
 }
@@ -245,7 +249,7 @@ function federateJob({
   interval,
   timeout,
   sampleLimit,
-  bodySizeLimit,
+  bodySizeLimit: bodySize,
   targets,
   tier,
   auth = {},
@@ -269,8 +273,10 @@ function federateJob({
     params: { "match[]": [...match] },
     scrape_interval: interval,
     scrape_timeout: timeout,
-    ...(sampleLimit > 0 && { sample_limit: sampleLimit }),
-    body_size_limit: bodySizeLimit,
+    // Every scrape has its limits: one source sending too much fails alone instead of taking the
+    // federator, and every other source on it, out of memory (core/render/sizing.ts).
+    sample_limit: sampleLimit,
+    body_size_limit: bodySize,
     static_configs: targets,
     ...(tier === "cluster" && { metric_relabel_configs: identityRules(targets) }),
   };
@@ -291,8 +297,8 @@ export function leafConfig(leaf: Leaf, settings: Settings): FederatorConfig {
             match: f.match,
             interval: f.scrapeInterval.text,
             timeout: f.scrapeTimeout.text,
-            sampleLimit: f.sampleLimit,
-            bodySizeLimit: f.bodySizeLimit,
+            sampleLimit: clusterSampleLimit(settings),
+            bodySizeLimit: bodySizeLimit(clusterSampleLimit(settings), settings),
             targets: shared.map((c) => clusterTarget(c, settings)),
             tier: "cluster",
             auth: fleetAuth(settings),
@@ -306,8 +312,8 @@ export function leafConfig(leaf: Leaf, settings: Settings): FederatorConfig {
         match: c.match,
         interval: c.scrapeInterval.text,
         timeout: c.scrapeTimeout.text,
-        sampleLimit: f.sampleLimit,
-        bodySizeLimit: f.bodySizeLimit,
+        sampleLimit: clusterSampleLimit(settings, c),
+        bodySizeLimit: bodySizeLimit(clusterSampleLimit(settings, c), settings),
         targets: [clusterTarget(c, settings)],
         tier: "cluster",
         auth: c.auth,
@@ -319,7 +325,7 @@ export function leafConfig(leaf: Leaf, settings: Settings): FederatorConfig {
 
 /**
  * The health series of each cluster target that the top reads (dashboards and alerts): a leaf records
- * eight per target (extra-scrape-metrics), the global takes these six. test/sizing.test.ts proves every
+ * eight per target (extra-scrape-metrics), the global takes these seven. test/sizing.test.ts proves every
  * query at the top on the cluster jobs reads only these.
  */
 export const CLUSTER_HEALTH_READ = [
@@ -329,6 +335,7 @@ export const CLUSTER_HEALTH_READ = [
   "scrape_samples_scraped",
   "scrape_samples_post_metric_relabeling",
   "scrape_sample_limit",
+  "scrape_body_size_bytes",
 ] as const;
 
 /** A federator's own metrics the top reads (of ~400 it exposes); the same test holds the queries to it. */
@@ -353,6 +360,12 @@ export function selfHealthJob(settings: Settings): string {
   return watchesReplicas(settings) ? REPLICAS_JOB : SELF_JOB;
 }
 
+/** What one leaf may send the global per scrape: every cluster at its limit, with the health the global reads. */
+export function leafSampleLimit(plan: FederationTree, settings: Settings): number {
+  const perCluster = largestClusterLimit(plan, settings) + CLUSTER_HEALTH_READ.length;
+  return plan.shardSize * perCluster + (watchesReplicas(settings) ? 0 : SELF_READ.length);
+}
+
 /** Every selector any cluster is federated with, plus the leaves' health series the top reads. */
 export function globalMatch(plan: FederationTree, settings: Settings): string[] {
   const all = new Set<string>();
@@ -364,9 +377,9 @@ export function globalMatch(plan: FederationTree, settings: Settings): string[] 
 
 export function globalConfig(plan: FederationTree, settings: Settings): FederatorConfig {
   const f = settings.federation;
-  // Limits sized for a full leaf, so that adding a cluster to a leaf never changes the global's file.
-  const sampleLimit = f.sampleLimit > 0 ? (f.sampleLimit + 100) * plan.shardSize : 0;
-  const [, size, unit] = /^(\d+)(\w+)$/.exec(f.bodySizeLimit) as RegExpExecArray;
+  // Limits for a full leaf with every cluster at its own limit, so that adding a cluster to a leaf never
+  // changes the global's file, and one leaf sending more than that fails alone.
+  const sampleLimit = leafSampleLimit(plan, settings);
   const job = federateJob({
     jobName: LEAF_JOB,
     scheme: "http",
@@ -374,7 +387,7 @@ export function globalConfig(plan: FederationTree, settings: Settings): Federato
     interval: f.scrapeInterval.text,
     timeout: f.scrapeTimeout.text,
     sampleLimit,
-    bodySizeLimit: `${Number(size) * plan.shardSize}${unit}`,
+    bodySizeLimit: bodySizeLimit(sampleLimit, settings),
     targets: plan.leaves.map((leaf) => ({
       targets: [federatorAddress(leaf.name, settings)],
       labels: { [FEDERATOR_LABEL]: leaf.name },
@@ -402,6 +415,7 @@ export const REPLICA_READ = {
 
 function replicasJob(plan: FederationTree, settings: Settings): ReplicasJob {
   const f = settings.federation;
+  const replicasLimit = 2 * (SELF_READ.length + plan.shardSize);
   const ns = f.namespace;
   return {
     job_name: REPLICAS_JOB,
@@ -413,6 +427,9 @@ function replicasJob(plan: FederationTree, settings: Settings): ReplicasJob {
     params: { "match[]": [SELF_READ_SELECTOR, `up{job=~"${CLUSTER_JOB}.*"}`] },
     scrape_interval: f.scrapeInterval.text,
     scrape_timeout: f.scrapeTimeout.text,
+    // A replica sends its own few series and one `up` per cluster it scrapes: twice that, and no more.
+    sample_limit: replicasLimit,
+    body_size_limit: bodySizeLimit(replicasLimit, settings),
     dns_sd_configs: [
       {
         names: [...plan.leaves.map((l) => l.name), GLOBAL].map((n) => `${federatorPodsService(n)}.${ns}.svc`),

@@ -7,8 +7,8 @@
 
 import type { ResourceOverride, Settings } from "../inputs/settings.ts";
 import type { FederationTree } from "../plan/placement.ts";
-import { CLUSTER_HEALTH_READ, SELF_READ, watchesReplicas } from "./prometheus.ts";
-import { clusterLevelRecords, RECORDS } from "./records.ts";
+import { bodySizeLimit, bytesOf, largestClusterLimit, seriesPerCluster } from "./limits.ts";
+import { CLUSTER_HEALTH_READ, leafSampleLimit, SELF_READ, watchesReplicas } from "./prometheus.ts";
 
 /**
  * Memory per head series. npm run bench measures what a real Prometheus (2.42) holds per series at the
@@ -23,14 +23,6 @@ const BASE_MEMORY_MI = 64;
 export const OWN_SERIES = 1000;
 /** Scrape health a leaf records per cluster target: up and seven scrape_* series (extra-scrape-metrics). */
 const LEAF_HEALTH_PER_TARGET = 8;
-
-/** Data series one cluster sends: the setting, or each cluster-level aggregate once and each namespace-level one per namespace. */
-export function seriesPerCluster(settings: Settings): number {
-  const f = settings.federation;
-  if (f.expectedSeriesPerCluster !== undefined) return f.expectedSeriesPerCluster;
-  const clusterLevel = clusterLevelRecords().length;
-  return clusterLevel + (Object.values(RECORDS).length - clusterLevel) * f.namespacesPerCluster;
-}
 
 /** Head series a federator of `tier` holds when full: its clusters' data and health, the leaves' own, its own. */
 export function seriesHeld(tier: "leaf" | "global", leaves: number, settings: Settings): number {
@@ -83,15 +75,35 @@ export function federatorSize(
   const derivedMi = BASE_MEMORY_MI + Math.ceil((series * BYTES_PER_SERIES) / 1024 / 1024);
   const override: ResourceOverride = f.resources[tier] ?? {};
   const requestMi = override.memory ? toMi(override.memory) : roundUp(derivedMi, 64);
+  const limitMi = override.memory ? requestMi * 2 : Math.max(requestMi * 2, atLimitsMi(tier, plan, settings));
   return {
     // The head-series alert fires at 80% of this: when the federator holds more than the model says it
     // would at capacity (a full leaf, all leaves full), not when it is merely full.
     series: Math.ceil(series * 1.25),
     cpuRequest: override.cpu ?? `${Math.min(4000, 100 + Math.ceil(clusters / 10) * 10)}m`,
     memoryRequest: `${requestMi}Mi`,
-    memoryLimit: `${requestMi * 2}Mi`,
-    memoryLimitBytes: requestMi * 2 * 1024 * 1024,
+    memoryLimit: `${limitMi}Mi`,
+    memoryLimitBytes: limitMi * 1024 * 1024,
   };
+}
+
+/**
+ * Memory for a federator whose sources all send up to their limits: a leaf with every cluster at its
+ * sample limit, each scrape's body buffered at once; the global with its modelled fleet plus one leaf
+ * entirely at its limit (every leaf at once would be the whole fleet leaking, which per-cluster limits
+ * already stop at the leaves).
+ */
+function atLimitsMi(tier: "leaf" | "global", plan: FederationTree, settings: Settings): number {
+  const f = settings.federation;
+  const perCluster = largestClusterLimit(plan, settings);
+  const bodyBytes = (samples: number) => bytesOf(bodySizeLimit(samples, settings));
+  const series =
+    tier === "leaf"
+      ? f.shardSize * (perCluster + LEAF_HEALTH_PER_TARGET) + OWN_SERIES
+      : seriesHeld("global", plan.leaves.length, settings) + leafSampleLimit(plan, settings);
+  const buffers =
+    tier === "leaf" ? f.shardSize * bodyBytes(perCluster) : bodyBytes(leafSampleLimit(plan, settings));
+  return roundUp(BASE_MEMORY_MI + Math.ceil((series * BYTES_PER_SERIES + buffers) / 1024 / 1024), 64);
 }
 
 function toMi(quantity: string): number {
