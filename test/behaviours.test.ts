@@ -69,6 +69,64 @@ describe("what the rendered federators do", () => {
     expect(derived.body_size_limit).toBe(`${(1000 + 7) * 3}KB`);
   });
 
+  it("limits where federators connect when networkPolicy.egress is on: DNS, each leaf its clusters' ports, the global the federators and Alertmanagers (#30)", () => {
+    const yaml =
+      "federation:\n  shardSize: 2\n  networkPolicy: {egress: {enabled: true}}\nalerting:\n  alertmanagers: ['http://alertmanager-operated.monitoring.svc:9093']\n";
+    const b = parseClusterFile("cluster: b\nendpoint: prometheus.b.example.com:9443\n", {
+      file: "clusters/b.yaml",
+      expectedId: "b",
+      clusterLabel: "cluster",
+    });
+    const fleet = render(yaml, ["a", "b", "c"], [b]);
+    const policy = (federator: string) =>
+      parse(
+        (fleet.tree.get(`federation/${federator}/federator.yaml`) as string)
+          .split("---\n")
+          .find((d) => d.includes("kind: NetworkPolicy")) as string,
+      ).spec;
+    const leaf = policy("leaf-000");
+    expect(leaf.policyTypes).toEqual(["Ingress", "Egress"]);
+    expect(leaf.egress).toEqual([
+      {
+        to: [
+          {
+            namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "kube-system" } },
+            podSelector: { matchLabels: { "k8s-app": "kube-dns" } },
+          },
+        ],
+        ports: [
+          { protocol: "UDP", port: 53 },
+          { protocol: "TCP", port: 53 },
+        ],
+      },
+      // a's endpoint (as discovered) listens on 80, b's (its cluster file's) on 9443; any address.
+      {
+        ports: [
+          { protocol: "TCP", port: 80 },
+          { protocol: "TCP", port: 9443 },
+        ],
+      },
+    ]);
+    const top = policy("global").egress;
+    expect(top[1].to[0].podSelector.matchLabels).toEqual({
+      "app.kubernetes.io/part-of": "fleetfed",
+      "app.kubernetes.io/name": "prometheus",
+    });
+    expect(top[2]).toEqual({ ports: [{ protocol: "TCP", port: 9093 }] });
+    // Off by default: ingress only.
+    expect(
+      parse(
+        (
+          render("federation:\n  shardSize: 2\n", ["a"]).tree.get(
+            "federation/leaf-000/federator.yaml",
+          ) as string
+        )
+          .split("---\n")
+          .find((d) => d.includes("kind: NetworkPolicy")) as string,
+      ).spec.egress,
+    ).toBeUndefined();
+  });
+
   it("alerts FleetfedClusterFederationDown for clusters in a job of their own too", () => {
     const rule = alertRules(
       render("federation:\n  shardSize: 2\n", ["a"]).plan,

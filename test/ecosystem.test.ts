@@ -4,6 +4,7 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { describe, expect, it } from "vitest";
+import { parse } from "yaml";
 import { $ } from "zx";
 import { perPodSelections } from "../scripts/core/check/ecosystem.ts";
 import ecosystem from "../scripts/core/check/ecosystem-rules.json" with { type: "json" };
@@ -15,7 +16,7 @@ import { FEDERATED_BY_DEFAULT, RECORDS } from "../scripts/core/render/records.ts
 import { readTree } from "../scripts/io/files.ts";
 import fleetSchema from "../scripts/schema/fleet.schema.json" with { type: "json" };
 import { ecosystemRules } from "./support/ecosystem-rules.ts";
-import { EXAMPLE_FLEET, makeRepo, runCli } from "./support/repo.ts";
+import { EXAMPLE_FLEET, makeRepo, runCli, writeFiles } from "./support/repo.ts";
 import { tool } from "./support/tools.ts";
 
 const kubectl = await tool("kubectl");
@@ -84,6 +85,38 @@ describe.skipIf(!promtool)("check on a secured fleet, on a machine without its S
     expect(readFileSync(join(root, "manifests/federation/leaf-000/prometheus.yml"), "utf8")).toContain(
       "credentials_file: /etc/fleetfed/secrets/tokens/bearer",
     );
+  });
+
+  it("sends a credential over plain http only when the cluster file says so by name, and check says so on every run (#30)", async () => {
+    const plain =
+      "cluster: legacy\nendpoint: prometheus.l.example.com:9090\nauthorization: {credentialsFile: /etc/fleetfed/secrets/tokens/legacy}\n";
+    const root = await makeRepo({ ...SECURED, "clusters/legacy.yaml": plain });
+    const refused = await runCli(["render", "--root", root]);
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toMatch(
+      /^error: clusters\/legacy.yaml:3: authorization: would be sent over plain http/m,
+    );
+    await writeFiles(root, { "clusters/legacy.yaml": `${plain}allowCredentialsOverHttp: true\n` });
+    expect((await runCli(["render", "--root", root])).code).toBe(0);
+    const tree = await readTree(join(root, "manifests"));
+    const job = [...tree]
+      .filter(([path]) => path.endsWith("/prometheus.yml"))
+      .flatMap(([, text]) => parse(text).scrape_configs)
+      .find((j: { job_name: string }) => j.job_name === "fleetfed-clusters-legacy");
+    expect(job).toMatchObject({
+      scheme: "http",
+      authorization: { credentials_file: "/etc/fleetfed/secrets/tokens/legacy" },
+    });
+    for (let run = 0; run < 2; run++) {
+      const r = await runCli(["check", "--root", root], { env: { CI: "true" } });
+      expect(r.code, r.stderr).toBe(0);
+      expect(r.stderr).toMatch(
+        /^warning: allowCredentialsOverHttp: credentials go over plain http to 1 cluster\(s\) \(legacy\): anyone on the path can read them/m,
+      );
+    }
+    // The clusters over https are not named.
+    const r = await runCli(["check", "--root", root]);
+    expect(r.stderr).not.toMatch(/plain http to .*(bearer|mutual)/);
   });
 
   it("still fails a config Prometheus would refuse: placeholders stand in for files, nothing else", async () => {

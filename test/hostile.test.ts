@@ -511,6 +511,59 @@ const CASES: Case[] = [
     says: /federation\.networkPolicy\.from\.0\.podSelector: "podSelector" is required/,
   },
   {
+    name: "a NetworkPolicy peer from every namespace: an empty namespaceSelector (#30)",
+    files: {
+      "fleet.yaml":
+        "federation:\n  shardSize: 2\n  networkPolicy:\n    from: [{namespaceSelector: {}, podSelector: {matchLabels: {app: x}}}]\n",
+    },
+    where: "fleet.yaml:4",
+    says: /federation\.networkPolicy\.from\.0\.namespaceSelector\.matchLabels: "matchLabels" is required/,
+  },
+  {
+    name: "a NetworkPolicy peer whose namespaceSelector has no labels (#30)",
+    files: {
+      "fleet.yaml":
+        "federation:\n  shardSize: 2\n  networkPolicy:\n    from: [{namespaceSelector: {matchLabels: {}}, podSelector: {matchLabels: {app: x}}}]\n",
+    },
+    where: "fleet.yaml:4",
+    says: /namespaceSelector\.matchLabels: must NOT have fewer than 1 properties/,
+  },
+  {
+    name: "basic auth to a cluster over plain http (#30)",
+    files: {
+      "fleet.yaml": "federation:\n  shardSize: 2\n  secrets: [auth]\n",
+      "clusters/alpha.yaml":
+        "cluster: alpha\nendpoint: prometheus.alpha.example.com:9090\nbasicAuth:\n  username: fleet\n  passwordFile: /etc/fleetfed/secrets/auth/password\n",
+    },
+    where: "clusters/alpha.yaml:3",
+    says: /basicAuth: would be sent over plain http, where anyone on the path can read it \(set scheme: https in the cluster file/,
+  },
+  {
+    name: "a bearer token for every cluster over the default http, said once for all of them (#30)",
+    files: {
+      "fleet.yaml":
+        "federation:\n  shardSize: 2\n  secrets: [auth]\n  authorization:\n    credentialsFile: /etc/fleetfed/secrets/auth/token\n",
+    },
+    where: "fleet.yaml:4",
+    says: /federation\.authorization: would be sent over plain http, where anyone on the path can read it \(3 clusters: alpha, bravo, charlie\)/,
+  },
+  {
+    name: "tls for a cluster scraped over http, which Prometheus ignores (#30)",
+    files: {
+      "fleet.yaml": "federation:\n  shardSize: 2\n  secrets: [ca]\n",
+      "clusters/alpha.yaml":
+        "cluster: alpha\nendpoint: prometheus.alpha.example.com:9090\nscheme: http\ntls:\n  caFile: /etc/fleetfed/secrets/ca/ca.crt\n",
+    },
+    where: "clusters/alpha.yaml:4",
+    says: /tls: is set, but the cluster is scraped over http, where Prometheus ignores tls_config \(set scheme: https in the cluster file\)/,
+  },
+  {
+    name: "a sample limit of zero, which would mean none at all (#30)",
+    files: { "fleet.yaml": "federation:\n  shardSize: 2\n  sampleLimit: 0\n" },
+    where: "fleet.yaml:3",
+    says: /federation\.sampleLimit: 0 must be >= 100/,
+  },
+  {
     name: "51 match selectors",
     files: {
       "clusters/alpha.yaml": `cluster: alpha\nmatch:\n${Array.from({ length: 51 }, (_, i) => `  - 'm${i}'`).join("\n")}\n`,

@@ -1,6 +1,7 @@
 // Golden trees, determinism, and the real tools (promtool, kubectl kustomize) on what render produces.
 
-import { chmod, readFile, writeFile } from "node:fs/promises";
+import { existsSync } from "node:fs";
+import { chmod, readFile, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { Application, ApplicationSet } from "@kubernetes-models/argo-cd/argoproj.io/v1alpha1";
 import { Kustomization as FluxKustomization } from "@kubernetes-models/flux-cd/kustomize.toolkit.fluxcd.io/v1";
@@ -227,7 +228,10 @@ describe("the real tools accept the rendered tree", () => {
     async () => {
       const root = await makeRepo({}, join(GOLDEN, "tree"));
       const path = join(root, "manifests/federation/leaf-001/prometheus.yml");
-      await writeFile(path, (await readFile(path, "utf8")).replace("sample_limit: 1000\n", "sample_limit: 5\n"));
+      await writeFile(
+        path,
+        (await readFile(path, "utf8")).replace("sample_limit: 1000\n", "sample_limit: 5\n"),
+      );
       const r = await runCli(["check", "--root", root], { env: { CI: "true" } });
       expect(r.code).toBe(1);
       expect(r.stderr).toMatch(
@@ -260,7 +264,10 @@ describe.skipIf(!promtool)("fleetfed check with a promtool that rejects one file
     const root = await makeRepo({}, join(GOLDEN, "tree"));
     if (state === "stale") {
       const path = join(root, "manifests/federation/leaf-000/prometheus.yml");
-      await writeFile(path, (await readFile(path, "utf8")).replace("sample_limit: 1000\n", "sample_limit: 5\n"));
+      await writeFile(
+        path,
+        (await readFile(path, "utf8")).replace("sample_limit: 1000\n", "sample_limit: 5\n"),
+      );
     }
     const r = await runCli(["check", "--root", root], { env: { CI: "true" } });
     expect(r.code).toBe(1);
@@ -516,9 +523,21 @@ describe.skipIf(!kubectl)("federators as production Prometheus, from kubectl kus
     const out = await $({ quiet: true })`${kubectl} kustomize ${join(root, "manifests")}`;
     return parseAllDocuments(out.stdout).map((d) => d.toJS());
   };
+  /**
+   * A golden fleet's inputs rendered now, never its committed manifests/: what the code renders today is
+   * what these tests hold (regenerating the goldens cannot hide a change).
+   */
+  const freshRoot = async (golden: string) => {
+    const root = await makeRepo({}, join(GOLDEN, golden));
+    await rm(join(root, "manifests"), { recursive: true, force: true });
+    const r = await runCli(["render", "--root", root]);
+    expect(r.code, r.stderr).toBe(0);
+    return root;
+  };
+  const fresh = async (golden: string) => build(await freshRoot(golden));
 
   it("run 2 replicas each, with a PodDisruptionBudget, restricted security, and memory requests and limits", async () => {
-    const objects = await build(join(GOLDEN, "tree"));
+    const objects = await fresh("tree");
     const sets = objects.filter((o) => o.kind === "StatefulSet");
     expect(sets.map((s) => s.metadata.name).sort()).toEqual([
       "fleetfed-global",
@@ -561,7 +580,7 @@ describe.skipIf(!kubectl)("federators as production Prometheus, from kubectl kus
   });
 
   it("admit only the tier above, Grafana and Prometheus to port 9090, with no API token, a startup probe, zone spread and a graceful stop (#23)", async () => {
-    const objects = await build(join(GOLDEN, "tree"));
+    const objects = await fresh("tree");
     const sets = objects.filter((o) => o.kind === "StatefulSet");
     const policies = objects.filter((o) => o.kind === "NetworkPolicy");
     expect(policies).toHaveLength(sets.length);
@@ -608,7 +627,7 @@ describe.skipIf(!kubectl)("federators as production Prometheus, from kubectl kus
     }
     expect(objects.filter((o) => o.kind === "ServiceMonitor")).toEqual([]);
     // The operator flavour's pods carry the same instance and name labels: one policy each there too.
-    const operator = await build(join(GOLDEN, "operator"));
+    const operator = await fresh("operator");
     const prometheuses = operator.filter((o) => o.kind === "Prometheus").map((o) => o.metadata.name);
     expect(
       operator
@@ -617,6 +636,133 @@ describe.skipIf(!kubectl)("federators as production Prometheus, from kubectl kus
         .sort(),
     ).toEqual(prometheuses.sort());
   });
+
+  it.each(["flat", "labels", "operator", "overrides", "tree"])(
+    "sign off as an SRE would on a fresh render of the %s golden: a network only the tier above reaches, no lifecycle API, volumes that outlive any deletion, GitOps that settles (#30)",
+    async (golden) => {
+      const root = await freshRoot(golden);
+      const objects = await build(root);
+      const namespace = (o: { metadata: { namespace?: string } }) => o.metadata.namespace;
+      const fleetfedPod = { "app.kubernetes.io/part-of": "fleetfed", "app.kubernetes.io/name": "prometheus" };
+      // Whether a peer (namespace and pod selector, as Kubernetes evaluates them) admits a pod.
+      const admits = (
+        peer: {
+          namespaceSelector?: { matchLabels?: Record<string, string> };
+          podSelector?: {
+            matchLabels?: Record<string, string>;
+            matchExpressions?: { key: string; operator: string; values: string[] }[];
+          };
+        },
+        pod: { namespace: string; labels: Record<string, string> },
+      ) =>
+        Object.entries(peer.namespaceSelector?.matchLabels ?? {}).every(
+          ([k, v]) => k === "kubernetes.io/metadata.name" && v === pod.namespace,
+        ) &&
+        Object.entries(peer.podSelector?.matchLabels ?? {}).every(([k, v]) => pod.labels[k] === v) &&
+        (peer.podSelector?.matchExpressions ?? []).every((e) =>
+          e.operator === "NotIn" ? !e.values.includes(pod.labels[e.key] as string) : false,
+        );
+      const policies = objects.filter((o) => o.kind === "NetworkPolicy");
+      expect(policies.length).toBeGreaterThan(0);
+      for (const policy of policies) {
+        const name = policy.metadata.name as string;
+        const ns = namespace(policy) as string;
+        for (const rule of policy.spec.ingress)
+          for (const peer of rule.from) {
+            // Every peer names a namespace by its name label and names pods: never an empty selector.
+            expect(
+              Object.keys(peer.namespaceSelector?.matchLabels ?? {}),
+              `${name}: ${JSON.stringify(peer)}`,
+            ).not.toEqual([]);
+            expect(
+              Object.keys(peer.podSelector?.matchLabels ?? {}),
+              `${name}: ${JSON.stringify(peer)}`,
+            ).not.toEqual([]);
+          }
+        // Of fleetfed's own federators, only its global reaches a leaf, and no federator reaches the global.
+        const federators = objects
+          .filter((o) => o.kind === "StatefulSet" || o.kind === "Prometheus")
+          .map((o) => o.metadata.name as string);
+        const admitted = federators.filter((other) =>
+          policy.spec.ingress.some((rule: { from: object[] }) =>
+            rule.from.some((peer) =>
+              admits(peer, {
+                namespace: ns,
+                labels: { ...fleetfedPod, "app.kubernetes.io/instance": other },
+              }),
+            ),
+          ),
+        );
+        const isTop = name === "fleetfed-global" || federators.length === 1;
+        expect(admitted, name).toEqual(isTop ? [] : ["fleetfed-global"]);
+        // Grafana in the federators' namespace still gets in; Grafana elsewhere does not.
+        const grafana = (namespace: string) =>
+          policy.spec.ingress.some((rule: { from: object[] }) =>
+            rule.from.some((peer) =>
+              admits(peer, { namespace, labels: { "app.kubernetes.io/name": "grafana" } }),
+            ),
+          );
+        expect(grafana(ns), name).toBe(true);
+        expect(grafana("somewhere-else"), name).toBe(false);
+      }
+      for (const sts of objects.filter((o) => o.kind === "StatefulSet")) {
+        const name = sts.metadata.name as string;
+        const pod = sts.spec.template.spec;
+        const [prometheus, reloader] = ["prometheus", "config-reloader"].map((n) =>
+          pod.containers.find((c: { name: string }) => c.name === n),
+        );
+        // No lifecycle API: /-/reload and /-/quit answer 403 on every port; the reloader signals instead.
+        for (const c of pod.containers)
+          expect(c.args ?? [], `${name}/${c.name}`).not.toContain("--web.enable-lifecycle");
+        expect(reloader.args).toContain("--reload-method=signal");
+        expect(reloader.args.some((a: string) => a.includes("/-/reload"))).toBe(false);
+        expect(pod.shareProcessNamespace, name).toBe(true);
+        // History survives any deletion or scale-down, and no GitOps tool prunes a volume.
+        expect(sts.spec.persistentVolumeClaimRetentionPolicy, name).toEqual({
+          whenDeleted: "Retain",
+          whenScaled: "Retain",
+        });
+        for (const claim of sts.spec.volumeClaimTemplates) {
+          expect(claim, name).toMatchObject({
+            apiVersion: "v1",
+            kind: "PersistentVolumeClaim",
+            metadata: {
+              annotations: {
+                "argocd.argoproj.io/sync-options": "Prune=false,Delete=false",
+                "kustomize.toolkit.fluxcd.io/prune": "disabled",
+              },
+            },
+          });
+        }
+        // Flux waits at least a whole rollout: the old pod's grace period, then the new one's startup window.
+        const window =
+          pod.terminationGracePeriodSeconds +
+          prometheus.startupProbe.periodSeconds * prometheus.startupProbe.failureThreshold;
+        for (const file of ["federation.yaml", "dashboards.yaml"]) {
+          const path = join(root, "manifests", "flux", file);
+          if (!existsSync(path)) continue; // delivery.flux off in this golden
+          const flux = parse(await readFile(path, "utf8"));
+          expect(Number(/^(\d+)m$/.exec(flux.spec.timeout)?.[1]) * 60, file).toBeGreaterThanOrEqual(window);
+        }
+      }
+      for (const p of objects.filter((o) => o.kind === "Prometheus")) {
+        expect(p.spec.reloadStrategy).toBe("ProcessSignal");
+        expect(p.spec.persistentVolumeClaimRetentionPolicy).toEqual({
+          whenDeleted: "Retain",
+          whenScaled: "Retain",
+        });
+        expect(p.spec.podMetadata.labels["app.kubernetes.io/part-of"]).toBe("fleetfed");
+      }
+      // Argo CD applies the child Applications side by side: no sync wave asks it to wait on their health.
+      for (const file of ["federation.yaml", "dashboards.yaml"]) {
+        const path = join(root, "manifests", "argocd", "apps", file);
+        if (!existsSync(path)) continue; // delivery.argocd off in this golden
+        const app = parse(await readFile(path, "utf8"));
+        expect(app.metadata.annotations?.["argocd.argoproj.io/sync-wave"], file).toBeUndefined();
+        expect(app.spec.syncPolicy.syncOptions, file).toContain("CreateNamespace=true");
+      }
+    },
+  );
 
   it.each(["tree", "operator"])(
     "render a ServiceMonitor per federator when asked, labelled for the monitoring cluster's Prometheus, in the %s golden's flavour (#23)",

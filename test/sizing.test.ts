@@ -8,7 +8,12 @@ import { renderFleet } from "../scripts/core/fleet.ts";
 import { parseClusterFile } from "../scripts/core/inputs/cluster-file.ts";
 import { parseSettings } from "../scripts/core/inputs/settings.ts";
 import { covers, selectorsOf } from "../scripts/core/promql.ts";
-import { bodySizeLimit, bytesOf, clusterSampleLimit, seriesPerCluster } from "../scripts/core/render/limits.ts";
+import {
+  bodySizeLimit,
+  bytesOf,
+  clusterSampleLimit,
+  seriesPerCluster,
+} from "../scripts/core/render/limits.ts";
 import {
   CLUSTER_JOB,
   globalMatch,

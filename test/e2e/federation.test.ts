@@ -17,7 +17,7 @@ import {
   stopAll,
   waitFor,
 } from "../support/prometheus.ts";
-import { scrapingItselfAt, withReplicasAt } from "../support/replicas.ts";
+import { renderedFlags, scrapingItselfAt, withReplicasAt } from "../support/replicas.ts";
 import { makeRepo, runCli } from "../support/repo.ts";
 import { startServiceProxy } from "../support/service-proxy.ts";
 import { tool } from "../support/tools.ts";
@@ -26,12 +26,6 @@ const prometheus = await tool("prometheus");
 const alertmanagerBinary = await tool("prometheus-alertmanager");
 
 const CLUSTERS = ["c1", "c2", "c3", "c4", "c5"];
-/**
- * The flags every federator's StatefulSet passes beyond the config (checked against the rendered one).
- * The test fleet re-sends alerts every second (alerting.resendDelay) so the watchdog that Prometheus
- * sends before it has discovered the Alertmanager arrives in seconds, not the product's default 30 s.
- */
-const FEDERATOR_FLAGS = ["--enable-feature=extra-scrape-metrics", "--rules.alert.resend-delay=1s"];
 
 describe.skipIf(!prometheus || !alertmanagerBinary)("federation through real Prometheus servers", () => {
   const servers: RunningPrometheus[] = [];
@@ -62,9 +56,11 @@ describe.skipIf(!prometheus || !alertmanagerBinary)("federation through real Pro
     });
     const r = await runCli(["render", "--root", repo]);
     expect(r.code, r.stderr).toBe(0);
-    // Run the federators with the flags their StatefulSet gives them.
-    const sts = await readFile(join(repo, "manifests", "federation", "leaf-000", "federator.yaml"), "utf8");
-    for (const flag of FEDERATOR_FLAGS) expect(sts).toContain(`- ${flag}`);
+    // Run the federators with the flags their StatefulSet gives them. The test fleet re-sends alerts
+    // every second (alerting.resendDelay) so the watchdog that Prometheus sends before it has discovered
+    // the Alertmanager arrives in seconds, not the product's default 30 s.
+    const globalFlags = await renderedFlags(join(repo, "manifests"), "global");
+    expect(globalFlags).toContain("--rules.alert.resend-delay=1s");
 
     // The clusters: each scrapes itself (job="prometheus") and its node-exporter, kube-state-metrics and
     // cAdvisor stand-in, loads the rendered recording rules unmodified, and records a job: aggregate.
@@ -85,21 +81,16 @@ describe.skipIf(!prometheus || !alertmanagerBinary)("federation through real Pro
       const port = await freePort();
       leafPorts.set(leaf, port);
       const config = await readFile(join(manifests, leaf, "prometheus.yml"), "utf8");
-      servers.push(await startPrometheus(work, leaf, port, own(config, port), {}, FEDERATOR_FLAGS));
+      const flags = await renderedFlags(join(repo, "manifests"), leaf);
+      servers.push(await startPrometheus(work, leaf, port, own(config, port), {}, flags));
     }
     // leaf-001 runs as its StatefulSet does, two replicas behind one Service.
     const replicaConfig = await readFile(join(manifests, "leaf-001", "prometheus.yml"), "utf8");
+    const replicaFlags = await renderedFlags(join(repo, "manifests"), "leaf-001");
     for (const replica of ["a", "b"]) {
       const port = await freePort();
       replicas.push(
-        await startPrometheus(
-          work,
-          `leaf-001-${replica}`,
-          port,
-          own(replicaConfig, port),
-          {},
-          FEDERATOR_FLAGS,
-        ),
+        await startPrometheus(work, `leaf-001-${replica}`, port, own(replicaConfig, port), {}, replicaFlags),
       );
     }
     servers.push(...replicas);
@@ -136,7 +127,7 @@ describe.skipIf(!prometheus || !alertmanagerBinary)("federation through real Pro
       globalPort,
       own(globalConfig, globalPort),
       { "alerts.yml": alerts },
-      FEDERATOR_FLAGS,
+      globalFlags,
     );
     servers.push(global);
   }, 120_000);

@@ -15,11 +15,12 @@ import {
   freePort,
   query,
   type RunningPrometheus,
+  signalPrometheus,
   startPrometheus,
   stopAll,
   waitFor,
 } from "../support/prometheus.ts";
-import { scrapingItselfAt, withReplicasAt } from "../support/replicas.ts";
+import { renderedFlags, scrapingItselfAt, withReplicasAt } from "../support/replicas.ts";
 import { makeRepo, runCli } from "../support/repo.ts";
 import { type ServiceProxy, startServiceProxy } from "../support/service-proxy.ts";
 import { tool } from "../support/tools.ts";
@@ -39,8 +40,6 @@ const MOVES = 5;
 const ALERT_FOR_S = 20 * INTERVAL_S;
 /** The reload alert looks for one good reload in the last ten scrapes before its for: starts. */
 const RELOAD_WINDOW_S = 10 * INTERVAL_S;
-/** The reloader POSTs /-/reload, which the StatefulSet enables; the rest as federation.test.ts. */
-const FLAGS = ["--enable-feature=extra-scrape-metrics", "--web.enable-lifecycle"];
 
 describe.skipIf(!prometheus)("HA federators that tell the truth (#23)", () => {
   const servers: RunningPrometheus[] = [];
@@ -81,12 +80,16 @@ describe.skipIf(!prometheus)("HA federators that tell the truth (#23)", () => {
     // Each federator scrapes itself at its pod's own address; here each has its own port.
     const own = (config: string, port: number) => scrapingItselfAt(config, `127.0.0.1:${port}`);
     const federation = join(manifests, "federation");
+    // Each server runs with the flags its rendered StatefulSet gives it (no lifecycle API among them).
+    const flags = await renderedFlags(manifests, "leaf-000");
+    const globalFlags = await renderedFlags(manifests, "global");
+    expect(flags).not.toContain("--web.enable-lifecycle");
     replicaConfig = await readFile(join(federation, "leaf-000", "prometheus.yml"), "utf8");
     for (const name of ["a", "b"]) {
       const port = await freePort();
       // Each replica its own pod name, so each scrapes c1 at its own moment, as in a StatefulSet.
       replicas.push(
-        await startPrometheus(work, `leaf-000-${name}`, port, own(replicaConfig, port), {}, FLAGS, {
+        await startPrometheus(work, `leaf-000-${name}`, port, own(replicaConfig, port), {}, flags, {
           hostname: `fleetfed-leaf-000-${name === "a" ? 0 : 1}`,
         }),
       );
@@ -98,7 +101,7 @@ describe.skipIf(!prometheus)("HA federators that tell the truth (#23)", () => {
     for (const name of ["a", "b"]) {
       const port = await freePort();
       siblings.push(
-        await startPrometheus(work, `leaf-001-${name}`, port, own(leaf001, port), {}, FLAGS, {
+        await startPrometheus(work, `leaf-001-${name}`, port, own(leaf001, port), {}, flags, {
           hostname: `fleetfed-leaf-001-${name === "a" ? 0 : 1}`,
         }),
       );
@@ -121,7 +124,14 @@ describe.skipIf(!prometheus)("HA federators that tell the truth (#23)", () => {
     });
     const port = await freePort();
     const alerts = await readFile(join(federation, "global", "alerts.yml"), "utf8");
-    global = await startPrometheus(work, "global", port, own(config, port), { "alerts.yml": alerts }, FLAGS);
+    global = await startPrometheus(
+      work,
+      "global",
+      port,
+      own(config, port),
+      { "alerts.yml": alerts },
+      globalFlags,
+    );
     servers.push(global);
   }, 120_000);
 
@@ -131,6 +141,15 @@ describe.skipIf(!prometheus)("HA federators that tell the truth (#23)", () => {
     await exporter?.close();
     if (work) await rm(work, { recursive: true, force: true });
   });
+
+  /** SIGHUP, as the config-reloader sends it, and wait for the outcome. */
+  const reloadBySignal = async (server: RunningPrometheus, success: boolean) => {
+    await signalPrometheus(server, "SIGHUP");
+    await waitFor(`${server.name} reload ${success ? "loaded" : "failed"}`, 30_000, async () => {
+      const metrics = await fetch(`${server.url}/metrics`).then((res) => res.text());
+      return /^prometheus_config_last_reload_successful (\S+)$/m.exec(metrics)?.[1] === (success ? "1" : "0");
+    });
+  };
 
   /** The replica the global reads leaf-000 through, as the Service stand-in routes it. */
   const read = () => {
@@ -211,8 +230,9 @@ describe.skipIf(!prometheus)("HA federators that tell the truth (#23)", () => {
       join(work, victim.name, "prometheus.yml"),
       "scrape_configs: [{job_name: broken, static_configs: 7}]\n",
     );
-    const reload = await fetch(`${victim.url}/-/reload`, { method: "POST" });
-    expect(reload.status).toBe(500);
+    // The lifecycle API is off: /-/reload is refused, and the reloader sends SIGHUP, as here.
+    expect((await fetch(`${victim.url}/-/reload`, { method: "POST" })).status).toBe(403);
+    await reloadBySignal(victim, false);
     const failedAt = Date.now();
     await waitFor(
       "FleetfedFederatorConfigReloadFailed",
@@ -237,7 +257,7 @@ describe.skipIf(!prometheus)("HA federators that tell the truth (#23)", () => {
       `127.0.0.1:${await freePort()}`,
     );
     await writeFile(join(work, victim.name, "prometheus.yml"), cut);
-    expect((await fetch(`${victim.url}/-/reload`, { method: "POST" })).status).toBe(200);
+    await reloadBySignal(victim, true);
     const cutAt = Date.now();
     await waitFor("FleetfedFederatorReplicaMissesCluster", (ALERT_FOR_S + 40) * 1000, async () => {
       return (await firing("FleetfedFederatorReplicaMissesCluster")).length > 0;

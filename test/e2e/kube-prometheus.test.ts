@@ -21,7 +21,7 @@ import {
   stopAll,
   waitFor,
 } from "../support/prometheus.ts";
-import { scrapingItselfAt, withReplicasAt } from "../support/replicas.ts";
+import { renderedFlags, scrapingItselfAt, withReplicasAt } from "../support/replicas.ts";
 import { makeRepo, runCli } from "../support/repo.ts";
 import { tool } from "../support/tools.ts";
 
@@ -111,7 +111,7 @@ ${["node-exporter", "kube-state-metrics", "kubelet"]
         leafPort,
         own(await readFile(join(manifests, "leaf-000", "prometheus.yml"), "utf8"), leafPort),
         {},
-        ["--enable-feature=extra-scrape-metrics"],
+        await renderedFlags(join(repo, "manifests"), "leaf-000"),
       ),
     );
     const globalPort = await freePort();
@@ -130,7 +130,7 @@ ${["node-exporter", "kube-state-metrics", "kubelet"]
       globalPort,
       own(globalConfig, globalPort),
       { "alerts.yml": await readFile(join(manifests, "global", "alerts.yml"), "utf8") },
-      ["--enable-feature=extra-scrape-metrics"],
+      await renderedFlags(join(repo, "manifests"), "global"),
     );
     servers.push(global);
     // Every aggregate of the clusters with our rules at the top, the slowest (two rules deep) last.

@@ -20,6 +20,7 @@ import {
   stopAll,
   waitFor,
 } from "../support/prometheus.ts";
+import { renderedFlags } from "../support/replicas.ts";
 import { makeRepo, runCli } from "../support/repo.ts";
 import { tool } from "../support/tools.ts";
 
@@ -170,9 +171,14 @@ describe.skipIf(!prometheus)("federating secured cluster Prometheus servers", ()
       })`${promtool} check config ${join(work, "leaf.yml")}`;
       expect(check.exitCode, `${check.stdout}${check.stderr}`).toBe(0);
     }
-    const leaf = await startPrometheus(work, "leaf", await freePort(), config, {}, [
-      "--enable-feature=extra-scrape-metrics",
-    ]);
+    const leaf = await startPrometheus(
+      work,
+      "leaf",
+      await freePort(),
+      config,
+      {},
+      await renderedFlags(join(repo, "manifests"), "leaf-000"),
+    );
     servers.push(leaf);
     await waitFor("both secured clusters up and federated", 30_000, async () => {
       const up = await query(leaf.url, 'up{job=~"fleetfed-clusters.*"} == 1');

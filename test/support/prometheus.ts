@@ -3,7 +3,7 @@
 
 import { type ChildProcess, spawn } from "node:child_process";
 import { createWriteStream } from "node:fs";
-import { mkdir, writeFile } from "node:fs/promises";
+import { mkdir, readFile, writeFile } from "node:fs/promises";
 import { createServer } from "node:net";
 import { join } from "node:path";
 import { which } from "zx";
@@ -137,6 +137,17 @@ export async function stopAll(servers: readonly RunningPrometheus[]): Promise<vo
         }),
     ),
   );
+}
+
+/**
+ * Sends `signal` to the Prometheus process itself, as a sidecar in its pod would (the config-reloader's
+ * SIGHUP). Not through `timeout`: it passes a signal on once, then ignores that signal for good.
+ */
+export async function signalPrometheus(server: RunningPrometheus, signal: NodeJS.Signals): Promise<void> {
+  const wrapper = server.process.pid as number;
+  const children = (await readFile(`/proc/${wrapper}/task/${wrapper}/children`, "utf8")).trim().split(/\s+/);
+  if (children.length !== 1 || !children[0]) throw new Error(`${server.name}: no single child of ${wrapper}`);
+  process.kill(Number(children[0]), signal);
 }
 
 /** Polls `check` until it returns true, at most `ms` milliseconds. */

@@ -162,7 +162,7 @@ export function parseClusterFile(
     lines: Object.fromEntries(
       (["scheme", "tls", "basicAuth", "authorization"] as const)
         .filter((k) => raw[k] !== undefined)
-        .map((k) => [k, src.locate([k]).line]),
+        .map((k) => [k, src.locate([k], { key: true }).line]),
     ),
     ...(raw.notFeeding && { notFeeding: raw.notFeeding }),
     enabled: raw.enabled,

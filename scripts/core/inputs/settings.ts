@@ -233,7 +233,7 @@ export function parseSettings(text: string, file: string): Settings {
       lines: Object.fromEntries(
         (["tls", "basicAuth", "authorization"] as const)
           .filter((k) => f[k] !== undefined)
-          .map((k) => [k, src.locate(["federation", k]).line]),
+          .map((k) => [k, src.locate(["federation", k], { key: true }).line]),
       ),
       scrapeInterval: interval,
       scrapeTimeout: timeout,
