@@ -31,20 +31,34 @@ export const BODY_BYTES_PER_SAMPLE = 1024;
 
 /** sample_limit of one cluster's scrape: its cluster file's, federation.sampleLimit, or the model's. */
 export function clusterSampleLimit(settings: Settings, cluster?: Pick<Cluster, "sampleLimit">): number {
-  const f = settings.federation;
-  return (
-    cluster?.sampleLimit ??
-    f.sampleLimit ??
-    Math.max(MIN_SAMPLE_LIMIT, Math.ceil(SAMPLE_LIMIT_MULTIPLE * seriesPerCluster(settings)))
-  );
+  return cluster?.sampleLimit ?? fleetSampleLimit(settings);
 }
+
+/** Worked out once per Settings: a 10,000-cluster render asks for it per cluster and per federator. */
+const fleetLimits = new WeakMap<Settings, number>();
+function fleetSampleLimit(settings: Settings): number {
+  let limit = fleetLimits.get(settings);
+  if (limit === undefined) {
+    limit =
+      settings.federation.sampleLimit ??
+      Math.max(MIN_SAMPLE_LIMIT, Math.ceil(SAMPLE_LIMIT_MULTIPLE * seriesPerCluster(settings)));
+    fleetLimits.set(settings, limit);
+  }
+  return limit;
+}
+
+/** Worked out once per plan and its settings: every federator's size and the global's limits ask. */
+const largest = new WeakMap<FederationTree, { settings: Settings; limit: number }>();
 
 /** The largest sample_limit of any cluster in the plan (the fleet's default when none overrides it). */
 export function largestClusterLimit(plan: FederationTree, settings: Settings): number {
-  let largest = clusterSampleLimit(settings);
+  const known = largest.get(plan);
+  if (known?.settings === settings) return known.limit;
+  let limit = fleetSampleLimit(settings);
   for (const leaf of plan.leaves)
-    for (const c of leaf.clusters) largest = Math.max(largest, clusterSampleLimit(settings, c));
-  return largest;
+    for (const c of leaf.clusters) if (c.sampleLimit !== undefined) limit = Math.max(limit, c.sampleLimit);
+  largest.set(plan, { settings, limit });
+  return limit;
 }
 
 /** body_size_limit for a scrape of at most `samples` samples: federation.bodySizeLimit, or 1 KiB a sample. */
