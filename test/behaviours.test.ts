@@ -201,7 +201,7 @@ describe("what the inputs refuse", () => {
       "a cluster file (operator flavour)",
       "federation:\n  shardSize: 2\n  flavor: operator\n",
       "cluster: a\nendpoint: p.a.example.com:9090\nauthorization: {credentialsFile: /etc/token}\n",
-      /authorization\.credentialsFile: is not a Secret's file; the operator's ScrapeConfig can only reference Secrets/,
+      /authorization\.credentialsFile: is outside \/etc\/fleetfed\/secrets, where the federators mount the Secrets federation\.secrets lists/,
     ],
   ])("%s: %j", async (_, fleetYaml, cluster, says) => {
     const root = await makeRepo({ "fleet.yaml": fleetYaml, ...(cluster && { "clusters/a.yaml": cluster }) });

@@ -445,6 +445,24 @@ const CASES: Case[] = [
     says: /is not <secret>\/<key> with a Secret name/,
     never: /add b- to/,
   },
+  {
+    name: "two clusters at one endpoint: one Prometheus federated under two ids (#31)",
+    files: {
+      "clusters/alpha.yaml": "cluster: alpha\nendpoint: prometheus.shared.example.com:9090\n",
+      "clusters/delta.yaml":
+        "cluster: delta\nlabels: {env: prod}\nendpoint: PROMETHEUS.shared.example.com:9090\n",
+    },
+    where: "clusters/delta.yaml:3",
+    says: /endpoint: PROMETHEUS\.shared\.example\.com:9090 is also cluster "alpha"'s \(clusters\/alpha\.yaml\): one Prometheus would be federated under two ids/,
+  },
+  ...["/etc/secrets/x/token", "/etc/ssl/certs/ca.crt"].map((path) => ({
+    name: `a credential path outside the mounted Secrets, ${path}, which passes check and fails in the pod (#31)`,
+    files: {
+      "clusters/alpha.yaml": `cluster: alpha\nscheme: https\ntls:\n  caFile: ${path}\n`,
+    },
+    where: "clusters/alpha.yaml:4",
+    says: /tls\.caFile: is outside \/etc\/fleetfed\/secrets, where the federators mount the Secrets federation\.secrets lists: no federator has this file \(put it in a Secret, list the Secret in federation\.secrets/,
+  })),
   ...["passwordFile", "credentialsFile", "usernameFile"].map((field) => ({
     name: `a password typed into ${field} is never echoed (#21.8)`,
     files: {

@@ -47,10 +47,10 @@ describe("sizing from what is federated", () => {
       1000 * (99 + 7) + 20 * (4 + 8) + 1000,
     );
     expect(seriesHeld("leaf", 20, settings())).toBe(50 * (99 + 8) + 1000);
-    // 64 MiB + 4.5 KiB a series, rounded up to 64 Mi; the limit twice the request.
+    // 64 MiB + 4 KiB a series, rounded up to 64 Mi; the limit twice the request.
     const global = federatorSize("global", fleet.plan, settings());
-    expect(global.memoryRequest).toBe("576Mi");
-    expect(global.memoryLimit).toBe("1152Mi");
+    expect(global.memoryRequest).toBe("512Mi");
+    expect(global.memoryLimit).toBe("1024Mi");
     expect(federatorSize("leaf", fleet.plan, settings()).memoryRequest).toBe("128Mi");
   });
 
@@ -63,7 +63,7 @@ describe("sizing from what is federated", () => {
     const atLimits = s.federation.shardSize * (limit + 8) + 1000;
     const buffers = s.federation.shardSize * bytesOf(bodySizeLimit(limit, s));
     expect(leaf.memoryLimitBytes).toBeGreaterThanOrEqual(atLimits * BYTES_PER_SERIES + buffers);
-    expect(leaf.memoryLimit).toBe("384Mi");
+    expect(leaf.memoryLimit).toBe("320Mi");
     // A cluster file's larger limit raises every leaf's memory limit with it: any leaf may hold it.
     const file = parseClusterFile("cluster: c00001\nsampleLimit: 20000\n", {
       file: "clusters/c00001.yaml",

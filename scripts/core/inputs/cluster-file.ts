@@ -28,8 +28,8 @@ export interface ClusterFile {
   sampleLimit?: number;
   /** The file allows this cluster's credentials over plain http (check warns on every run). */
   allowCredentialsOverHttp: boolean;
-  /** Lines of the fields that decide how credentials travel, for messages about them. */
-  lines: { scheme?: number; tls?: number; basicAuth?: number; authorization?: number };
+  /** Lines of the fields that say where and how to reach the cluster, for messages about them. */
+  lines: { endpoint?: number; scheme?: number; tls?: number; basicAuth?: number; authorization?: number };
   /** Panels and alerts this cluster does not feed, declared (coverage exemptions). */
   notFeeding?: readonly string[];
   enabled: boolean;
@@ -160,7 +160,7 @@ export function parseClusterFile(
     ...(raw.sampleLimit !== undefined && { sampleLimit: raw.sampleLimit }),
     allowCredentialsOverHttp: raw.allowCredentialsOverHttp === true,
     lines: Object.fromEntries(
-      (["scheme", "tls", "basicAuth", "authorization"] as const)
+      (["endpoint", "scheme", "tls", "basicAuth", "authorization"] as const)
         .filter((k) => raw[k] !== undefined)
         .map((k) => [k, src.locate([k], { key: true }).line]),
     ),

@@ -91,7 +91,13 @@ function pathProblem(path: string, secrets: readonly string[]): Omit<Problem, "f
       message: `is under ${path.startsWith("/run") ? "/run/secrets" : "/var/run/secrets"}, the federator's own credentials; fleetfed never sends them to a cluster`,
       hint: `put the credential in a Secret, list it in federation.secrets and use ${SECRETS_DIR}/<secret>/<key>`,
     };
-  if (!path.startsWith(`${SECRETS_DIR}/`)) return undefined;
+  // A federator's file system holds its image and the Secrets it mounts: any other path passes check and
+  // fails in the pod (or, worse, names a file of the image, such as its CA bundle).
+  if (!path.startsWith(`${SECRETS_DIR}/`))
+    return {
+      message: `is outside ${SECRETS_DIR}, where the federators mount the Secrets federation.secrets lists: no federator has this file`,
+      hint: `put it in a Secret, list the Secret in federation.secrets and use ${SECRETS_DIR}/<secret>/<key>`,
+    };
   const secret = secretOf(path);
   if (!secret)
     return {
@@ -123,8 +129,9 @@ export function authFiles(auth: EndpointAuth): { field: string; path: string }[]
 
 /**
  * What is wrong with one EndpointAuth as a whole: Prometheus refuses basic auth beside an Authorization
- * header, a certificate without its key, and a user named twice; a file under SECRETS_DIR must come
- * from a Secret that federation.secrets mounts; the operator flavour can only reference Secrets.
+ * header, a certificate without its key, and a user named twice; every file must be a key of a Secret
+ * that federation.secrets mounts, the only credentials a federator has (and all the operator's
+ * ScrapeConfig can reference).
  */
 export function authProblems(
   auth: EndpointAuth,
@@ -165,12 +172,6 @@ export function authProblems(
   for (const { field, path } of authFiles(auth)) {
     const wrong = pathProblem(path, secrets);
     if (wrong) problems.push({ ...at(field), ...wrong });
-    else if (!secretOf(path) && flavor === "operator")
-      problems.push({
-        ...at(field),
-        message: "is not a Secret's file; the operator's ScrapeConfig can only reference Secrets",
-        hint: `use ${SECRETS_DIR}/<secret>/<key> and list the Secret in federation.secrets`,
-      });
   }
   return problems;
 }

@@ -123,10 +123,40 @@ export function buildInventory(
       }),
     });
   }
+  problems.push(...sharedEndpoints(clusters, byId));
   for (const { problem, clusters: ids } of fleetWide.values())
     problems.push({ ...problem, message: `${problem.message} (${countedIds(ids)})` });
   throwIfAny(problems);
   return { clusters, disabled, unresolved, credentialsOverHttp };
+}
+
+/**
+ * Two clusters at one endpoint are one Prometheus federated under two ids: every series twice at the
+ * top, under two names. Said at the file that set the endpoint (a cluster file), naming the other.
+ */
+function sharedEndpoints(clusters: readonly Cluster[], files: ReadonlyMap<string, ClusterFile>): Problem[] {
+  const first = new Map<string, Cluster>();
+  const problems: Problem[] = [];
+  const where = (c: Cluster) => files.get(c.id)?.file ?? "fleet.snapshot.json (Route 53)";
+  for (const c of clusters) {
+    const key = `${c.scheme}://${c.endpoint.toLowerCase()}`;
+    const other = first.get(key);
+    if (!other) {
+      first.set(key, c);
+      continue;
+    }
+    // The one a person wrote is the one to change; else the later id.
+    const [keep, blame] = files.get(c.id)?.endpoint !== undefined ? [other, c] : [c, other];
+    const file = files.get(blame.id);
+    problems.push({
+      file: file?.file ?? "fleet.snapshot.json",
+      line: file?.lines.endpoint,
+      field: "endpoint",
+      message: `${blame.endpoint} is also cluster "${keep.id}"'s (${where(keep)}): one Prometheus would be federated under two ids, its series twice at the top`,
+      hint: `give "${blame.id}" its own Prometheus's endpoint, or set enabled: false in the cluster file of the one that should not be federated`,
+    });
+  }
+  return problems;
 }
 
 function countedIds(ids: readonly string[]): string {

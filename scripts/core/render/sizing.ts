@@ -11,12 +11,12 @@ import { bodySizeLimit, bytesOf, largestClusterLimit, seriesPerCluster } from ".
 import { CLUSTER_HEALTH_READ, leafSampleLimit, SELF_READ, watchesReplicas } from "./prometheus.ts";
 
 /**
- * Memory per head series. npm run bench measures what a real Prometheus (2.42) holds per series at the
- * global's shape, index, WAL and first chunks included: 2.8–3.7 KiB at 1,000 and 10,000 clusters (Go's
- * garbage collector moves it between runs). 4.5 KiB (1.2–1.45×) leaves room for two hours of chunks
- * (≈0.5 KiB a series at 30 s) and queries; the limit, twice the request, for compaction and bursts.
+ * Memory per head series. npm run bench measures what a real Prometheus (3.5, the release the image runs)
+ * holds per series at the global's shape, index, WAL and first chunks included: 2.4–2.6 KiB at 1,000 and
+ * 10,000 clusters (2.42 held 2.8–3.7). 4 KiB (1.5–1.7×) leaves room for two hours of chunks (≈0.5 KiB a
+ * series at 30 s) and queries; the limit, at least twice the request, for compaction and bursts.
  */
-export const BYTES_PER_SERIES = 4.5 * 1024;
+export const BYTES_PER_SERIES = 4 * 1024;
 /** What a Prometheus uses before it holds a series (≈40–60 MiB measured), with room to spare. */
 const BASE_MEMORY_MI = 64;
 /** A federator's own metrics, which it scrapes itself (≈400), rounded up. */
