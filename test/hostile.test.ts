@@ -446,6 +446,12 @@ const CASES: Case[] = [
     never: /add b- to/,
   },
   {
+    name: "a leaf sized past any node: 10,000 clusters of a million series each (#31)",
+    files: { "fleet.yaml": "federation:\n  shardSize: 10000\n  expectedSeriesPerCluster: 1000000\n" },
+    where: "fleet.yaml:2",
+    says: /federation\.shardSize: a leaf of 10,000 clusters at 1,000,000 series a cluster \(sample limit 2,000,000\) needs a [\d,.]+ GiB memory limit, past the 56 GiB a federator may have \(a 64 GiB node\) \(lower federation\.shardSize to 5 or fewer/,
+  },
+  {
     name: "two clusters at one endpoint: one Prometheus federated under two ids (#31)",
     files: {
       "clusters/alpha.yaml": "cluster: alpha\nendpoint: prometheus.shared.example.com:9090\n",

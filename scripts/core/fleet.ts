@@ -1,5 +1,6 @@
 // The pure pipeline in one call: settings + snapshot + cluster files → inventory → plan → manifests tree.
 
+import { throwIfAny } from "./errors.ts";
 import type { ClusterFile } from "./inputs/cluster-file.ts";
 import type { DiscoveredCluster } from "./inputs/discovered-cluster.ts";
 import type { Settings } from "./inputs/settings.ts";
@@ -8,6 +9,7 @@ import { MANIFESTS_DIR, WRITING_MARK } from "./layout.ts";
 import { buildInventory, type Inventory } from "./plan/inventory.ts";
 import { type FederationTree, isLeafName, placeClusters } from "./plan/placement.ts";
 import { recordedPlacement, renderManifests, type Tree } from "./render/manifests.ts";
+import { sizingProblems } from "./render/sizing.ts";
 
 export interface RenderedFleet {
   inventory: Inventory;
@@ -63,6 +65,7 @@ export function renderFleet(
         ],
       }
     : placed;
+  throwIfAny(sizingProblems(plan, settings));
   return { inventory, plan, tree: renderManifests(plan, settings) };
 }
 

@@ -59,8 +59,8 @@ export interface FederationSettings {
   authorization?: AuthorizationSettings;
   /** Credentials may go to clusters scraped over plain http: explicit, and warned about by check. */
   allowCredentialsOverHttp: boolean;
-  /** Lines of the fleet-wide TLS and credential settings in fleet.yaml, for messages about them. */
-  lines?: { tls?: number; basicAuth?: number; authorization?: number };
+  /** Lines in fleet.yaml of settings that later stages' messages name (credentials, sizing). */
+  lines?: { tls?: number; basicAuth?: number; authorization?: number; shardSize?: number };
   replicas: number;
   expectedSeriesPerCluster?: number;
   namespacesPerCluster: number;
@@ -231,7 +231,8 @@ export function parseSettings(text: string, file: string): Settings {
     federation: {
       ...f,
       lines: Object.fromEntries(
-        (["tls", "basicAuth", "authorization"] as const)
+        (["tls", "basicAuth", "authorization", "shardSize"] as const)
+          // Where a setting is not written (a default), its nearest written parent's line.
           .filter((k) => f[k] !== undefined)
           .map((k) => [k, src.locate(["federation", k], { key: true }).line]),
       ),

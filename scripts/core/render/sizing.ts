@@ -5,6 +5,7 @@
 // anything); the global's size changes only when a leaf opens or closes. The memory per series is
 // measured, by `npm run bench` on a real Prometheus holding a 1,000- and a 10,000-cluster global's series.
 
+import type { Problem } from "../errors.ts";
 import type { ResourceOverride, Settings } from "../inputs/settings.ts";
 import type { FederationTree } from "../plan/placement.ts";
 import { bodySizeLimit, bytesOf, largestClusterLimit, seriesPerCluster } from "./limits.ts";
@@ -134,4 +135,52 @@ export function retentionSize(settings: Settings, tier: "leaf" | "global" = "glo
   const n = Number.parseInt(storage, 10);
   const mb = storage.endsWith("Ti") ? n * 1024 * 1024 : storage.endsWith("Gi") ? n * 1024 : n;
   return `${Math.floor(mb * 0.8)}MB`;
+}
+
+/**
+ * The largest memory limit fleetfed gives a federator: what a 64 GiB node (r6i.2xlarge, n2-highmem-8,
+ * E8s v5) leaves a pod after the kubelet, system daemons and eviction threshold. A federator sized past
+ * it never schedules; fleetfed says so instead of rendering it.
+ */
+export const MEMORY_CEILING_MI = 56 * 1024;
+
+/** Why the plan's federators cannot run on the nodes fleetfed is sized for, with the fix. */
+export function sizingProblems(plan: FederationTree, settings: Settings): Problem[] {
+  const f = settings.federation;
+  const problems: Problem[] = [];
+  const leaf = federatorSize("leaf", plan, settings);
+  const limitMi = (size: FederatorSize) => size.memoryLimitBytes / 1024 / 1024;
+  const gib = (mi: number) => `${(mi / 1024).toLocaleString("en-US", { maximumFractionDigits: 1 })} GiB`;
+  const perCluster = `${seriesPerCluster(settings).toLocaleString("en-US")} series a cluster (sample limit ${largestClusterLimit(plan, settings).toLocaleString("en-US")})`;
+  const leafLimit = (shardSize: number) =>
+    limitMi(federatorSize("leaf", plan, { ...settings, federation: { ...f, shardSize } }));
+  if (!f.resources.leaf?.memory && limitMi(leaf) > MEMORY_CEILING_MI) {
+    // The most clusters a leaf can hold within the ceiling at this size per cluster (0 if not even one).
+    let [fits, over] = [0, f.shardSize];
+    while (over - fits > 1) {
+      const mid = Math.floor((fits + over) / 2);
+      if (leafLimit(mid) > MEMORY_CEILING_MI) over = mid;
+      else fits = mid;
+    }
+    problems.push({
+      file: "fleet.yaml",
+      line: f.lines?.shardSize,
+      field: "federation.shardSize",
+      message: `a leaf of ${f.shardSize.toLocaleString("en-US")} clusters at ${perCluster} needs a ${gib(limitMi(leaf))} memory limit, past the ${gib(MEMORY_CEILING_MI)} a federator may have (a 64 GiB node)`,
+      hint:
+        fits > 0
+          ? `lower federation.shardSize to ${fits.toLocaleString("en-US")} or fewer, or federate fewer series per cluster (expectedSeriesPerCluster, sampleLimit)`
+          : "federate fewer series per cluster (expectedSeriesPerCluster, sampleLimit): not even one such cluster fits a federator",
+    });
+    return problems;
+  }
+  const top = federatorSize("global", plan, settings);
+  if (plan.global && !f.resources.global?.memory && limitMi(top) > MEMORY_CEILING_MI)
+    problems.push({
+      file: "fleet.yaml",
+      field: "federation",
+      message: `the global, sized for ${plan.leaves.length.toLocaleString("en-US")} leaves of ${f.shardSize.toLocaleString("en-US")} clusters at ${perCluster}, needs a ${gib(limitMi(top))} memory limit, past the ${gib(MEMORY_CEILING_MI)} a federator may have (a 64 GiB node)`,
+      hint: "federate fewer series per cluster (match, expectedSeriesPerCluster); a fleet past one global Prometheus belongs in a remote-write store (Mimir, Thanos Receive, VictoriaMetrics)",
+    });
+  return problems;
 }
