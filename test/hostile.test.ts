@@ -446,6 +446,51 @@ const CASES: Case[] = [
     never: /add b- to/,
   },
   {
+    name: "a ServiceMonitor label key Kubernetes refuses (#31)",
+    files: {
+      "fleet.yaml":
+        "federation:\n  shardSize: 2\n  serviceMonitor:\n    enabled: true\n    labels: {'release name': x}\n",
+    },
+    where: "fleet.yaml:5",
+    says: /federation\.serviceMonitor\.labels\.release name: "release name" is not a valid Kubernetes label key/,
+  },
+  {
+    name: "a NetworkPolicy peer label value Kubernetes refuses (#31)",
+    files: {
+      "fleet.yaml":
+        "federation:\n  shardSize: 2\n  networkPolicy:\n    from: [{podSelector: {matchLabels: {app: 'grafana; drop'}}}]\n",
+    },
+    where: "fleet.yaml:4",
+    says: /matchLabels\.app: "grafana; drop" must match pattern .*a Kubernetes label value/,
+  },
+  {
+    name: "an Alertmanager URL whose port is no TCP port (#31)",
+    files: {
+      "fleet.yaml":
+        "federation:\n  shardSize: 2\nalerting:\n  alertmanagers: ['http://am.example.com:70000']\n",
+    },
+    where: "fleet.yaml:4",
+    says: /alerting\.alertmanagers\.0: port 70000 is not a TCP port/,
+  },
+  {
+    name: "an Alertmanager outside the cluster in the operator flavour, which would become Service am in namespace example (#31)",
+    files: {
+      "fleet.yaml":
+        "federation:\n  shardSize: 2\n  flavor: operator\nalerting:\n  alertmanagers: ['http://am.example.com:9093']\n",
+    },
+    where: "fleet.yaml:5",
+    says: /alerting\.alertmanagers\.0: am\.example\.com is not a Kubernetes Service: the operator's Prometheus reaches Alertmanagers by Service and namespace/,
+  },
+  {
+    name: "a Go template in runbookBaseUrl, which Prometheus would refuse in every alert (#31)",
+    files: {
+      "fleet.yaml":
+        "federation:\n  shardSize: 2\nalerting:\n  runbookBaseUrl: 'https://wiki.example.com/{{.Labels.x}'\n",
+    },
+    where: "fleet.yaml:4",
+    says: /alerting\.runbookBaseUrl: "https:\/\/wiki\.example\.com\/\{\{\.Labels\.x\}" must match pattern .*no \{ or \}, which Prometheus would read as a template/,
+  },
+  {
     name: "a leaf sized past any node: 10,000 clusters of a million series each (#31)",
     files: { "fleet.yaml": "federation:\n  shardSize: 10000\n  expectedSeriesPerCluster: 1000000\n" },
     where: "fleet.yaml:2",

@@ -2,6 +2,8 @@
 
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
+import { micromark } from "micromark";
+import { gfm, gfmHtml } from "micromark-extension-gfm";
 import { describe, expect, it } from "vitest";
 import { renderFleet } from "../scripts/core/fleet.ts";
 import { parseClusterFile } from "../scripts/core/inputs/cluster-file.ts";
@@ -112,6 +114,46 @@ describe("the pull request body", () => {
       maxRemovals: 5,
       branch: "b",
     });
-    expect(pr.body).toContain("note=a \\| b &lt;script>");
+    expect(pr.body).toContain("`note=a \\| b <script>`");
+    // Rendered as GitHub renders it (GFM): the value is code in its cell, no element of its own.
+    const html = micromark(pr.body, { extensions: [gfm()], htmlExtensions: [gfmHtml()] });
+    expect(html).toContain("<td><code>note=a | b &lt;script&gt;</code></td>");
+    expect(html).not.toMatch(/<script/);
+  });
+
+  it("shows a label carrying an image, a link and a team mention as inert code (#31)", () => {
+    const settings = parseSettings("discovery:\n  route53: {}\n", "fleet.yaml");
+    const hostile = {
+      image: "![x](https://evil.example/pixel.png)",
+      link: "[y](https://evil.example/login)",
+      team: "@org/team please approve",
+    };
+    const file = parseClusterFile(
+      `cluster: x\nlabels:\n${Object.entries(hostile)
+        .map(([k, v]) => `  ${k}: '${v}'`)
+        .join("\n")}\n`,
+      { file: "clusters/x.yaml", expectedId: "x", clusterLabel: "cluster" },
+    );
+    const before = renderFleet(settings, { clusters: [], placement: new Map() }, []);
+    const after = renderFleet(settings, { clusters: discovered(["x"]), placement: new Map() }, [file]);
+    const pr = renderPullRequest({
+      change: describeChange(settings, after, before.tree),
+      plan: after.plan,
+      snapshotChanged: true,
+      labels: [],
+      maxRemovals: 5,
+      branch: "b",
+    });
+    const html = micromark(pr.body, { extensions: [gfm()], htmlExtensions: [gfmHtml()] });
+    expect(html).not.toMatch(/<img|<a [^>]*evil\.example/);
+    // Every piece of each value is inside a code element: outside code, GitHub would make @org/team a
+    // mention (a notification to the whole team) and the others an image and a link.
+    const outsideCode = html.replace(/<code>[^<]*<\/code>/g, "");
+    for (const value of Object.values(hostile)) {
+      expect(html, value).toContain(
+        `<code>${Object.entries(hostile).find(([, v]) => v === value)?.[0]}=${value}</code>`,
+      );
+      for (const token of ["evil.example", "@org/team"]) expect(outsideCode).not.toContain(token);
+    }
   });
 });

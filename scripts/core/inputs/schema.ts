@@ -108,10 +108,16 @@ function describe(err: ErrorObject, source: YamlSource): Problem | undefined {
       return { ...at(path), message: "has duplicate entries", hint: "list each value once" };
     default: {
       if (propertyName !== undefined) {
+        // Kubernetes label keys (selectors, object labels) have a pattern of their own, with a DNS prefix.
+        const kubernetes = String((err.params as { pattern?: string }).pattern ?? "").startsWith(
+          "^([a-z0-9]",
+        );
         return {
           ...at([...path, propertyName], true),
-          message: `${quote(propertyName)} is not a valid name`,
-          hint: "use a Prometheus label name: letters, digits and '_', not starting with a digit",
+          message: `${quote(propertyName)} is not a valid ${kubernetes ? "Kubernetes label key" : "name"}`,
+          hint: kubernetes
+            ? "an optional DNS prefix and '/', then at most 63 letters, digits, '-', '_' or '.', beginning and ending with a letter or digit, e.g. app.kubernetes.io/name"
+            : "use a Prometheus label name: letters, digits and '_', not starting with a digit",
         };
       }
       // A scalar is worth quoting; a whole mapping or list is not (the location already points at it), and

@@ -198,6 +198,10 @@ export function parseSettings(text: string, file: string): Settings {
       field: `federation.${field}`,
     })),
   );
+  raw.alerting.alertmanagers.forEach((text, i) => {
+    const problem = alertmanagerProblem(text, f.flavor);
+    if (problem) at(["alerting", "alertmanagers", i], problem.message, problem.hint);
+  });
   const { base, branch } = raw.pullRequest;
   if (branch === base || branch === raw.delivery.targetRevision)
     at(
@@ -244,6 +248,42 @@ export function parseSettings(text: string, file: string): Settings {
     safety: raw.safety,
     delivery: raw.delivery,
   };
+}
+
+/** A Kubernetes Service by name, or by name and namespace under .svc: what the operator can reference. */
+const SERVICE_HOST =
+  /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?\.svc(\.cluster\.local)?)?$/;
+
+/**
+ * Why an Alertmanager URL cannot be used: a port no TCP port has (the schema's pattern lets five digits
+ * through), or, in the operator flavour, a host that is no Service name (its Prometheus finds
+ * Alertmanagers as Service and namespace, so am.example.com would become Service "am" in "example").
+ */
+function alertmanagerProblem(
+  text: string,
+  flavor: "plain" | "operator",
+): { message: string; hint: string } | undefined {
+  const port = /^https?:\/\/[^/:]+:(\d+)/.exec(text)?.[1];
+  if (port !== undefined && (Number(port) < 1 || Number(port) > 65535))
+    return {
+      message: `port ${port} is not a TCP port`,
+      hint: "use a port from 1 to 65535, e.g. http://alertmanager-operated.monitoring.svc:9093",
+    };
+  let host: string;
+  try {
+    host = new URL(text).hostname;
+  } catch {
+    return {
+      message: "is not a URL",
+      hint: "write it as http://<host>:<port>, e.g. http://alertmanager-operated.monitoring.svc:9093",
+    };
+  }
+  if (flavor === "operator" && !SERVICE_HOST.test(host))
+    return {
+      message: `${host} is not a Kubernetes Service: the operator's Prometheus reaches Alertmanagers by Service and namespace`,
+      hint: "write it as http://<service>.<namespace>.svc:<port>, e.g. http://alertmanager-operated.monitoring.svc:9093, or use flavor: plain for an Alertmanager outside the cluster",
+    };
+  return undefined;
 }
 
 export const SELECTOR_HINT =

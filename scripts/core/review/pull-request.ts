@@ -91,8 +91,16 @@ function code(text: string): string {
   return `\`${text.replaceAll("`", "'")}\``;
 }
 
+/**
+ * A cluster's labels come from people's files: each is shown as code, so a value holding markdown (an
+ * image, a link, an @mention of a team) reaches the reviewer as text, never live. In a table cell a code
+ * span still needs `|` escaped and no line break.
+ */
 function labelsOf(p: PlacedCluster): string {
-  return cell(p.cluster.labels.map(([k, v]) => `${k}=${v}`).join(", ")) || "—";
+  const inert = p.cluster.labels.map(([k, v]) =>
+    code(`${k}=${v}`).replaceAll("|", "\\|").replaceAll("\n", " "),
+  );
+  return inert.join(", ") || "—";
 }
 
 /** Long on purpose: the body's sections in the order a reviewer reads them. */
