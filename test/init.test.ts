@@ -144,6 +144,57 @@ describe("fleetfed init", () => {
     expect(r.stderr.trim().split("\n")).toHaveLength(1);
   });
 
+  it("edits a team's own fleet.yaml with --force: only what a flag sets changes; secrets, rule labels, Alertmanagers, repoURL and comments stay (#31)", async () => {
+    const own = [
+      "# our fleet: keep this comment",
+      "discovery:",
+      "  route53:",
+      "    hostedZones: [Z123]",
+      "federation:",
+      "  shardSize: 10",
+      "  secrets: [tokens]",
+      "  authorization: {credentialsFile: /etc/fleetfed/secrets/tokens/t}",
+      "clusterRules:",
+      "  labels: {release: kps}",
+      "alerting:",
+      "  alertmanagers: ['http://alertmanager-operated.monitoring.svc:9093']",
+      "delivery:",
+      "  repoURL: https://git.corp.example/fleet.git",
+      "",
+    ].join("\n");
+    const root = await makeRepo({ "fleet.yaml": own });
+    const r = await runCli(["init", "--force", "--shard-size", "20", "--root", root]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(readFileSync(join(root, "fleet.yaml"), "utf8")).toBe(
+      own.replace("shardSize: 10", "shardSize: 20"),
+    );
+    expect(r.stderr).not.toMatch(/placeholder|alertmanagers is empty|clusterRules\.labels is empty/);
+  });
+
+  it("changes fleet.yaml atomically or not at all: a --force whose fleet cannot render leaves it byte-identical (#31)", async () => {
+    const own =
+      "federation:\n  shardSize: 10\n  expectedSeriesPerCluster: 1000000\ndelivery:\n  repoURL: https://git.corp.example/fleet.git\n";
+    const root = await makeRepo({ "fleet.yaml": own });
+    const r = await runCli(["init", "--force", "--shard-size", "10000", "--root", root]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/^error: fleet\.yaml.*federation\.shardSize: a leaf of 10,000 clusters/m);
+    expect(readFileSync(join(root, "fleet.yaml"), "utf8")).toBe(own);
+    expect(readdirSync(root).filter((f) => f.includes("fleetfed-init"))).toEqual([]);
+    expect(existsSync(join(root, "manifests"))).toBe(false);
+  });
+
+  it.each([
+    ["release", /--rule-labels: "release" has no value \(write each label as key=value/],
+    ["release=a,release=b", /--rule-labels: "release" is given twice/],
+  ])("refuses --rule-labels %s instead of writing something else (#31)", async (labels, says) => {
+    const root = await fromExample();
+    const before = files(root);
+    const r = await runCli(["init", ...FLAGS, "--rule-labels", labels, "--root", root]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(says);
+    expect(files(root)).toEqual(before);
+  });
+
   it("names the flag a bad value came from, never a line of a file the user did not write (#21.18)", async () => {
     const root = await fromExample();
     const before = files(root);

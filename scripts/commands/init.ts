@@ -3,14 +3,14 @@
 // renders manifests/, and prints the next steps. It refuses to replace a fleet that is not the example.
 
 import { createHash } from "node:crypto";
-import { lstatSync, readdirSync, rmdirSync, rmSync, statSync } from "node:fs";
-import { dirname, join, relative, resolve } from "node:path";
+import { lstatSync, readdirSync, renameSync, rmdirSync, rmSync, statSync } from "node:fs";
+import { basename, dirname, join, relative, resolve } from "node:path";
 import { createInterface } from "node:readline/promises";
 import { EXIT_INVALID, EXIT_REFUSED, FleetfedError, type Problem } from "../core/errors.ts";
 import { renderFleet, writingMark } from "../core/fleet.ts";
-import { parseSettings } from "../core/inputs/settings.ts";
+import { parseSettings, type Settings } from "../core/inputs/settings.ts";
 import { MANIFESTS_DIR, WRITING_MARK } from "../core/layout.ts";
-import { GENERATED_HEADER } from "../core/yaml.ts";
+import { editYaml, GENERATED_HEADER, parseYaml } from "../core/yaml.ts";
 import { isInside, readInput, readTree, writeFileAtomic, writeTree } from "../io/files.ts";
 import { loadInputs } from "../io/inputs.ts";
 import type { Context } from "./context.ts";
@@ -89,66 +89,114 @@ export async function initCommand(ctx: Context, opts: InitOptions): Promise<numb
   await refuseForeignManifests(root);
   const example = exampleFilesIn(root);
 
-  const ask = async (value: string | undefined, question: string, fallback: string) =>
-    value ?? (opts.prompt ? await opts.prompt(question, fallback) : fallback);
-  const zones = (
-    await ask(
+  // A team's own fleet.yaml (init --force) is edited, not replaced: only what a flag or an answer sets
+  // changes, and each question offers what the file holds now.
+  const own = existing !== undefined && !isExample ? readCommonYamlOf(existing) : undefined;
+  const now = (path: readonly string[]) => valueAt(own, path);
+  const shownNow = (path: readonly string[], fallback: string) => {
+    const v = now(path);
+    if (v === undefined) return fallback;
+    if (Array.isArray(v)) return v.join(",");
+    if (typeof v === "object" && v !== null)
+      return Object.entries(v)
+        .map(([k, x]) => `${k}=${x}`)
+        .join(",");
+    return String(v);
+  };
+  const ask = async (
+    value: string | undefined,
+    question: string,
+    path: readonly string[],
+    fallback: string,
+  ) =>
+    value ??
+    (opts.prompt ? await opts.prompt(question, shownNow(path, fallback)) : own ? undefined : fallback);
+  const answers = {
+    zones: await ask(
       opts.zones,
       "Route 53 hosted zones (names or ids, comma-separated; empty: every private zone)",
-      "",
-    )
-  )
-    .split(",")
-    .map((z) => z.trim())
-    .filter(Boolean);
-  const recordPattern = await ask(
-    opts.recordPattern,
-    "Record pattern (a regular expression with a (?<cluster>…) group)",
-    "^prometheus\\.(?<cluster>[a-z0-9-]+)\\.",
-  );
-  const repoUrl = await ask(opts.repoUrl, "Repository URL Argo CD or Flux clones", DEFAULT_REPO_URL);
-  const shardSize = await ask(opts.shardSize, "Clusters per leaf federator (shardSize)", "50");
-  // kube-prometheus-stack's Prometheus loads only the PrometheusRules its ruleSelector selects: by default
-  // those labelled release: <its Helm release name>. Without the label the rules are silently not loaded.
-  const ruleLabels = labelsOf(
-    await ask(
-      opts.ruleLabels,
-      "Labels the clusters' Prometheus ruleSelector needs on fleetfed's rules (kube-prometheus-stack: release=<release name>; empty: none)",
+      ["discovery", "route53", "hostedZones"],
       "",
     ),
-  );
-  const alertmanager = await ask(
-    opts.alertmanager,
-    "Alertmanager the top federator sends alerts to (e.g. http://alertmanager-operated.monitoring.svc:9093; empty: none)",
-    "",
-  );
-
-  const text = fleetYaml({ zones, recordPattern, repoUrl, shardSize, ruleLabels, alertmanager });
+    recordPattern: await ask(
+      opts.recordPattern,
+      "Record pattern (a regular expression with a (?<cluster>…) group)",
+      ["discovery", "route53", "recordPattern"],
+      "^prometheus\\.(?<cluster>[a-z0-9-]+)\\.",
+    ),
+    repoUrl: await ask(
+      opts.repoUrl,
+      "Repository URL Argo CD or Flux clones",
+      ["delivery", "repoURL"],
+      DEFAULT_REPO_URL,
+    ),
+    shardSize: await ask(
+      opts.shardSize,
+      "Clusters per leaf federator (shardSize)",
+      ["federation", "shardSize"],
+      "50",
+    ),
+    // kube-prometheus-stack's Prometheus loads only the PrometheusRules its ruleSelector selects: by
+    // default those labelled release: <its Helm release name>. Without the label the rules are silently
+    // not loaded.
+    ruleLabels: await ask(
+      opts.ruleLabels,
+      "Labels the clusters' Prometheus ruleSelector needs on fleetfed's rules (kube-prometheus-stack: release=<release name>; empty: none)",
+      ["clusterRules", "labels"],
+      "",
+    ),
+    alertmanager: await ask(
+      opts.alertmanager,
+      "Alertmanager the top federator sends alerts to (e.g. http://alertmanager-operated.monitoring.svc:9093; empty: none)",
+      ["alerting", "alertmanagers"],
+      "",
+    ),
+  };
+  const values = settingValues(answers);
+  const text =
+    own && existing !== undefined
+      ? editYaml(
+          existing,
+          values.filter((v) => v.given && JSON.stringify(v.value) !== JSON.stringify(now(v.path))),
+        )
+      : fleetYaml(values);
   try {
     parseSettings(text, shownConfig);
   } catch (e) {
     throw e instanceof FleetfedError ? new FleetfedError(e.problems.map(asFlagProblem), EXIT_INVALID) : e;
   }
 
-  await writeFileAtomic(config, text);
+  // fleet.yaml changes all at once, or not at all: the new text is rendered from a candidate file beside
+  // it first, and only a fleet that renders replaces it (atomically, by rename).
+  const candidate = join(dirname(config), `.${basename(config)}.fleetfed-init`);
+  let fleet: ReturnType<typeof renderFleet>;
+  let settings: Settings;
+  try {
+    await writeFileAtomic(candidate, text);
+    const inputs = await loadInputs(root, candidate);
+    settings = inputs.settings;
+    fleet = renderFleet(inputs.settings, inputs.snapshot, inputs.clusterFiles);
+    renameSync(candidate, config);
+  } finally {
+    rmSync(candidate, { force: true });
+  }
   for (const path of example) rmSync(join(root, path));
   for (const folder of EXAMPLE_FOLDERS) removeIfEmpty(join(root, folder));
-  const inputs = await loadInputs(root, config);
-  const fleet = renderFleet(inputs.settings, inputs.snapshot, inputs.clusterFiles);
   await writeTree(join(root, MANIFESTS_DIR), fleet.tree, writingMark(fleet.plan));
-  if (repoUrl === DEFAULT_REPO_URL)
+  if (settings.delivery.repoURL === DEFAULT_REPO_URL)
     ctx.report.warn(
       `delivery.repoURL is the placeholder ${DEFAULT_REPO_URL}: Argo CD and Flux would clone nothing; run init again with --repo-url`,
     );
-  if (alertmanager === "")
+  if (settings.alerting.alertmanagers.length === 0)
     ctx.report.warn(
       "alerting.alertmanagers is empty: the federation's alerts (a cluster down, its aggregates missing, a leaf down) go nowhere; run init again with --alertmanager",
     );
-  if (ruleLabels === undefined)
+  if (Object.keys(settings.clusterRules.labels).length === 0)
     ctx.report.warn(
       "clusterRules.labels is empty: kube-prometheus-stack's Prometheus selects rules labelled release: <release name> and would not load fleetfed's; run init again with --rule-labels release=<name> if the clusters run it",
     );
-  if (zones.length === 0)
+  const zones = settings.discovery.route53?.hostedZones;
+  if (zones !== undefined && zones.length === 0)
     ctx.report.warn(
       "discovery.route53.hostedZones is empty: discovery reads every private zone the account has; list yours with --zones",
     );
@@ -163,7 +211,7 @@ export async function initCommand(ctx: Context, opts: InitOptions): Promise<numb
         : []),
       "",
       "Next steps:",
-      `  1. Deploy the AWS side: aws cloudformation deploy --template-file infra/fleetfed-aws.template.json --stack-name fleetfed --capabilities CAPABILITY_NAMED_IAM --parameter-overrides GitHubRepository=<owner>/<repo> HostedZoneIds=${zoneIds(zones)}`,
+      `  1. Deploy the AWS side: aws cloudformation deploy --template-file infra/fleetfed-aws.template.json --stack-name fleetfed --capabilities CAPABILITY_NAMED_IAM --parameter-overrides GitHubRepository=<owner>/<repo> HostedZoneIds=${zoneIds(zones ?? [])}`,
       "  2. Set the repository variables FLEETFED_AWS_ROLE_ARN (the stack's SyncRoleArn output) and AWS_REGION.",
       "  3. Run the fleetfed sync workflow once (Actions → fleetfed sync → Run workflow) and merge its pull request.",
       "  4. Bootstrap Argo CD (kubectl apply -k manifests/argocd) or Flux (kubectl apply -k manifests/flux).",
@@ -185,6 +233,11 @@ function zoneIds(zones: readonly string[]): string {
 }
 
 /** `--root` as an existing folder, or one line saying what it is instead. */
+/** A team's own fleet.yaml as data, to offer its values as defaults and to leave unchanged what no flag sets. */
+function readCommonYamlOf(text: string): unknown {
+  return parseYaml(text, "fleet.yaml").source?.value;
+}
+
 function existingFolder(path: string): string {
   let isFolder: boolean;
   try {
@@ -284,51 +337,111 @@ function summarise(paths: readonly string[]): string {
     .join(", ");
 }
 
-/** `release=kps,team=x` as a mapping; undefined when empty; a malformed pair is kept for the schema to name. */
-function labelsOf(text: string): Record<string, string> | undefined {
+/** One setting init writes: where it goes, its value, and whether a flag or an answer gave it. */
+interface SettingValue {
+  path: readonly string[];
+  value: unknown;
+  given: boolean;
+}
+
+/** The answers (undefined: not given) as the settings they set, each checked as init reads it. */
+function settingValues(a: {
+  zones?: string;
+  recordPattern?: string;
+  repoUrl?: string;
+  shardSize?: string;
+  ruleLabels?: string;
+  alertmanager?: string;
+}): SettingValue[] {
+  const list = (text: string) =>
+    text
+      .split(",")
+      .map((z) => z.trim())
+      .filter(Boolean);
+  const labels = a.ruleLabels === undefined ? undefined : labelsOf(a.ruleLabels);
+  return [
+    {
+      path: ["discovery", "route53", "hostedZones"],
+      value: list(a.zones ?? ""),
+      given: a.zones !== undefined,
+    },
+    {
+      path: ["discovery", "route53", "recordPattern"],
+      value: a.recordPattern,
+      given: a.recordPattern !== undefined,
+    },
+    {
+      path: ["federation", "shardSize"],
+      value: a.shardSize !== undefined && /^\d+$/.test(a.shardSize) ? Number(a.shardSize) : a.shardSize,
+      given: a.shardSize !== undefined,
+    },
+    {
+      path: ["clusterRules", "labels"],
+      value: labels && Object.keys(labels).length > 0 ? labels : undefined,
+      given: a.ruleLabels !== undefined,
+    },
+    {
+      path: ["alerting", "alertmanagers"],
+      value: a.alertmanager ? [a.alertmanager] : undefined,
+      given: a.alertmanager !== undefined,
+    },
+    { path: ["delivery", "repoURL"], value: a.repoUrl, given: a.repoUrl !== undefined },
+  ];
+}
+
+/**
+ * `release=kps,team=x` as a mapping. A pair without `=` or a key given twice is an error naming the flag:
+ * written as it stands, it would set a label to "" or keep only the last value, and no one would notice.
+ */
+function labelsOf(text: string): Record<string, string> {
+  const out: Record<string, string> = {};
   const pairs = text
     .split(",")
     .map((p) => p.trim())
     .filter(Boolean);
-  if (pairs.length === 0) return undefined;
-  return Object.fromEntries(
-    pairs.map((p) => {
-      const at = p.indexOf("=");
-      return at < 0 ? [p, ""] : [p.slice(0, at).trim(), p.slice(at + 1).trim()];
-    }),
+  for (const pair of pairs) {
+    const at = pair.indexOf("=");
+    const key = at < 0 ? pair : pair.slice(0, at).trim();
+    if (at < 0)
+      throw new FleetfedError(
+        {
+          field: "--rule-labels",
+          message: `"${pair}" has no value`,
+          hint: "write each label as key=value, e.g. release=kube-prometheus-stack",
+        },
+        EXIT_INVALID,
+      );
+    if (key in out)
+      throw new FleetfedError(
+        { field: "--rule-labels", message: `"${key}" is given twice`, hint: "give each label once" },
+        EXIT_INVALID,
+      );
+    out[key] = pair.slice(at + 1).trim();
+  }
+  return out;
+}
+
+/** A new fleet.yaml: what init sets, nothing else (every other key takes the schema's default). */
+function fleetYaml(values: readonly SettingValue[]): string {
+  const header = [
+    "# yaml-language-server: $schema=./scripts/schema/fleet.schema.json",
+    "# fleetfed settings, written by fleetfed init. Every key is optional; the schema documents each one.",
+    "",
+  ].join("\n");
+  return editYaml(
+    header,
+    values.filter((v) => v.value !== undefined),
   );
 }
 
-function fleetYaml(v: {
-  zones: string[];
-  recordPattern: string;
-  repoUrl: string;
-  shardSize: string;
-  ruleLabels: Record<string, string> | undefined;
-  alertmanager: string;
-}): string {
-  const quote = (s: string) => `'${s.replaceAll("'", "''")}'`;
-  return [
-    "# yaml-language-server: $schema=./scripts/schema/fleet.schema.json",
-    "# fleetfed settings, written by fleetfed init. Every key is optional; the schema documents each one.",
-    "discovery:",
-    "  route53:",
-    `    hostedZones: [${v.zones.map(quote).join(", ")}]`,
-    `    recordPattern: ${quote(v.recordPattern)}`,
-    "federation:",
-    `  shardSize: ${/^\d+$/.test(v.shardSize) ? v.shardSize : quote(v.shardSize)}`,
-    ...(v.ruleLabels
-      ? [
-          "clusterRules:",
-          "  labels:",
-          ...Object.entries(v.ruleLabels).map(([k, val]) => `    ${quote(k)}: ${quote(val)}`),
-        ]
-      : []),
-    ...(v.alertmanager ? ["alerting:", `  alertmanagers: [${quote(v.alertmanager)}]`] : []),
-    "delivery:",
-    `  repoURL: ${quote(v.repoUrl)}`,
-    "",
-  ].join("\n");
+/** The value at `path` in a parsed YAML mapping, or undefined. */
+function valueAt(tree: unknown, path: readonly string[]): unknown {
+  let node = tree;
+  for (const key of path) {
+    if (node === null || typeof node !== "object" || Array.isArray(node)) return undefined;
+    node = (node as Record<string, unknown>)[key];
+  }
+  return node;
 }
 
 const LEFT_PROMPT: Problem = {
