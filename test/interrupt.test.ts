@@ -3,7 +3,7 @@
 // leaving exactly a fresh render and no leftovers.
 
 import { spawn } from "node:child_process";
-import { readdir } from "node:fs/promises";
+import { readdir, rm } from "node:fs/promises";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { renderFleet, writingMark } from "../scripts/core/fleet.ts";
@@ -134,6 +134,57 @@ describe("interrupted writes converge", () => {
     // z-0000 stayed on leaf-000, where it has been since the first render.
     expect(onDisk.get("federation/leaf-000/prometheus.yml")).toContain("cluster: z-0000\n");
   }, 60_000);
+
+  it("does not trust a mark naming a leaf no run would open: no leaf-999, and a warning that names it (#31)", async () => {
+    const files: Record<string, string> = { "fleet.yaml": "federation:\n  shardSize: 2\n" };
+    for (const id of ["a", "b", "c"])
+      files[`clusters/${id}.yaml`] = `cluster: ${id}\nendpoint: prometheus.${id}.example.com:9090\n`;
+    const root = await makeRepo(files);
+    expect((await runCli(["render", "--root", root])).code).toBe(0);
+    await writeFiles(root, {
+      "clusters/d.yaml": "cluster: d\nendpoint: prometheus.d.example.com:9090\n",
+      [`manifests/${WRITING_MARK}`]: `${JSON.stringify({ placement: { "leaf-000": ["a", "b"], "leaf-999": ["c", "d"] } })}\n`,
+    });
+    const r = await runCli(["render", "--root", root]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toMatch(
+      /^warning: manifests\/\.fleetfed-writing: names leaf-999, which neither the snapshot nor manifests\/ has and no run would open, so its placement is not used/m,
+    );
+    const tree = await readTree(join(root, "manifests"));
+    expect([...tree.keys()].some((p) => p.includes("leaf-999"))).toBe(false);
+    expect(tree.get("federation/leaf-001/prometheus.yml")).toContain("cluster: c\n");
+  });
+
+  it("completes, from the mark it wrote, a sync --local whose write of manifests/ failed part-way (#31)", async () => {
+    const files: Record<string, string> = {
+      "fleet.yaml": "discovery:\n  route53:\n    exports: exports\nfederation:\n  shardSize: 2\n",
+      "exports/Z1.json": exportZone(["c1", "c2", "c3"]),
+    };
+    const root = await makeRepo(files);
+    expect((await runCli(["sync", "--local", "--root", root])).code).toBe(0);
+    // Two clusters join: leaf-001 fills and leaf-002 opens. A file where leaf-002's folder must go makes
+    // the write fail after the mark and some files are written.
+    await writeFiles(root, {
+      "exports/Z1.json": exportZone(["c1", "c2", "c3", "c4", "c5"]),
+      "manifests/federation/leaf-002": "in the way\n",
+    });
+    const failed = await runCli(["sync", "--local", "--root", root]);
+    expect(failed.code).toBe(1);
+    const mark = (await readTree(join(root, "manifests"))).get(WRITING_MARK) as string;
+    expect(JSON.parse(mark).placement).toEqual({
+      "leaf-000": ["c1", "c2"],
+      "leaf-001": ["c3", "c4"],
+      "leaf-002": ["c5"],
+    });
+    await rm(join(root, "manifests", "federation", "leaf-002"));
+    const again = await runCli(["sync", "--local", "--root", root]);
+    expect(again.code, again.stderr).toBe(0);
+    expect(again.stderr).toMatch(/keeps the placement it was writing and completes it/);
+    const tree = await readTree(join(root, "manifests"));
+    expect(tree.has(WRITING_MARK)).toBe(false);
+    expect(tree.get("federation/leaf-002/prometheus.yml")).toContain("cluster: c5\n");
+    expect((await runCli(["render", "--check", "--root", root])).code).toBe(0);
+  });
 
   it("removes the temporary file a sync killed between writing and renaming the snapshot left behind", async () => {
     const root = await makeRepo({

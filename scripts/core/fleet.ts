@@ -5,9 +5,9 @@ import type { ClusterFile } from "./inputs/cluster-file.ts";
 import type { DiscoveredCluster } from "./inputs/discovered-cluster.ts";
 import type { Settings } from "./inputs/settings.ts";
 import type { Placement, Snapshot } from "./inputs/snapshot.ts";
-import { MANIFESTS_DIR, WRITING_MARK } from "./layout.ts";
+import { federatorOf, MANIFESTS_DIR, WRITING_MARK } from "./layout.ts";
 import { buildInventory, type Inventory } from "./plan/inventory.ts";
-import { type FederationTree, isLeafName, placeClusters } from "./plan/placement.ts";
+import { byLeafName, type FederationTree, isLeafName, leafName, placeClusters } from "./plan/placement.ts";
 import { recordedPlacement, renderManifests, type Tree } from "./render/manifests.ts";
 import { sizingProblems } from "./render/sizing.ts";
 
@@ -34,7 +34,12 @@ export function renderFleet(
   // a mark without one (written by an older fleetfed) leaves clusters the snapshot does not place to be
   // placed afresh.
   const interrupted = manifests.has(WRITING_MARK);
-  const marked = interrupted ? markedPlacement(manifests.get(WRITING_MARK) as string) : undefined;
+  const read = interrupted ? markedPlacement(manifests.get(WRITING_MARK) as string) : undefined;
+  // A mark is trusted only for leaves a run could have been writing: ones the snapshot or manifests/ has,
+  // the lowest free numbers a run opens next, and leaves cluster files pin. Any other (an edited or
+  // corrupted mark) would open a leaf no one asked for; then the mark's placement is not used at all.
+  const stray = read && strayLeaves(read, snapshot.placement, manifests, inventory);
+  const marked = stray && stray.length > 0 ? undefined : read;
   // Only clusters the snapshot does not place are placed by the record; when it places them all (a fleet
   // just synced), reading the record back would change nothing.
   const bySnapshot = new Set<string>();
@@ -59,8 +64,13 @@ export function renderFleet(
             file: `${MANIFESTS_DIR}/${WRITING_MARK}`,
             message: marked
               ? "the last write of manifests/ was interrupted; this run keeps the placement it was writing and completes it"
-              : "the last write of manifests/ was interrupted, so clusters the snapshot does not place are placed afresh",
-            hint: "expected after a cancelled or killed run",
+              : stray && stray.length > 0
+                ? `names ${stray.join(", ")}, which neither the snapshot nor manifests/ has and no run would open, so its placement is not used: clusters the snapshot does not place are placed afresh`
+                : "the last write of manifests/ was interrupted, so clusters the snapshot does not place are placed afresh",
+            hint:
+              stray && stray.length > 0
+                ? "a mark fleetfed writes names only leaves it is writing; this one was edited or damaged"
+                : "expected after a cancelled or killed run",
           },
         ],
       }
@@ -97,6 +107,26 @@ function markedPlacement(text: string): Placement | undefined {
     out.set(leaf, ids as string[]);
   }
   return out;
+}
+
+/** The leaves a mark names that no run could have been writing (see renderFleet). */
+function strayLeaves(
+  marked: Placement,
+  snapshot: Placement,
+  manifests: Tree,
+  inventory: Inventory,
+): string[] {
+  const known = new Set(snapshot.keys());
+  for (const path of manifests.keys()) {
+    const leaf = federatorOf(path)?.name;
+    if (leaf !== undefined && isLeafName(leaf)) known.add(leaf);
+  }
+  for (const c of inventory.clusters) if (c.pin !== undefined) known.add(c.pin);
+  const opened = [...marked.keys()].filter((leaf) => !known.has(leaf));
+  // New leaves take the lowest free numbers, one after another.
+  const next: string[] = [];
+  for (let i = 0; next.length < opened.length; i++) if (!known.has(leafName(i))) next.push(leafName(i));
+  return opened.filter((leaf) => !next.includes(leaf)).sort(byLeafName);
 }
 
 /** The snapshot's placement, plus each cluster it does not list on the leaf manifests/ has it on. */

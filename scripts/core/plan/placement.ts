@@ -46,7 +46,8 @@ export function isLeafName(name: string): boolean {
   return LEAF.test(name);
 }
 
-const byLeafName = (a: string, b: string) => Number(a.slice(5)) - Number(b.slice(5)) || compare(a, b);
+/** Leaves in number order: leaf-1000 after leaf-999. */
+export const byLeafName = (a: string, b: string) => Number(a.slice(5)) - Number(b.slice(5)) || compare(a, b);
 
 /** Long on purpose: placement's steps (keep, pins, fill, open) share state; split, their order would hide. */
 export function placeClusters(inventory: Inventory, previous: Placement, shardSize: number): FederationTree {
