@@ -53,8 +53,18 @@ describe("the bundled Grafana SDK", () => {
       );
       expect(bundledSdk(join(dir, "stubs.cjs"))).toBeUndefined();
       // A FIFO would block the read forever (#21.10); a link is not the file npm install wrote.
+      // In a child process with a kill timer: a read blocked on the FIFO would hold this test's thread,
+      // and no deadline in it would fire.
       execFileSync("mkfifo", [join(dir, "fifo.cjs")]);
-      expect(bundledSdk(join(dir, "fifo.cjs"))).toBeUndefined();
+      const module = join(import.meta.dirname, "..", "scripts", "io", "grafana-sdk-bundle.ts");
+      const probe = `import { bundledSdk } from ${JSON.stringify(module)}; console.log(bundledSdk(${JSON.stringify(join(dir, "fifo.cjs"))}) === undefined);`;
+      expect(
+        execFileSync(process.execPath, ["--input-type=module", "-e", probe], {
+          timeout: 30_000,
+          killSignal: "SIGKILL",
+          encoding: "utf8",
+        }).trim(),
+      ).toBe("true");
       await symlink(sdkBundle().path, join(dir, "link.cjs"));
       expect(bundledSdk(join(dir, "link.cjs"))).toBeUndefined();
     } finally {

@@ -11,6 +11,7 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { DURATION_PATTERN } from "../scripts/core/duration.ts";
 import clusterSchema from "../scripts/schema/cluster.schema.json" with { type: "json" };
 import fleetSchema from "../scripts/schema/fleet.schema.json" with { type: "json" };
+import { runCliIsolated } from "./support/isolated.ts";
 import { digestTree, makeRepo, runCli, snapshotJson, writeFiles } from "./support/repo.ts";
 
 const VALID = {
@@ -36,6 +37,8 @@ interface Case {
   files?: Record<string, string>;
   /** Builds what files cannot: links, FIFOs, folders. */
   setup?: (root: string) => void;
+  /** Run in a child process with a kill timer: an input that could block a read (runCliIsolated). */
+  isolated?: boolean;
   /** Commands to run (default: render and check). */
   commands?: string[][];
   env?: Record<string, string>;
@@ -155,12 +158,14 @@ const CASES: Case[] = [
   // Things that must not hang
   {
     name: "a FIFO among the cluster files",
+    isolated: true,
     setup: (root) => execFileSync("mkfifo", [join(root, "clusters", "fifo.yaml")]),
     where: "clusters/fifo.yaml:1",
     says: /is a FIFO, not a file/,
   },
   {
     name: "a cluster file linked to /dev/zero",
+    isolated: true,
     setup: (root) => symlinkSync("/dev/zero", join(root, "clusters", "zero.yaml")),
     where: "clusters/zero.yaml:1",
     says: /is a symbolic link to a file outside the repository/,
@@ -658,7 +663,8 @@ describe("hostile input", () => {
       await writeFiles(root, c.files ?? {});
       c.setup?.(root);
       for (const args of c.commands ?? [["render"], ["check"]]) {
-        const r = await runCli([...args, "--root", root], { env: c.env ?? {} });
+        const run = c.isolated ? runCliIsolated : runCli;
+        const r = await run([...args, "--root", root], { env: c.env ?? {} });
         expect(r.code, r.stderr).toBe(c.code ?? 2);
         expect(r.stdout).toBe("");
         expect(Buffer.byteLength(r.stderr)).toBeLessThan(2048);
