@@ -8,9 +8,13 @@ import { mkdirSync, symlinkSync } from "node:fs";
 import { readdir } from "node:fs/promises";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
+import { oversizedConfigMaps } from "../scripts/commands/check.ts";
 import { DURATION_PATTERN } from "../scripts/core/duration.ts";
+import { renderFleet } from "../scripts/core/fleet.ts";
+import { parseSettings } from "../scripts/core/inputs/settings.ts";
 import clusterSchema from "../scripts/schema/cluster.schema.json" with { type: "json" };
 import fleetSchema from "../scripts/schema/fleet.schema.json" with { type: "json" };
+import { discoveredCluster } from "./support/fleet.ts";
 import { runCliIsolated } from "./support/isolated.ts";
 import { digestTree, makeRepo, runCli, snapshotJson, writeFiles } from "./support/repo.ts";
 
@@ -724,6 +728,44 @@ describe("hostile input", () => {
       /^error: manifests\/federation\/leaf-000\/prometheus\.yml: leaf-000's ConfigMap would hold \d+ bytes; Kubernetes refuses ConfigMaps over 1 MiB \(lower federation\.shardSize/m,
     );
   }, 30_000);
+
+  it("counts alerts.yml in the top federator's ConfigMap: refused when it alone pushes it past 1 MiB (#31)", async () => {
+    // The global holds alerts.yml beside its prometheus.yml, which lists every leaf. Find a fleet (one
+    // cluster a leaf) whose prometheus.yml alone fits under check's limit and whose alerts.yml pushes the
+    // ConfigMap over.
+    const settings = parseSettings("federation:\n  shardSize: 1\n", "fleet.yaml");
+    const ids = (n: number) => Array.from({ length: n }, (_, i) => `c${String(i).padStart(5, "0")}`);
+    const sizes = (n: number) => {
+      const tree = renderFleet(
+        settings,
+        { clusters: ids(n).map((id) => discoveredCluster(id)), placement: new Map() },
+        [],
+      ).tree;
+      return {
+        config: Buffer.byteLength(tree.get("federation/global/prometheus.yml") as string),
+        alerts: Buffer.byteLength(tree.get("federation/global/alerts.yml") as string),
+      };
+    };
+    const limit = 1024 * 1024 - 16 * 1024;
+    const a = sizes(1000);
+    const b = sizes(2000);
+    const perLeaf = (b.config - a.config) / 1000;
+    // prometheus.yml a little under the limit: alerts.yml (several KB) is what takes it over.
+    let n = Math.floor(1000 + (limit - a.config - b.alerts / 2) / perLeaf);
+    while (sizes(n).config >= limit) n -= 10;
+    const at = sizes(n);
+    expect(at.config).toBeLessThan(limit);
+    expect(at.config + at.alerts).toBeGreaterThan(limit);
+    // What check refuses with (the CLI's run at this size takes a minute: 6,000 leaves through promtool).
+    const tree = renderFleet(
+      settings,
+      { clusters: ids(n).map((id) => discoveredCluster(id)), placement: new Map() },
+      [],
+    ).tree;
+    expect(oversizedConfigMaps(tree).map((p) => `${p.file}: ${p.message} (${p.hint})`)).toEqual([
+      `manifests/federation/global/prometheus.yml: global's ConfigMap would hold ${at.config + at.alerts} bytes; Kubernetes refuses ConfigMaps over 1 MiB (raise federation.shardSize so the global lists fewer leaves)`,
+    ]);
+  }, 120_000);
 
   it("keeps one duration rule: the schemas' pattern is the one the code parses with", () => {
     expect(fleetSchema.$defs.duration.pattern).toBe(DURATION_PATTERN);

@@ -637,6 +637,33 @@ describe.skipIf(!kubectl)("federators as production Prometheus, from kubectl kus
     ).toEqual(prometheuses.sort());
   });
 
+  it("renders replicas: 1 as one pod per federator: no PodDisruptionBudget, no replica alerts, each replica still read, and check passes (#31)", async () => {
+    const root = await makeRepo({}, join(GOLDEN, "tree"));
+    const fleetYaml = await readFile(join(root, "fleet.yaml"), "utf8");
+    await writeFile(
+      join(root, "fleet.yaml"),
+      fleetYaml.replace(/^federation:\n/m, "federation:\n  replicas: 1\n"),
+    );
+    expect((await runCli(["render", "--root", root])).code).toBe(0);
+    const objects = await build(root);
+    const sets = objects.filter((o) => o.kind === "StatefulSet");
+    expect(sets.length).toBeGreaterThan(1);
+    for (const sts of sets) expect(sts.spec.replicas, sts.metadata.name).toBe(1);
+    // A budget of maxUnavailable 1 over one pod would let a drain take the only one; none is rendered.
+    expect(objects.filter((o) => o.kind === "PodDisruptionBudget")).toEqual([]);
+    const alerts = parse(await readFile(join(root, "manifests/federation/global/alerts.yml"), "utf8"));
+    const names = alerts.groups.flatMap((g: { rules: { alert: string }[] }) => g.rules.map((r) => r.alert));
+    expect(names).not.toContain("FleetfedFederatorReplicasDegraded");
+    expect(names).not.toContain("FleetfedFederatorReplicaMissesCluster");
+    expect(names).toContain("FleetfedFederatorConfigReloadFailed");
+    const global = parse(await readFile(join(root, "manifests/federation/global/prometheus.yml"), "utf8"));
+    expect(global.scrape_configs.map((j: { job_name: string }) => j.job_name)).toContain(
+      "fleetfed-federator-replicas",
+    );
+    const check = await runCli(["check", "--root", root], { env: { CI: "true" } });
+    expect(check.code, check.stderr).toBe(0);
+  });
+
   it.each(["flat", "labels", "operator", "overrides", "tree"])(
     "sign off as an SRE would on a fresh render of the %s golden: a network only the tier above reaches, no lifecycle API, volumes that outlive any deletion, GitOps that settles (#30)",
     async (golden) => {

@@ -11,6 +11,7 @@ import { namesFiles, withPlaceholderFiles } from "../core/check/placeholders.ts"
 import { EXIT_REFUSED, FleetfedError, formatProblem, type Problem } from "../core/errors.ts";
 import { renderFleet } from "../core/fleet.ts";
 import { federatorOf, federatorPath, MANIFESTS_DIR, PROMETHEUS_FILE } from "../core/layout.ts";
+import { GLOBAL } from "../core/plan/placement.ts";
 import { ALERTS_FILE } from "../core/render/alert-rules.ts";
 import { collectingObjects } from "../core/render/kubernetes.ts";
 import { diffTrees } from "../core/review/change.ts";
@@ -23,7 +24,8 @@ import type { Context } from "./context.ts";
 /** Kubernetes refuses a ConfigMap over 1 MiB; each federator's files go into one through kustomize. */
 const CONFIGMAP_LIMIT = 1024 * 1024;
 
-function oversizedConfigMaps(tree: ReadonlyMap<string, string>): Problem[] {
+/** Each federator whose ConfigMap (prometheus.yml and, on the global, alerts.yml) would be too big for Kubernetes. */
+export function oversizedConfigMaps(tree: ReadonlyMap<string, string>): Problem[] {
   const sizes = new Map<string, number>();
   for (const [path, content] of tree) {
     const f = federatorOf(path);
@@ -35,7 +37,11 @@ function oversizedConfigMaps(tree: ReadonlyMap<string, string>): Problem[] {
     .map(([federator, bytes]) => ({
       file: `${MANIFESTS_DIR}/${federatorPath(federator, PROMETHEUS_FILE)}`,
       message: `${federator}'s ConfigMap would hold ${bytes} bytes; Kubernetes refuses ConfigMaps over 1 MiB`,
-      hint: "lower federation.shardSize so each leaf holds fewer clusters",
+      // A leaf's config lists its clusters; the global's lists every leaf, alerts.yml beside it.
+      hint:
+        federator === GLOBAL
+          ? "raise federation.shardSize so the global lists fewer leaves"
+          : "lower federation.shardSize so each leaf holds fewer clusters",
     }));
 }
 
