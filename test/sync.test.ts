@@ -542,6 +542,27 @@ describe("fleetfed sync", () => {
     expect(fake.pulls.map((p) => p.state)).toEqual(["closed", "open"]);
   });
 
+  it("puts back the title and body of a pull request a person closed the moment sync edited it, and proposes the change anew (#31)", async () => {
+    await commitToMain({ [ZONE]: await addRecord("billing-eu") });
+    await sync();
+    const first = fake.pulls[0] as { state: string; body: string; title: string };
+    const closedText = `${first.title}\n${first.body}`;
+    await commitToMain({ [ZONE]: await withRecords("billing-eu", "billing-prod") });
+    // Listed as open, closed by a person in the instant sync's edit arrives: GitHub applies the edit to
+    // the closed pull request and answers with state closed.
+    fake.closeOnNextEdit(1);
+    const r = await sync();
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toBe("created #2\n");
+    expect(first.state).toBe("closed");
+    expect(`${first.title}\n${first.body}`).toBe(closedText);
+    expect(fake.pulls.map((p) => p.state)).toEqual(["closed", "open"]);
+    expect(fake.pulls[1]?.body).toMatch(/billing-prod/);
+    // The next run reads #1 as closed with the first change only, and leaves #2 as it is.
+    const again = await sync();
+    expect(again.stdout).toBe("unchanged #2\n");
+  });
+
   it("resumes on a later, different change after a person's commit and the pull request closed (#21.15)", async () => {
     const human = await personCommitsOnOpenPullRequest();
     expect((await sync()).stdout).toMatch(/^stood down #1: fleetfed\/sync has commits by dana@example.com/);

@@ -400,13 +400,21 @@ async function pullRequestOf(run: SyncRun, unchangedBranch: boolean): Promise<Pu
   if (open && stillOpen?.number === open.number) {
     const missing = pr.labels.filter((l) => !open.labels.includes(l));
     const edit = recordedHash(open.body) !== pr.hash || open.title !== pr.title;
-    if (edit) await github.updatePullRequest(open.number, { title: pr.title, body: pr.body });
-    await github.addLabels(open.number, missing);
-    return {
-      operation: edit || missing.length > 0 || !unchangedBranch ? "updated" : "unchanged",
-      number: open.number,
-      summary,
-    };
+    // The answer to the edit says whether a person closed it in that very instant (after the listing
+    // above): then the edit landed on a closed pull request, and its text is put back as the person
+    // left it, so no run reads it as closed with this change; the change gets a pull request of its own.
+    const closedMeanwhile =
+      edit &&
+      (await github.updatePullRequest(open.number, { title: pr.title, body: pr.body })).state === "closed";
+    if (closedMeanwhile) await github.updatePullRequest(open.number, { title: open.title, body: open.body });
+    else {
+      await github.addLabels(open.number, missing);
+      return {
+        operation: edit || missing.length > 0 || !unchangedBranch ? "updated" : "unchanged",
+        number: open.number,
+        summary,
+      };
+    }
   }
   let number: number;
   try {

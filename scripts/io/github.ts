@@ -174,13 +174,15 @@ export class GitHub {
     return data.number;
   }
 
+  /** Edits a pull request; answers with its state after the edit, as GitHub's answer to it says. */
   async updatePullRequest(
     number: number,
     p: { title?: string; body?: string; state?: "open" | "closed" },
-  ): Promise<void> {
-    await call("updating the pull request", () =>
+  ): Promise<{ state: "open" | "closed" }> {
+    const { data } = await call("updating the pull request", () =>
       this.octokit.rest.pulls.update({ ...this.where, pull_number: number, ...p }),
     );
+    return { state: data.state === "closed" ? "closed" : "open" };
   }
 
   async addLabels(number: number, labels: readonly string[]): Promise<void> {

@@ -40,6 +40,11 @@ export interface GitHubFake {
    * answers an HTML page instead, as a proxy in GitHub's place does.
    */
   fail(route: string, status: number, message: string, n?: number): void;
+  /**
+   * A person closes pull request `n` the moment the next edit of it arrives: GitHub applies the edit to
+   * the closed pull request and answers with its state, closed.
+   */
+  closeOnNextEdit(n: number): void;
   close(): Promise<void>;
 }
 
@@ -58,6 +63,7 @@ export async function startGitHubFake(owner: string, repo: string, bareRepo: str
   let limited = 0;
   const failures: { route: string; status: number; message: string; left: number }[] = [];
   let next = 1;
+  const closingOnEdit = new Set<number>();
   const sha = (branch: string) => {
     try {
       return execFileSync(
@@ -174,6 +180,7 @@ export async function startGitHubFake(owner: string, repo: string, bareRepo: str
       const pr = pulls.find((p) => p.number === n);
       if (!pr) return send(404, { message: "Not Found" });
       const b = await body(req);
+      if (closingOnEdit.delete(pr.number) && b.state === undefined) pr.state = "closed";
       if (typeof b.title === "string") pr.title = b.title;
       if (typeof b.body === "string") pr.body = b.body;
       if (b.state === "closed" || b.state === "open") pr.state = b.state;
@@ -252,6 +259,9 @@ export async function startGitHubFake(owner: string, repo: string, bareRepo: str
     },
     fail: (route, status, message, n = 1) => {
       failures.push({ route, status, message, left: n });
+    },
+    closeOnNextEdit: (n) => {
+      closingOnEdit.add(n);
     },
     close,
   };
