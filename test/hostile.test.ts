@@ -577,8 +577,19 @@ const CASES: Case[] = [
       "clusters/Prod-A.yaml": "cluster: prod-a\n",
     },
     where: "clusters/Prod-A.yaml:1",
-    says: /merge it into clusters\/prod-a.yaml if that exists \(a cluster id is lower case: "Prod-A" cannot be one\)/,
-    never: /set cluster: Prod-A/,
+    // Renaming onto prod-a.yaml would overwrite it (or fail, on a case-insensitive file system).
+    says: /merge it into clusters\/prod-a.yaml, which exists, and delete this file \(a cluster id is lower case: "Prod-A" cannot be one\)/,
+    never: /set cluster: Prod-A|rename the file to prod-a\.yaml/,
+  },
+  {
+    name: "prod-a.yaml naming prod-b beside Prod-A.yaml naming prod-a: no hint sets an id another file holds (#31)",
+    files: {
+      "clusters/prod-a.yaml": "cluster: prod-b\n",
+      "clusters/Prod-A.yaml": "cluster: prod-a\n",
+    },
+    where: "clusters/prod-a.yaml:1",
+    says: /cluster: "prod-b" differs from the file name "prod-a" \(rename the file to prod-b\.yaml\)$/,
+    never: /set cluster: prod-a/,
   },
   {
     name: "a NetworkPolicy peer that names no pods, which would let every pod in (#23)",

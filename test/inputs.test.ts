@@ -60,7 +60,7 @@ const CASES: Case[] = [
     name: "a file name that differs from cluster:",
     files: { "clusters/bravo.yaml": "cluster: brovo\n" },
     where: "clusters/bravo.yaml:1:10",
-    says: /cluster: "brovo" differs from the file name "bravo" \(rename the file to brovo.yaml or set cluster: bravo\)/,
+    says: /cluster: "brovo" differs from the file name "bravo" \(rename the file to brovo.yaml, or set cluster: bravo\)/,
   },
   {
     name: "a cluster defined twice",

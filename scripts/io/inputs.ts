@@ -84,6 +84,9 @@ export async function loadInputs(rootArg: string, configArg?: string): Promise<I
       });
   }
   const byId = new Map<string, string>();
+  // Every cluster file's name, lower-cased: a rename a hint suggests must not land on one of them (on a
+  // case-insensitive file system, Prod-A.yaml → prod-a.yaml is onto prod-a.yaml itself).
+  const fileNames = names.filter((n) => /\.ya?ml$/.test(n));
   for (const name of sortStrings(names)) {
     const file = `${CLUSTERS_DIR}/${name}`;
     if (!/\.ya?ml$/.test(name)) {
@@ -118,6 +121,7 @@ export async function loadInputs(rootArg: string, configArg?: string): Promise<I
           expectedId: id,
           clusterLabel: settings.clusterLabel,
           federation: settings.federation,
+          taken: (target) => fileNames.some((n) => n !== name && n.toLowerCase() === target.toLowerCase()),
         }),
       );
     });

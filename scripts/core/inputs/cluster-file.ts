@@ -78,11 +78,14 @@ export function parseClusterFile(
     expectedId,
     clusterLabel,
     federation = { secrets: [], flavor: "plain" },
+    taken = () => false,
   }: {
     file: string;
     expectedId: string;
     clusterLabel: string;
     federation?: { secrets: readonly string[]; flavor: "plain" | "operator" };
+    /** Whether another cluster file already has this file name (case aside): a rename there would clash. */
+    taken?: (fileName: string) => boolean;
   },
 ): ClusterFile {
   const { source, problems } = parseYaml(text, file);
@@ -95,12 +98,22 @@ export function parseClusterFile(
     issues.push({ file, ...src.locate(path, { key }), field: path.join("."), message, hint });
 
   if (raw.cluster !== expectedId) {
+    // Only fixes that work: never a rename onto another cluster file's name (case aside, as a
+    // case-insensitive file system sees it), never an id a file name cannot be.
+    const target = `${raw.cluster}.yaml`;
+    const fixes = [
+      taken(target)
+        ? `merge it into clusters/${target}, which exists, and delete this file`
+        : `rename the file to ${target}`,
+      ...(CLUSTER_ID.test(expectedId) && !taken(`${expectedId}.yaml`) ? [`set cluster: ${expectedId}`] : []),
+    ];
+    const note = CLUSTER_ID.test(expectedId)
+      ? ""
+      : ` (a cluster id is lower case: ${quote(expectedId)} cannot be one)`;
     at(
       ["cluster"],
       `${quote(raw.cluster)} differs from the file name ${quote(expectedId)}`,
-      CLUSTER_ID.test(expectedId)
-        ? `rename the file to ${raw.cluster}.yaml or set cluster: ${expectedId}`
-        : `rename the file to ${raw.cluster}.yaml, or merge it into clusters/${raw.cluster}.yaml if that exists (a cluster id is lower case: ${quote(expectedId)} cannot be one)`,
+      `${fixes.join(", or ")}${note}`,
     );
   }
   for (const name of Object.keys(raw.labels ?? {})) {
