@@ -5,7 +5,7 @@
 
 import { execFileSync } from "node:child_process";
 import { mkdirSync, symlinkSync } from "node:fs";
-import { readdir } from "node:fs/promises";
+import { readdir, readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { oversizedConfigMaps } from "../scripts/commands/check.ts";
@@ -676,6 +676,9 @@ describe("hostile input", () => {
       const root = await makeRepo({}, template);
       const before = await digestTree(join(root, "manifests"));
       await writeFiles(root, c.files ?? {});
+      // The snapshot as the case left it (some cases are about the snapshot itself): no run may change it.
+      const snapshot = () => readFile(join(root, "fleet.snapshot.json"), "utf8").catch(() => undefined);
+      const snapshotBefore = c.setup ? undefined : await snapshot();
       c.setup?.(root);
       for (const args of c.commands ?? [["render"], ["check"]]) {
         const run = c.isolated ? runCliIsolated : runCli;
@@ -692,6 +695,7 @@ describe("hostile input", () => {
         if (c.never) expect(`${r.stdout}${r.stderr}`).not.toMatch(c.never);
       }
       expect(await digestTree(join(root, "manifests"))).toBe(before);
+      if (!c.setup) expect(await snapshot()).toBe(snapshotBefore);
     },
   );
 
