@@ -58,7 +58,7 @@ export function renderOperatorObjects(
       image: f.image,
       // The pods carry fleetfed's labels too, so no NetworkPolicy peer for other Prometheus servers admits them.
       podMetadata: { labels: { ...labels } },
-      // SIGHUP from the config-reloader instead of /-/reload: the operator then leaves the lifecycle API off.
+      // SIGHUP from the config-reloader instead of a POST to /-/reload (prometheus-operator's ProcessSignal).
       reloadStrategy: "ProcessSignal",
       // History survives the Prometheus object's deletion and a scale-down, as in the plain flavour.
       persistentVolumeClaimRetentionPolicy: { ...VOLUME_RETENTION },
