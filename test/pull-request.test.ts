@@ -97,9 +97,10 @@ describe("the pull request body", () => {
     expect(recordedHash("no metadata here")).toBeUndefined();
   });
 
-  it("escapes table cells that come from people's files", () => {
+  /** The pull request that adds cluster x, described by `clusterFile`, and its body as GitHub renders it (GFM). */
+  const addingX = (clusterFile: string) => {
     const settings = parseSettings("discovery:\n  route53: {}\n", "fleet.yaml");
-    const file = parseClusterFile("cluster: x\nlabels: {note: 'a | b <script>'}\n", {
+    const file = parseClusterFile(clusterFile, {
       file: "clusters/x.yaml",
       expectedId: "x",
       clusterLabel: "cluster",
@@ -114,37 +115,28 @@ describe("the pull request body", () => {
       maxRemovals: 5,
       branch: "b",
     });
+    return { pr, html: micromark(pr.body, { extensions: [gfm()], htmlExtensions: [gfmHtml()] }) };
+  };
+
+  it("escapes table cells that come from people's files", () => {
+    const { pr, html } = addingX("cluster: x\nlabels: {note: 'a | b <script>'}\n");
     expect(pr.body).toContain("`note=a \\| b <script>`");
     // Rendered as GitHub renders it (GFM): the value is code in its cell, no element of its own.
-    const html = micromark(pr.body, { extensions: [gfm()], htmlExtensions: [gfmHtml()] });
     expect(html).toContain("<td><code>note=a | b &lt;script&gt;</code></td>");
     expect(html).not.toMatch(/<script/);
   });
 
   it("shows a label carrying an image, a link and a team mention as inert code (#31)", () => {
-    const settings = parseSettings("discovery:\n  route53: {}\n", "fleet.yaml");
     const hostile = {
       image: "![x](https://evil.example/pixel.png)",
       link: "[y](https://evil.example/login)",
       team: "@org/team please approve",
     };
-    const file = parseClusterFile(
+    const { html } = addingX(
       `cluster: x\nlabels:\n${Object.entries(hostile)
         .map(([k, v]) => `  ${k}: '${v}'`)
         .join("\n")}\n`,
-      { file: "clusters/x.yaml", expectedId: "x", clusterLabel: "cluster" },
     );
-    const before = renderFleet(settings, { clusters: [], placement: new Map() }, []);
-    const after = renderFleet(settings, { clusters: discovered(["x"]), placement: new Map() }, [file]);
-    const pr = renderPullRequest({
-      change: describeChange(settings, after, before.tree),
-      plan: after.plan,
-      snapshotChanged: true,
-      labels: [],
-      maxRemovals: 5,
-      branch: "b",
-    });
-    const html = micromark(pr.body, { extensions: [gfm()], htmlExtensions: [gfmHtml()] });
     expect(html).not.toMatch(/<img|<a [^>]*evil\.example/);
     // Every piece of each value is inside a code element: outside code, GitHub would make @org/team a
     // mention (a notification to the whole team) and the others an image and a link.

@@ -345,14 +345,9 @@ interface SettingValue {
 }
 
 /** The answers (undefined: not given) as the settings they set, each checked as init reads it. */
-function settingValues(a: {
-  zones?: string;
-  recordPattern?: string;
-  repoUrl?: string;
-  shardSize?: string;
-  ruleLabels?: string;
-  alertmanager?: string;
-}): SettingValue[] {
+function settingValues(
+  a: Pick<InitOptions, "zones" | "recordPattern" | "repoUrl" | "shardSize" | "ruleLabels" | "alertmanager">,
+): SettingValue[] {
   const list = (text: string) =>
     text
       .split(",")

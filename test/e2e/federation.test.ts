@@ -333,6 +333,7 @@ describe.skipIf(!prometheus || !alertmanagerBinary)("federation through real Pro
     expect(rules.map((r) => r.name).sort()).toEqual([
       "FleetfedClusterAggregatesMissing",
       "FleetfedClusterFederationDown",
+      "FleetfedClusterOverLimit",
       "FleetfedFederationSamplesNearLimit",
       "FleetfedFederationScrapeNearTimeout",
       "FleetfedFederatorConfigReloadFailed",

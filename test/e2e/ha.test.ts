@@ -15,6 +15,7 @@ import {
   freePort,
   query,
   type RunningPrometheus,
+  sampleGaps,
   signalPrometheus,
   startPrometheus,
   stopAll,
@@ -192,25 +193,15 @@ describe.skipIf(!prometheus)("HA federators that tell the truth (#23)", () => {
     expect(new Set(seen).size).toBe(2);
     const end = Date.now() / 1000;
     // Every sample c1 sent through leaf-000 in that time, read back raw from the global's TSDB.
-    const window = Math.ceil(end - start) + 2;
-    const raw = await fetch(
-      `${global.url}/api/v1/query?query=${encodeURIComponent(`{cluster="c1", job!="fleetfed-federator-replicas", __name__!="ALERTS"}[${window}s]`)}&time=${end}`,
-    ).then(
-      (res) =>
-        res.json() as Promise<{
-          data: { result: { metric: Record<string, string>; values: [number, string][] }[] };
-        }>,
+    const series = await sampleGaps(
+      global.url,
+      '{cluster="c1", job!="fleetfed-federator-replicas", __name__!="ALERTS"}',
+      start,
+      end,
     );
-    const series = raw.data.result;
     expect(series.length).toBeGreaterThan(10);
-    let worst = { gap: 0, series: "" };
-    for (const s of series) {
-      const times = s.values.map(([t]) => t).filter((t) => t >= start && t <= end);
-      for (let j = 1; j < times.length; j++) {
-        const gap = (times[j] as number) - (times[j - 1] as number);
-        if (gap > worst.gap) worst = { gap, series: JSON.stringify(s.metric) };
-      }
-    }
+    const longest = series.reduce((a, b) => (b.longestGap > a.longestGap ? b : a));
+    const worst = { gap: longest.longestGap, series: JSON.stringify(longest.metric) };
     // The global reads every interval, so c1's series have a sample every interval at the top, across
     // the moves too: at most two intervals apart (scrapes start on a schedule a loaded machine can delay
     // a little: half an interval of slack).

@@ -58,7 +58,8 @@ describe.skipIf(!prometheus)("label values through Prometheus's own YAML parser"
           );
           return [
             `clusters/${id}.yaml`,
-            `cluster: ${id}\nendpoint: 127.0.0.1:9\nlabels:\n${labels.join("\n")}\n`,
+            // Nothing listens there; one endpoint each, as two clusters may not share one.
+            `cluster: ${id}\nendpoint: 127.0.0.${i + 1}:9\nlabels:\n${labels.join("\n")}\n`,
           ];
         }),
       ),

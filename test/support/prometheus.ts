@@ -177,3 +177,31 @@ export async function query(url: string, promql: string): Promise<Sample[]> {
   if (body.status !== "success") throw new Error(`${promql}: ${body.error}`);
   return body.data?.result ?? [];
 }
+
+/**
+ * Every raw sample of `selector` at `url` between `start` and `end` (seconds), per series: its metric and
+ * the longest gap between two of its samples, read back from the TSDB with a range selector.
+ */
+export async function sampleGaps(
+  url: string,
+  selector: string,
+  start: number,
+  end: number,
+): Promise<{ metric: Record<string, string>; samples: number; longestGap: number }[]> {
+  const window = Math.ceil(end - start) + 2;
+  const raw = await fetch(
+    `${url}/api/v1/query?query=${encodeURIComponent(`${selector}[${window}s]`)}&time=${end}`,
+  ).then(
+    (res) =>
+      res.json() as Promise<{
+        data: { result: { metric: Record<string, string>; values: [number, string][] }[] };
+      }>,
+  );
+  return raw.data.result.map((s) => {
+    const times = s.values.map(([t]) => t).filter((t) => t >= start && t <= end);
+    let longestGap = 0;
+    for (let j = 1; j < times.length; j++)
+      longestGap = Math.max(longestGap, (times[j] as number) - (times[j - 1] as number));
+    return { metric: s.metric, samples: times.length, longestGap };
+  });
+}
