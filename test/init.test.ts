@@ -10,7 +10,7 @@ import { PassThrough, Writable } from "node:stream";
 import { describe, expect, it } from "vitest";
 import EXAMPLE from "../scripts/commands/example-fleet.json" with { type: "json" };
 import { main } from "../scripts/fleetfed.ts";
-import { EXAMPLE_FLEET, makeRepo, runCli } from "./support/repo.ts";
+import { EXAMPLE_FLEET, makeRepo, runCli, writeFiles } from "./support/repo.ts";
 
 const FLAGS = ["--zones", "int.example.com", "--repo-url", "https://git.example.com/fleet.git"];
 
@@ -169,6 +169,24 @@ describe("fleetfed init", () => {
       own.replace("shardSize: 10", "shardSize: 20"),
     );
     expect(r.stderr).not.toMatch(/placeholder|alertmanagers is empty|clusterRules\.labels is empty/);
+  });
+
+  it("renders manifests/ from the fleet without the example: none of its clusters is placed (#31)", async () => {
+    const root = await fromExample();
+    const r = await runCli(["init", ...FLAGS, "--shard-size", "2", "--root", root]);
+    expect(r.code, r.stderr).toBe(0);
+    const configs = Object.entries(files(join(root, "manifests"))).filter(([p]) =>
+      p.endsWith("prometheus.yml"),
+    );
+    expect(configs.flatMap(([, text]) => text.match(/^ {10}cluster: .*$/gm) ?? [])).toEqual([]);
+    // So three clusters added next land on two leaves, as a fleet of three with shardSize 2 does.
+    await writeFiles(root, {
+      "clusters/a.yaml": "cluster: a\nendpoint: a.example.com:9090\n",
+      "clusters/b.yaml": "cluster: b\nendpoint: b.example.com:9090\n",
+      "clusters/c.yaml": "cluster: c\nendpoint: c.example.com:9090\n",
+    });
+    const render = await runCli(["render", "--root", root]);
+    expect(render.stdout).toMatch(/\(3 clusters on 2 leaf federator\(s\) \+ global\)/);
   });
 
   it("changes fleet.yaml atomically or not at all: a --force whose fleet cannot render leaves it byte-identical (#31)", async () => {

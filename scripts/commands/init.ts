@@ -9,6 +9,7 @@ import { createInterface } from "node:readline/promises";
 import { EXIT_INVALID, EXIT_REFUSED, FleetfedError, type Problem } from "../core/errors.ts";
 import { renderFleet, writingMark } from "../core/fleet.ts";
 import { parseSettings, type Settings } from "../core/inputs/settings.ts";
+import { EMPTY_SNAPSHOT, SNAPSHOT_FILE } from "../core/inputs/snapshot.ts";
 import { MANIFESTS_DIR, WRITING_MARK } from "../core/layout.ts";
 import { editYaml, GENERATED_HEADER, parseYaml } from "../core/yaml.ts";
 import { isInside, readInput, readTree, writeFileAtomic, writeTree } from "../io/files.ts";
@@ -173,9 +174,14 @@ export async function initCommand(ctx: Context, opts: InitOptions): Promise<numb
   let settings: Settings;
   try {
     await writeFileAtomic(candidate, text);
+    // The fleet as it stands once the example's files are gone, which happens only after the rename.
     const inputs = await loadInputs(root, candidate);
     settings = inputs.settings;
-    fleet = renderFleet(inputs.settings, inputs.snapshot, inputs.clusterFiles);
+    fleet = renderFleet(
+      inputs.settings,
+      example.includes(SNAPSHOT_FILE) ? EMPTY_SNAPSHOT : inputs.snapshot,
+      inputs.clusterFiles.filter((f) => !example.includes(f.file)),
+    );
     renameSync(candidate, config);
   } finally {
     rmSync(candidate, { force: true });
