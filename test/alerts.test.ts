@@ -13,7 +13,7 @@ import { discoveredCluster, numberedIds } from "./support/fleet.ts";
 import { PROJECT_ROOT } from "./support/repo.ts";
 import { tool } from "./support/tools.ts";
 
-const promtool = await tool("promtool", "apt-get install prometheus");
+const promtool = await tool("promtool");
 
 const settings = parseSettings("federation:\n  shardSize: 2\n  sampleLimit: 1000\n", "fleet.yaml");
 /** Every alert's runbook_url: its README section (the default fleet's repoURL, on GitHub's URL layout). */

@@ -19,7 +19,7 @@ import { ecosystemRules } from "./support/ecosystem-rules.ts";
 import { EXAMPLE_FLEET, makeRepo, runCli, writeFiles } from "./support/repo.ts";
 import { tool } from "./support/tools.ts";
 
-const kubectl = await tool("kubectl");
+const kubectl = await tool("kubectl", "install kubectl (it carries kustomize)");
 const promtool = await tool("promtool");
 const settings = (yaml = "") => parseSettings(`federation:\n  shardSize: 2\n${yaml}`, "fleet.yaml");
 

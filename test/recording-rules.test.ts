@@ -14,7 +14,7 @@ import {
 } from "../scripts/core/render/recording-rules.ts";
 import { tool } from "./support/tools.ts";
 
-const promtool = await tool("promtool", "apt-get install prometheus");
+const promtool = await tool("promtool");
 
 const KSM = 'job="kube-state-metrics"';
 const TESTS = `rule_files: [rules.yml]

@@ -30,8 +30,8 @@ import { tool } from "./support/tools.ts";
 const GOLDEN = join(import.meta.dirname, "golden");
 const CASES = ["flat", "tree", "overrides", "labels", "operator"];
 
-const promtool = await tool("promtool", "apt-get install prometheus");
-const kubectl = await tool("kubectl");
+const promtool = await tool("promtool");
+const kubectl = await tool("kubectl", "install kubectl (it carries kustomize)");
 
 describe("golden trees", () => {
   // Each case is a small fleet repository; its committed manifests/ is the golden output, reviewed like
