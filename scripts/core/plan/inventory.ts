@@ -150,7 +150,7 @@ function sharedEndpoints(clusters: readonly Cluster[], files: ReadonlyMap<string
     const file = files.get(blame.id);
     problems.push({
       file: file?.file ?? "fleet.snapshot.json",
-      line: file?.lines.endpoint,
+      line: file?.lineOf("endpoint"),
       field: "endpoint",
       message: `${blame.endpoint} is also cluster "${keep.id}"'s (${where(keep)}): one Prometheus would be federated under two ids, its series twice at the top`,
       hint: `give "${blame.id}" its own Prometheus's endpoint, or set enabled: false in the cluster file of the one that should not be federated`,
@@ -180,12 +180,13 @@ function plainHttpProblems(
   const fed = settings.federation;
   const own: Problem[] = [];
   const fleetWide: Problem[] = [];
-  const schemeFix = file?.lines.scheme
-    ? "set scheme: https in the cluster file"
-    : "set scheme: https in the cluster file, or discovery.route53.scheme: https for every discovered cluster";
+  const schemeFix =
+    file?.scheme !== undefined
+      ? "set scheme: https in the cluster file"
+      : "set scheme: https in the cluster file, or discovery.route53.scheme: https for every discovered cluster";
   const where = (field: "tls" | "basicAuth" | "authorization") =>
     file?.auth[field] !== undefined
-      ? { list: own, at: { file: file.file, line: file.lines[field], field } }
+      ? { list: own, at: { file: file.file, line: file.lineOf(field), field } }
       : {
           list: fleetWide,
           at: { file: "fleet.yaml", line: fed.lines?.[field], field: `federation.${field}` },
