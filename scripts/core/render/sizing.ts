@@ -13,8 +13,8 @@ import { CLUSTER_HEALTH_READ, leafSampleLimit, SELF_READ, watchesReplicas } from
 
 /**
  * Memory per head series. npm run bench measures what a real Prometheus (3.5, the release the image runs)
- * holds per series at the global's shape, index, WAL and first chunks included: 2.4–2.6 KiB at 1,000 and
- * 10,000 clusters (2.42 held 2.8–3.7). 4 KiB (1.5–1.7×) leaves room for two hours of chunks (≈0.5 KiB a
+ * holds per series at the global's shape, index, WAL and first chunks included: 2.4–2.9 KiB at 1,000 and
+ * 10,000 clusters (2.42 held 2.8–3.7). 4 KiB (1.4–1.7×) leaves room for two hours of chunks (≈0.5 KiB a
  * series at 30 s) and queries; the limit, at least twice the request, for compaction and bursts.
  */
 export const BYTES_PER_SERIES = 4 * 1024;
