@@ -62,6 +62,8 @@ export async function checkCommand(ctx: Context): Promise<number> {
       ? runPromtool(promtool, root, [...onDisk.keys()], abort.signal)
       : undefined;
   early?.catch(() => {});
+  // Which release checks the configs, asked beside the checks rather than after them.
+  const version = promtool ? promtoolVersion(promtool) : undefined;
   let scratch: string | undefined;
   try {
     await new Promise(setImmediate);
@@ -86,10 +88,7 @@ export async function checkCommand(ctx: Context): Promise<number> {
       ...fleet.plan.warnings,
       ...perPodSelections(inputs.settings, inputs.clusterFiles),
       ...alertingWarnings(inputs.settings),
-      ...(promtool
-        ? [promtoolMismatch(await promtoolVersion(promtool), inputs.settings.federation.image)]
-        : []
-      )
+      ...(version ? [promtoolMismatch(await version, inputs.settings.federation.image)] : [])
         .filter((p) => p !== undefined)
         .map((p) => ({ file: "fleet.yaml", field: "federation.image", ...p })),
     ])

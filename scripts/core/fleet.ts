@@ -38,8 +38,8 @@ export function renderFleet(
   // A mark is trusted only for leaves a run could have been writing: ones the snapshot or manifests/ has,
   // the lowest free numbers a run opens next, and leaves cluster files pin. Any other (an edited or
   // corrupted mark) would open a leaf no one asked for; then the mark's placement is not used at all.
-  const stray = read && strayLeaves(read, snapshot.placement, manifests, inventory);
-  const marked = stray && stray.length > 0 ? undefined : read;
+  const stray = read ? strayLeaves(read, snapshot.placement, manifests, inventory) : [];
+  const marked = stray.length > 0 ? undefined : read;
   // Only clusters the snapshot does not place are placed by the record; when it places them all (a fleet
   // just synced), reading the record back would change nothing.
   const bySnapshot = new Set<string>();
@@ -64,11 +64,11 @@ export function renderFleet(
             file: `${MANIFESTS_DIR}/${WRITING_MARK}`,
             message: marked
               ? "the last write of manifests/ was interrupted; this run keeps the placement it was writing and completes it"
-              : stray && stray.length > 0
+              : stray.length > 0
                 ? `names ${stray.join(", ")}, which neither the snapshot nor manifests/ has and no run would open, so its placement is not used: clusters the snapshot does not place are placed afresh`
                 : "the last write of manifests/ was interrupted, so clusters the snapshot does not place are placed afresh",
             hint:
-              stray && stray.length > 0
+              stray.length > 0
                 ? "a mark fleetfed writes names only leaves it is writing; this one was edited or damaged"
                 : "expected after a cancelled or killed run",
           },

@@ -84,7 +84,7 @@ export async function loadInputs(rootArg: string, configArg?: string): Promise<I
       });
   }
   const byId = new Map<string, string>();
-  // Every cluster file's name, lower-cased: a rename a hint suggests must not land on one of them (on a
+  // Every cluster file's name: a rename a hint suggests must not land on another one, case aside (on a
   // case-insensitive file system, Prod-A.yaml → prod-a.yaml is onto prod-a.yaml itself).
   const fileNames = names.filter((n) => /\.ya?ml$/.test(n));
   for (const name of sortStrings(names)) {

@@ -55,11 +55,16 @@ export function alertRules(plan: FederationTree, settings: Settings): AlertRule[
 function defineAlertRules(plan: FederationTree, settings: Settings): AlertRule[] {
   const f = settings.federation;
   const cl = settings.clusterLabel;
+  const clusters = `job=~"${CLUSTER_JOB}.*"`;
+  // A cluster whose scrape failed because it sent more than its limits allow: more samples than
+  // sample_limit (the count is still reported), or a body over body_size_limit (its size reported as -1,
+  // extra-scrape-metrics).
+  const overLimit = `(scrape_samples_post_metric_relabeling{${clusters}} > scrape_sample_limit{${clusters}} > 0 or scrape_body_size_bytes{${clusters}} == -1)`;
   const rules: AlertRule[] = [
     {
       alert: "FleetfedClusterFederationDown",
       // Unreachable, not refused for sending too much (FleetfedClusterOverLimit says that, with the fix).
-      expr: `up{job=~"${CLUSTER_JOB}.*"} == 0 unless on (job, instance, ${cl}) (scrape_samples_post_metric_relabeling{job=~"${CLUSTER_JOB}.*"} > scrape_sample_limit{job=~"${CLUSTER_JOB}.*"} > 0 or scrape_body_size_bytes{job=~"${CLUSTER_JOB}.*"} == -1)`,
+      expr: `up{${clusters}} == 0 unless on (job, instance, ${cl}) ${overLimit}`,
       for: "10m",
       labels: { severity: "warning" },
       annotations: {
@@ -93,7 +98,6 @@ function defineAlertRules(plan: FederationTree, settings: Settings): AlertRule[]
       },
     },
   ];
-  const clusters = `job=~"${CLUSTER_JOB}.*"`;
   rules.push(
     {
       alert: "FleetfedFederationSamplesNearLimit",
@@ -108,10 +112,8 @@ function defineAlertRules(plan: FederationTree, settings: Settings): AlertRule[]
     },
     {
       alert: "FleetfedClusterOverLimit",
-      // The scrape failed because the cluster sent more than its limits allow: more samples than
-      // sample_limit (the count is still reported), or a body over body_size_limit (its size reported as
-      // -1, extra-scrape-metrics). Only this cluster is refused; its leaf and neighbours carry on.
-      expr: `up{${clusters}} == 0 and (scrape_samples_post_metric_relabeling{${clusters}} > scrape_sample_limit{${clusters}} > 0 or scrape_body_size_bytes{${clusters}} == -1)`,
+      // Only this cluster is refused; its leaf and neighbours carry on.
+      expr: `up{${clusters}} == 0 and ${overLimit}`,
       for: durationFromMs(10 * f.scrapeInterval.ms).text,
       labels: { severity: "warning" },
       annotations: {

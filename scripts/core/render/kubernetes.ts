@@ -14,7 +14,7 @@ import type { Settings } from "../inputs/settings.ts";
 import { FEDERATOR_OBJECTS_FILE } from "../layout.ts";
 import type { FederationTree } from "../plan/placement.ts";
 import { toYaml } from "../yaml.ts";
-import { FEDERATOR_PORT, federatorPodsService, federatorService } from "./prometheus.ts";
+import { alertmanagerPort, FEDERATOR_PORT, federatorPodsService, federatorService } from "./prometheus.ts";
 import { federatorSize, retentionSize, storageOf } from "./sizing.ts";
 
 const StatefulSet = kindOf<IStatefulSet>("apps/v1", "StatefulSet");
@@ -441,10 +441,7 @@ function egressRules(name: string, tier: "leaf" | "global", plan: FederationTree
     // The clusters are outside this cluster, at addresses Route 53 gives: by port, to any address.
     return [dns, ...(ports.length > 0 ? [{ ports: tcp(ports) }] : [])];
   }
-  const alertmanagers = settings.alerting.alertmanagers.map((raw) => {
-    const url = new URL(raw);
-    return Number(url.port || (url.protocol === "https:" ? 443 : 80));
-  });
+  const alertmanagers = settings.alerting.alertmanagers.map((raw) => alertmanagerPort(new URL(raw)));
   return [
     dns,
     {

@@ -24,7 +24,13 @@ import {
   VOLUME_RETENTION,
   WAVES,
 } from "./kubernetes.ts";
-import { type FederateJob, type FederatorConfig, federatorService, type SelfJob } from "./prometheus.ts";
+import {
+  alertmanagerPort,
+  type FederateJob,
+  type FederatorConfig,
+  federatorService,
+  type SelfJob,
+} from "./prometheus.ts";
 import { federatorSize, retentionSize, storageOf } from "./sizing.ts";
 
 const Prometheus = kindOf<IPrometheus>("monitoring.coreos.com/v1", "Prometheus");
@@ -157,7 +163,7 @@ function operatorAlertmanagers(settings: Settings) {
     return {
       name: name as string,
       namespace: namespace ?? settings.federation.namespace,
-      port: url.port || (url.protocol === "https:" ? "443" : "80"),
+      port: String(alertmanagerPort(url)),
       scheme: url.protocol.replace(":", "") as "http" | "https",
       ...(url.pathname !== "/" && { pathPrefix: url.pathname }),
       apiVersion: "v2" as const,

@@ -141,7 +141,7 @@ export function alertingSection(settings: Settings): AlertingSection | undefined
       targets: [],
       names: new Map<number, string[]>(),
     };
-    const port = Number(url.port || (scheme === "https" ? 443 : 80));
+    const port = alertmanagerPort(url);
     if (/\.svc(\.cluster\.local)?$/.test(url.hostname))
       group.names.set(port, [...(group.names.get(port) ?? []), url.hostname]);
     else group.targets.push(`${url.hostname}:${port}`);
@@ -157,6 +157,11 @@ export function alertingSection(settings: Settings): AlertingSection | undefined
       }),
     })),
   };
+}
+
+/** An Alertmanager URL's port: the one it names, or its scheme's. */
+export function alertmanagerPort(url: URL): number {
+  return Number(url.port || (url.protocol === "https:" ? 443 : 80));
 }
 
 function globalSection(settings: Settings, name: string) {

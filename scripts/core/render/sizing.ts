@@ -98,12 +98,12 @@ function atLimitsMi(tier: "leaf" | "global", plan: FederationTree, settings: Set
   const f = settings.federation;
   const perCluster = largestClusterLimit(plan, settings);
   const bodyBytes = (samples: number) => bytesOf(bodySizeLimit(samples, settings));
+  const leafLimit = leafSampleLimit(plan, settings);
   const series =
     tier === "leaf"
       ? f.shardSize * (perCluster + LEAF_HEALTH_PER_TARGET) + OWN_SERIES
-      : seriesHeld("global", plan.leaves.length, settings) + leafSampleLimit(plan, settings);
-  const buffers =
-    tier === "leaf" ? f.shardSize * bodyBytes(perCluster) : bodyBytes(leafSampleLimit(plan, settings));
+      : seriesHeld("global", plan.leaves.length, settings) + leafLimit;
+  const buffers = tier === "leaf" ? f.shardSize * bodyBytes(perCluster) : bodyBytes(leafLimit);
   return roundUp(BASE_MEMORY_MI + Math.ceil((series * BYTES_PER_SERIES + buffers) / 1024 / 1024), 64);
 }
 
