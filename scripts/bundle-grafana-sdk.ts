@@ -1,4 +1,4 @@
-// The postinstall script: bundles the Grafana SDK modules fleetfed uses into one file, so that every
+// What `npm install` runs here (through scripts/prepare.js): bundles the Grafana SDK modules fleetfed uses into one file, so that every
 // command that builds dashboards loads one file instead of ~230 (core/render/grafana-sdk.ts says why and
 // how it is used). It never fails an install: without rolldown (an install without dev dependencies) or
 // on any error it says so in one line, and fleetfed loads the SDK package as usual.
@@ -35,7 +35,8 @@ export async function bundleGrafanaSdk(): Promise<string> {
   return path;
 }
 
-if (process.argv[1] === fileURLToPath(import.meta.url)) {
+/** Bundles, and says in one line what happened; never throws, so it never fails an install. */
+export async function bundleOnInstall(): Promise<void> {
   try {
     const path = await bundleGrafanaSdk();
     console.log(`fleetfed: bundled the Grafana SDK into ${path}`);
@@ -45,3 +46,5 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
     );
   }
 }
+
+if (process.argv[1] === fileURLToPath(import.meta.url)) await bundleOnInstall();

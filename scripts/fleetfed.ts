@@ -14,7 +14,15 @@ import { installBundledSdk } from "./io/grafana-sdk-bundle.ts";
 import { createReporter } from "./io/terminal.ts";
 
 type BooleanFlag = "json" | "check" | "dry-run" | "local" | "force" | "offline";
-type StringFlag = "zones" | "record-pattern" | "repo-url" | "shard-size" | "rule-labels" | "alertmanager";
+type StringFlag =
+  | "from"
+  | "discovery"
+  | "zones"
+  | "record-pattern"
+  | "repo-url"
+  | "shard-size"
+  | "rule-labels"
+  | "alertmanager";
 type Flag = BooleanFlag | StringFlag;
 type Values = Partial<Record<BooleanFlag, boolean>> & Partial<Record<StringFlag, string>>;
 
@@ -61,13 +69,24 @@ const COMMANDS: Record<string, Command> = {
   },
   init: {
     usage:
-      "init [--zones Z1,Z2] [--record-pattern RE] [--repo-url URL] [--shard-size N]\n" +
-      "       [--rule-labels release=NAME] [--alertmanager URL] [--force]\n" +
-      "                      make this copy your own fleet: write fleet.yaml, remove the example, render",
-    flags: ["zones", "record-pattern", "repo-url", "shard-size", "rule-labels", "alertmanager", "force"],
+      "init [--discovery route53|none] [--zones Z1,Z2] [--record-pattern RE] [--repo-url URL]\n" +
+      "       [--shard-size N] [--rule-labels release=NAME] [--alertmanager URL] [--force]\n" +
+      "                      make this folder a fleet: fleet.yaml, manifests/; from an installed fleetfed also\n" +
+      "                      its workflows, renovate.json and package.json (in a copy of fleetfed: remove the example)",
+    flags: [
+      "discovery",
+      "zones",
+      "record-pattern",
+      "repo-url",
+      "shard-size",
+      "rule-labels",
+      "alertmanager",
+      "force",
+    ],
     run: async (ctx, v, io) => {
       const { initCommand, terminalPrompt } = await import("./commands/init.ts");
       return initCommand(ctx, {
+        ...(v.discovery !== undefined && { discovery: v.discovery }),
         ...(v.zones !== undefined && { zones: v.zones }),
         ...(v["record-pattern"] !== undefined && { recordPattern: v["record-pattern"] }),
         ...(v["repo-url"] !== undefined && { repoUrl: v["repo-url"] }),
@@ -81,7 +100,9 @@ const COMMANDS: Record<string, Command> = {
   },
   sync: {
     usage:
-      "sync --local        discover, write the snapshot and render manifests/ in the working tree\n" +
+      "sync                discover, render and open, update or close the one pull request (what the\n" +
+      "                      sync workflow runs: GITHUB_TOKEN, GITHUB_REPOSITORY and git push access)\n" +
+      "  sync --local        discover, write the snapshot and render manifests/ in the working tree\n" +
       "  sync --dry-run      print the pull request a sync would open (writes nothing)",
     flags: ["dry-run", "local"],
     exclusive: [["dry-run", "local"]],
@@ -91,12 +112,32 @@ const COMMANDS: Record<string, Command> = {
         local: v.local === true,
       }),
   },
+  upgrade: {
+    usage:
+      "upgrade --from VERSION\n" +
+      "                      re-render manifests/ with the installed fleetfed and print (Markdown) the changelog\n" +
+      "                      since VERSION and what the re-render changes; the fleet's upgrade workflow runs it",
+    flags: ["from"],
+    run: async (ctx, v) => {
+      if (v.from === undefined)
+        throw new FleetfedError(
+          {
+            message: "upgrade needs --from <the version the fleet ran>",
+            hint: "e.g. fleetfed upgrade --from 0.1.0",
+          },
+          EXIT_INVALID,
+        );
+      return (await import("./commands/upgrade.ts")).upgradeCommand(ctx, { from: v.from, version: VERSION });
+    },
+  },
 };
 
 const VERSION: string = packageJson.version;
 
 const BOOLEAN_FLAGS: readonly BooleanFlag[] = ["json", "check", "dry-run", "local", "force", "offline"];
 const STRING_FLAGS: readonly StringFlag[] = [
+  "from",
+  "discovery",
   "zones",
   "record-pattern",
   "repo-url",

@@ -265,7 +265,9 @@ describe("the executable on an old Node", () => {
       quiet: true,
     })`${old} ${join(PROJECT_ROOT, "scripts", "fleetfed.js")} plan`;
     expect(r.exitCode).toBe(2);
-    expect(r.stderr).toMatch(/^fleetfed: needs Node 22\.18 or newer .* npm run fleetfed -- <command>/);
+    expect(r.stderr).toMatch(
+      /^fleetfed: needs Node 22\.18 or newer; .*node-version: 24.*npm run fleetfed -- <command>/,
+    );
     expect(r.stderr.trim().split("\n")).toHaveLength(1);
   });
 });

