@@ -39,7 +39,13 @@ function halfWritten(tree: ReadonlyMap<string, string>): Map<string, string> {
   return half;
 }
 
-const leavesOf = (paths: string[]) => new Set(paths.map((p) => p.split("/")[1]));
+const leavesOf = (paths: string[]) =>
+  new Set(paths.filter((p) => p.startsWith("federation/")).map((p) => p.split("/")[1]));
+/** One cluster's onboarding files (core/render/onboarding.ts): they come and go with the cluster. */
+const onboardingOf = (id: string) => [
+  `onboarding/${id}/kube-prometheus-stack.yaml`,
+  `onboarding/${id}/prometheus-operator.yaml`,
+];
 
 describe("leaf names", () => {
   it("stay valid past 1,000 leaves: 1,001 leaves render, and the snapshot written reads back", () => {
@@ -82,8 +88,11 @@ describe("placement", () => {
     const after = synced(s, discovered(1000), before.snapshot);
     const files = diffTrees(before.fleet.tree, after.fleet.tree);
     const touched = [...files.added, ...files.changed, ...files.removed];
-    // The cluster joins the only leaf with room; every other file stays byte-identical.
-    expect(touched).toEqual(["federation/leaf-019/prometheus.yml"]);
+    // The cluster joins the only leaf with room and gets its onboarding files; every other file stays byte-identical.
+    const joined = after.fleet.plan.leaves
+      .flatMap((l) => l.clusters)
+      .find((c) => !before.fleet.plan.leaves.some((b) => b.clusters.some((x) => x.id === c.id)));
+    expect(touched).toEqual([...onboardingOf(joined?.id as string), "federation/leaf-019/prometheus.yml"]);
     for (const leaf of before.fleet.plan.leaves) {
       for (const c of leaf.clusters) expect(after.fleet.plan.placement.get(leaf.name)).toContain(c.id);
     }
@@ -100,6 +109,7 @@ describe("placement", () => {
     const files = diffTrees(before.fleet.tree, after.fleet.tree);
     expect([...files.added, ...files.changed, ...files.removed]).toEqual([
       "federation/leaf-002/prometheus.yml",
+      ...onboardingOf("c00123"),
     ]);
   });
 
@@ -268,10 +278,16 @@ describe("placement between syncs, recorded in manifests/", () => {
     const first = renderFleet(s, EMPTY_SNAPSHOT, handWritten(ids));
     const without = handWritten(ids).filter((f) => f.cluster !== "cluster-00123");
     const removed = renderFleet(s, EMPTY_SNAPSHOT, without, first.tree);
-    expect(touchedLeaves(first.tree, removed.tree)).toEqual(["federation/leaf-002/prometheus.yml"]);
+    expect(touchedLeaves(first.tree, removed.tree)).toEqual([
+      "federation/leaf-002/prometheus.yml",
+      ...onboardingOf("cluster-00123"),
+    ]);
     // A new file fills the gap, and the rest stays where the earlier render put it.
     const added = renderFleet(s, EMPTY_SNAPSHOT, [...without, ...handWritten(["aaa-new"])], removed.tree);
-    expect(touchedLeaves(removed.tree, added.tree)).toEqual(["federation/leaf-002/prometheus.yml"]);
+    expect(touchedLeaves(removed.tree, added.tree)).toEqual([
+      ...onboardingOf("aaa-new"),
+      "federation/leaf-002/prometheus.yml",
+    ]);
     expect(added.plan.placement.get("leaf-002")).toContain("aaa-new");
     // A sync afterwards records the same placement in the snapshot: no cluster moves.
     const synced = nextSnapshot(s, {

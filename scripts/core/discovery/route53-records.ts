@@ -2,6 +2,7 @@
 // exports) so that both normalise names and choose among record sets the same way.
 
 import type { Problem } from "../errors.ts";
+import { CLUSTER_ID } from "../inputs/cluster-file.ts";
 import type { DiscoveredCluster, RecordType } from "../inputs/discovered-cluster.ts";
 import { snapshotRejects } from "../inputs/schema.ts";
 import type { Route53Settings } from "../inputs/settings.ts";
@@ -26,7 +27,6 @@ export interface HostedZoneRecords {
   records: readonly RecordSet[];
 }
 
-const CLUSTER_ID = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
 const TYPE_ORDER: Record<RecordType, number> = { A: 0, AAAA: 1, CNAME: 2 };
 
 /** Route 53 writes zone ids as `/hostedzone/Z…`; fleetfed keys zones by the bare id. */

@@ -32,7 +32,9 @@ export interface ClusterFile {
    * The line of a field that says where and how to reach the cluster, for a message about it; worked
    * out only when asked (positions take a second parse, which 10,000 files must not pay for nothing).
    */
-  lineOf: (field: "endpoint" | "scheme" | "tls" | "basicAuth" | "authorization") => number | undefined;
+  lineOf: (
+    field: "endpoint" | "scheme" | "tls" | "basicAuth" | "authorization" | "match",
+  ) => number | undefined;
   /** Panels and alerts this cluster does not feed, declared (coverage exemptions). */
   notFeeding?: readonly string[];
   enabled: boolean;
@@ -65,7 +67,7 @@ interface RawClusterFile {
 }
 
 /** A cluster id: the schema's own `cluster` pattern. */
-const CLUSTER_ID = new RegExp(clusterSchema.properties.cluster.pattern);
+export const CLUSTER_ID = new RegExp(clusterSchema.properties.cluster.pattern);
 
 /**
  * Parses one cluster file. `expectedId` is the file name without its extension; `clusterLabel` is

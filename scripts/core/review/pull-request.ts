@@ -7,6 +7,7 @@ import { createHash } from "node:crypto";
 import { SNAPSHOT_FILE } from "../inputs/snapshot.ts";
 import { PROMETHEUS_FILE } from "../layout.ts";
 import type { FederationTree } from "../plan/placement.ts";
+import { ONBOARDING_DIR } from "../render/onboarding.ts";
 import { exceedsMaxRemovals, type FleetChange, type PlacedCluster } from "./change.ts";
 import { describeRollout } from "./rollout.ts";
 
@@ -298,11 +299,13 @@ function filesSection(input: PullRequestInput): string[] {
     ...f.removed.map((p) => [p, "removed"] as const),
   ];
   const kind = (p: string) =>
-    p.endsWith(`/${PROMETHEUS_FILE}`)
-      ? `Federator configs (\`${PROMETHEUS_FILE}\`)`
-      : p.endsWith("kustomization.yaml")
-        ? "Kustomize"
-        : "Kubernetes objects";
+    p.startsWith(`${ONBOARDING_DIR}/`)
+      ? "Cluster onboarding (each cluster's values for its own Prometheus; fleetfed onboard prints them)"
+      : p.endsWith(`/${PROMETHEUS_FILE}`)
+        ? `Federator configs (\`${PROMETHEUS_FILE}\`)`
+        : p.endsWith("kustomization.yaml")
+          ? "Kustomize"
+          : "Kubernetes objects";
   const groups = new Map<string, string[]>();
   for (const [p, how] of all.sort(([a], [b]) => (a < b ? -1 : 1))) {
     const k = kind(p);
