@@ -99,7 +99,10 @@ describe("fleetfed sync --local and plan", () => {
     expect(plan.stdout).toMatch(/^\+\s+legacy-dc3\s+10\.3\.0\.9:9090\s+leaf-001$/m);
     expect(plan.stdout).not.toContain("clusters: no change");
     const render = await runCli(["render", "--root", root]);
-    expect(render.stdout).toMatch(/^rendered manifests\/: 0 added, \d+ changed, 0 removed/);
+    // legacy-dc3's onboarding files come, c's go.
+    expect(render.stdout).toMatch(/^rendered manifests\/: 2 added, \d+ changed, 2 removed/);
+    expect(render.stdout).toContain("  + manifests/onboarding/legacy-dc3/kube-prometheus-stack.yaml");
+    expect(render.stdout).toContain("  - manifests/onboarding/c/prometheus-operator.yaml");
     expect(render.stdout).toContain("  ~ manifests/federation/leaf-001/prometheus.yml");
     const again = await runCli(["plan", "--root", root]);
     expect(again.stdout).toMatch(/clusters: no change\nmanifests\/: no change/);

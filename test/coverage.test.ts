@@ -58,7 +58,7 @@ describe("checkCoverage", () => {
     { clusters: ["a", "b", "c"].map((id) => discoveredCluster(id)), placement: new Map() },
     [override],
   );
-  const files = new Map([["b", "clusters/b.yaml"]]);
+  const files = new Map([["b", { file: "clusters/b.yaml", line: 3 }]]);
 
   it("passes every bundled dashboard and alert with the default match", () => {
     const plain = renderFleet(
@@ -83,21 +83,23 @@ describe("checkCoverage", () => {
       fleet.inventory.clusters,
       files,
     );
-    expect(problems.map((p) => `${p.file}: ${p.field}: ${p.message}`)).toEqual([
-      'manifests/dashboards/x.json: panel "Load": queries node_load1{cluster="x"}, which the match[] in fleet.yaml (federation.match) does not federate (a, c), so it shows no data',
-      'manifests/dashboards/x.json: panel "Load": queries node_load1{cluster="x"}, which the match[] in clusters/b.yaml does not federate (b), so it shows no data',
+    expect(problems.map((p) => `${p.file}:${p.line ?? ""}: ${p.field}: ${p.message}`)).toEqual([
+      'fleet.yaml:: federation.match: does not federate node_load1, so 1 panel(s) and alert(s) show no data for a, c: "Load"',
+      'clusters/b.yaml:3: match: does not federate node_load1, so 1 panel(s) and alert(s) show no data for b: "Load"',
     ]);
+    // Only a cluster file can say the cluster does not feed them; fleet.yaml's list is the fleet's.
+    expect(problems[1]?.hint).toMatch(/notFeeding: \["Load"\]/);
+    expect(problems[0]?.hint).not.toMatch(/notFeeding/);
   });
 
-  it("names the cluster file whose match override leaves a bundled dashboard without data", () => {
+  it("gives one error for a narrowed cluster match, at its match line, naming the panels it starves and notFeeding", () => {
     const problems = checkCoverage(queriesToCover(fleet, settings), fleet.inventory.clusters, files);
-    expect(problems.length).toBeGreaterThan(0);
-    expect(problems.every((p) => p.message.includes("clusters/b.yaml does not federate (b)"))).toBe(true);
-    // The file is a path an annotation can point at; the panel is named apart from it.
-    expect(problems.map((p) => [p.file, p.field])).toContainEqual([
-      "manifests/dashboards/fleetfed-cluster-detail.json",
-      'panel "CPU by namespace"',
-    ]);
+    expect(problems).toHaveLength(1);
+    const [p] = problems;
+    expect(p).toMatchObject({ file: "clusters/b.yaml", line: 3, field: "match" });
+    expect(p?.message).toMatch(/show no data for b: /);
+    expect(p?.message).toContain('"CPU by namespace"');
+    expect(p?.hint).toMatch(/notFeeding: \[.*"CPU by namespace"/);
   });
 
   it("substitutes Grafana variables before parsing", () => {
@@ -132,7 +134,12 @@ describe("a cluster that does not feed some panels on purpose (#22)", () => {
     expect((await runCli(["render", "--root", root])).code).toBe(0);
     const failing = await runCli(["check", "--root", root]);
     expect(failing.code).toBe(1);
-    expect(failing.stderr.split("\n").filter((l) => l.startsWith("error:"))).toHaveLength(3);
+    // One narrowed match list, one error: at the cluster file's match line, naming all three panels.
+    const errors = failing.stderr.split("\n").filter((l) => l.startsWith("error:"));
+    expect(errors).toHaveLength(1);
+    expect(errors[0]).toMatch(/^error: clusters\/edge-1.yaml:\d+: match: does not federate /);
+    for (const panel of ["CPU by namespace", "Memory by namespace", "Applications by namespace"])
+      expect(errors[0]).toContain(`"${panel}"`);
     await writeFiles(root, {
       "clusters/edge-1.yaml": narrowed(
         "notFeeding: [CPU by namespace, Memory by namespace, Applications by namespace, Memroy by namespace]\n",
@@ -154,8 +161,8 @@ describe("a cluster that does not feed some panels on purpose (#22)", () => {
     expect((await runCli(["render", "--root", root])).code).toBe(0);
     const other = await runCli(["check", "--root", root]);
     expect(other.code).toBe(1);
-    expect(other.stderr).toMatch(/does not federate \(edge-2\)/);
-    expect(other.stderr).not.toMatch(/does not federate \(edge-1/);
+    expect(other.stderr).toMatch(/^error: clusters\/edge-2.yaml:\d+: match: .* show no data for edge-2: /m);
+    expect(other.stderr).not.toMatch(/clusters\/edge-1.yaml:\d+: match/);
   });
 
   it("is listed in every pull request", async () => {

@@ -55,7 +55,10 @@ describe("the rollout a change causes", () => {
     expect(pr.body).toMatch(
       /### Rollout\n\nPods that restart:\n- global restarts its pods \(pod template: prometheus: resources\)/,
     );
-    expect(pr.body).toMatch(/- leaf-002: \+1107 federated series \(0 → 1107; \d+% of its budget\)/);
+    // The new leaf's own 1,000 series apart from its one cluster's.
+    expect(pr.body).toMatch(
+      /- leaf-002: \+107 federated series, \+1000 of its own \(a new federator\) \(0 → 1107; \d+% of its budget\)/,
+    );
     // The cluster (99 + 7 + 2 replicas' health of it), the new leaf's scrape health (8), and the new
     // leaf's two replicas (each its 4 own series and its scrape's 8 health series).
     expect(pr.body).toMatch(/- global: \+140 federated series/);

@@ -10,6 +10,7 @@ import { objectProblems } from "../core/check/objects.ts";
 import { namesFiles, withPlaceholderFiles } from "../core/check/placeholders.ts";
 import { EXIT_REFUSED, FleetfedError, formatProblem, type Problem } from "../core/errors.ts";
 import { renderFleet } from "../core/fleet.ts";
+import { placeholderProblems } from "../core/inputs/settings.ts";
 import { federatorOf, federatorPath, MANIFESTS_DIR, PROMETHEUS_FILE } from "../core/layout.ts";
 import { GLOBAL } from "../core/plan/placement.ts";
 import { ALERTS_FILE } from "../core/render/alert-rules.ts";
@@ -88,6 +89,7 @@ export async function checkCommand(ctx: Context): Promise<number> {
       ...fleet.plan.warnings,
       ...perPodSelections(inputs.settings, inputs.clusterFiles),
       ...alertingWarnings(inputs.settings),
+      ...placeholderProblems(inputs.settings),
       ...(version ? [promtoolMismatch(await version, inputs.settings.federation.image)] : [])
         .filter((p) => p !== undefined)
         .map((p) => ({ file: "fleet.yaml", field: "federation.image", ...p })),
@@ -115,7 +117,11 @@ export async function checkCommand(ctx: Context): Promise<number> {
       late = runPromtool(promtool, scratch, [...copy.tree.keys()]);
     }
 
-    const matchFiles = new Map(inputs.clusterFiles.filter((f) => f.match).map((f) => [f.cluster, f.file]));
+    const matchFiles = new Map(
+      inputs.clusterFiles
+        .filter((f) => f.match)
+        .map((f) => [f.cluster, { file: f.file, line: f.lineOf("match") }] as const),
+    );
     const queries = queriesToCover(fleet, inputs.settings);
     const uncovered = checkCoverage(queries, fleet.inventory.clusters, matchFiles);
     const exemptions = declaredExemptions(

@@ -11,14 +11,19 @@ export async function discoverCommand(
   ctx: Context,
   opts: { json: boolean; offline: boolean },
 ): Promise<number> {
-  const { settings, snapshot } = await ctx.report.step("reading fleet.yaml and clusters/", () =>
-    loadInputs(ctx.root, ctx.config),
+  const { settings, snapshot, snapshotText, clusterFiles } = await ctx.report.step(
+    "reading fleet.yaml and clusters/",
+    () => loadInputs(ctx.root, ctx.config),
   );
   const result = await ctx.report.step("discovering clusters", () =>
     discover(ctx.root, settings, {
       awsRegion: ctx.env.awsRegion,
       report: ctx.report,
-      fromSnapshot: { snapshot, when: opts.offline ? "always" : "without-credentials" },
+      fromSnapshot: {
+        snapshot,
+        when: opts.offline ? "always" : "without-credentials",
+        committed: snapshotText !== undefined,
+      },
     }),
   );
   for (const w of result.warnings) ctx.report.warn(w);
@@ -30,6 +35,13 @@ export async function discoverCommand(
   );
   if (opts.json) {
     ctx.out(`${JSON.stringify({ clusters: result.clusters }, null, 2)}\n`);
+    return 0;
+  }
+  if (!settings.discovery.route53) {
+    // Nothing to list: say where the clusters come from instead of printing an empty table.
+    ctx.out(
+      `no discovery source: fleet.yaml has no discovery.route53, so the fleet is the ${clusterFiles.length} cluster file(s) in clusters/ (fleetfed plan shows them)\n`,
+    );
     return 0;
   }
   const rows = result.clusters.map((c) => [

@@ -44,6 +44,7 @@ export async function propose(
         fromSnapshot: {
           snapshot: inputs.snapshot,
           when: preview.offline ? ("always" as const) : ("without-credentials" as const),
+          committed: inputs.snapshotText !== undefined,
         },
       }),
     }),

@@ -15,15 +15,17 @@ export interface DiscoveryEnv {
    * needed); `without-credentials` does so only when there are no AWS credentials at all, and says so.
    * sync never does: it would publish an old listing as new.
    */
-  fromSnapshot?: { snapshot: Snapshot; when: "always" | "without-credentials" };
+  fromSnapshot?: { snapshot: Snapshot; when: "always" | "without-credentials"; committed: boolean };
 }
 
 /** What the last sync recorded, as a discovery: a preview that needs no AWS. */
-function fromSnapshot(snapshot: Snapshot, why: string): DiscoveryResult {
+function fromSnapshot(snapshot: Snapshot, why: string, committed: boolean): DiscoveryResult {
   return {
     clusters: [...snapshot.clusters],
     warnings: [],
-    from: `${SNAPSHOT_FILE} (${why}: what the last sync found, not Route 53 now)`,
+    from: committed
+      ? `${SNAPSHOT_FILE} (${why}: what the last sync found, not Route 53 now)`
+      : `no ${SNAPSHOT_FILE} yet (${why}; no sync has run): no discovered clusters, only clusters/*.yaml`,
     zones: new Set(snapshot.clusters.map((c) => c.source.zoneId)).size,
     records: snapshot.clusters.length,
   };
@@ -39,14 +41,14 @@ export async function discover(
     return {
       clusters: [],
       warnings: [],
-      from: "no discovery source (only clusters/*.yaml)",
+      from: "no discovery source (fleet.yaml has no discovery.route53): every cluster comes from clusters/*.yaml",
       zones: 0,
       records: 0,
     };
   }
   if (r53.exports !== undefined) return discoverFromExports(root, r53, r53.exports);
   const offline = env.fromSnapshot;
-  if (offline?.when === "always") return fromSnapshot(offline.snapshot, "--offline");
+  if (offline?.when === "always") return fromSnapshot(offline.snapshot, "--offline", offline.committed);
   let result: Awaited<ReturnType<typeof discoverRoute53>>;
   try {
     result = await discoverRoute53(r53, {
@@ -59,9 +61,11 @@ export async function discover(
   } catch (e) {
     if (!(e instanceof NoAwsCredentialsError) || offline?.when !== "without-credentials") throw e;
     env.report.warn(
-      `no AWS credentials, so Route 53 was not asked: previewing from ${SNAPSHOT_FILE}, what the last sync found (pass --offline to say so; set credentials to read Route 53)`,
+      offline.committed
+        ? `no AWS credentials, so Route 53 was not asked: previewing from ${SNAPSHOT_FILE}, what the last sync found (pass --offline to say so; set credentials to read Route 53)`
+        : `no AWS credentials, so Route 53 was not asked, and there is no ${SNAPSHOT_FILE} yet: previewing only the clusters in clusters/*.yaml (set credentials to read Route 53)`,
     );
-    return fromSnapshot(offline.snapshot, "no AWS credentials");
+    return fromSnapshot(offline.snapshot, "no AWS credentials", offline.committed);
   }
   const p = result.progress;
   env.report.info(`Route 53: ${p.requests} requests, ${p.throttles} throttled and retried`);

@@ -106,15 +106,24 @@ export function declaredExemptions(
   return { declared, unknown };
 }
 
+/** The file (and line) whose `match` a cluster uses, for the clusters whose cluster file sets one. */
+export interface MatchSource {
+  file: string;
+  line?: number;
+}
+
 /**
  * `matchFiles` maps a cluster id to the file whose `match` it uses, for clusters that override it; the
- * others use federation.match in fleet.yaml.
+ * others use federation.match in fleet.yaml. One problem per match list that leaves queries without
+ * data, at that list (the cluster file's `match:` line), naming the panels and alerts it starves, the
+ * series they need, and `notFeeding:` as the way to say it is on purpose: a narrowed list is one
+ * decision, so it is one error, not one per query.
  * Long on purpose: one pass over queries × match lists, decided once per list (hot at 10,000 clusters).
  */
 export function checkCoverage(
   queries: readonly Query[],
   clusters: readonly Cluster[],
-  matchFiles: ReadonlyMap<string, string>,
+  matchFiles: ReadonlyMap<string, MatchSource>,
 ): Problem[] {
   const problems: Problem[] = [];
   const parsedMatch = new Map<string, Selector | undefined>();
@@ -134,6 +143,11 @@ export function checkCoverage(
     group.ids.push(c.id);
     groups.set(key, group);
   }
+  /** Per match list (by its file): the clusters, panels and alerts, and series it leaves without data. */
+  const starved = new Map<
+    string,
+    { source: MatchSource | undefined; ids: Set<string>; names: Set<string>; series: Set<string> }
+  >();
   for (const q of queries) {
     const { selectors, error } = selectorsOf(concreteQuery(q.expr));
     if (error) {
@@ -154,7 +168,6 @@ export function checkCoverage(
         )
       )
         continue;
-      const missing = new Map<string, string[]>();
       for (const group of groups.values()) {
         if (
           group.match.some((m) => {
@@ -166,19 +179,31 @@ export function checkCoverage(
         for (const id of group.ids) {
           // Declared in the cluster file: this cluster does not feed this panel or alert, on purpose.
           if (exempt.get(id)?.has(nameOf(q))) continue;
-          const source = matchFiles.get(id) ?? "fleet.yaml (federation.match)";
-          missing.set(source, [...(missing.get(source) ?? []), id]);
+          const source = matchFiles.get(id);
+          const key = source?.file ?? "";
+          const entry = starved.get(key) ?? { source, ids: new Set(), names: new Set(), series: new Set() };
+          entry.ids.add(id);
+          entry.names.add(nameOf(q));
+          entry.series.add(s.metric ?? s.text);
+          starved.set(key, entry);
         }
       }
-      for (const [source, ids] of missing) {
-        problems.push({
-          file: q.file,
-          field: q.item,
-          message: `queries ${s.text}, which the match[] in ${source} does not federate (${ids.length === clusters.length ? "every cluster" : ids.join(", ")}), so it shows no data`,
-          hint: `add a selector that matches it, e.g. '{__name__=~"${s.metric ?? "…"}"}', to that match list`,
-        });
-      }
     }
+  }
+  for (const { source, ids, names, series } of starved.values()) {
+    const list = (xs: Iterable<string>, n: number) => {
+      const all = [...xs];
+      return `${all.slice(0, n).join(", ")}${all.length > n ? `, … (${all.length} in all)` : ""}`;
+    };
+    const quoted = [...names].map((n) => JSON.stringify(n));
+    const who = ids.size === clusters.length ? "every cluster" : list(ids, 5);
+    problems.push({
+      file: source?.file ?? "fleet.yaml",
+      ...(source?.line !== undefined && { line: source.line }),
+      field: source ? "match" : "federation.match",
+      message: `does not federate ${list(series, 4)}, so ${names.size} panel(s) and alert(s) show no data for ${who}: ${quoted.join(", ")}`,
+      hint: `add a selector for them to this match list, e.g. '{__name__=~"${[...series].slice(0, 3).join("|")}"}'${source ? `, or if this cluster does not feed them on purpose, say so: notFeeding: [${quoted.join(", ")}]` : ""}`,
+    });
   }
   return problems;
 }

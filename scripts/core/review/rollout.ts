@@ -8,7 +8,7 @@ import { FEDERATOR_OBJECTS_FILE, federatorOf, federatorPath } from "../layout.ts
 import { compare } from "../order.ts";
 import type { FederationTree } from "../plan/placement.ts";
 import type { Tree } from "../render/manifests.ts";
-import { federatorSize, seriesFor } from "../render/sizing.ts";
+import { federatorSize, OWN_SERIES, seriesFor } from "../render/sizing.ts";
 import { yamlLibrary } from "../yaml.ts";
 import type { PlacedCluster } from "./deployed.ts";
 
@@ -146,10 +146,18 @@ export function describeRollout(r: Rollout): {
       (x) =>
         `${x.federator}: the StatefulSet's ${x.fields.join(", ")} cannot change in place, so the apply fails. Once merged, run kubectl -n <namespace> delete statefulset fleetfed-${x.federator} --cascade=orphan; Argo CD or Flux recreates it, and its pods and volumes stay`,
     ),
-    series: r.series.map(
-      (x) =>
-        `${x.federator}: ${x.after >= x.before ? "+" : ""}${x.after - x.before} federated series (${x.before} → ${x.after}; ${share(x)}% of its budget)`,
-    ),
+    series: r.series.map((x) => {
+      // A federator that comes or goes brings or takes its own series (OWN_SERIES): said apart from the
+      // clusters' and leaves', so that one new cluster on a new leaf does not read as 1,107 of its own.
+      const own = (x.after > 0 ? OWN_SERIES : 0) - (x.before > 0 ? OWN_SERIES : 0);
+      const federated = x.after - x.before - own;
+      const signed = (n: number) => `${n >= 0 ? "+" : ""}${n}`;
+      const parts = [
+        `${signed(federated)} federated series`,
+        ...(own !== 0 ? [`${signed(own)} of its own (${own > 0 ? "a new" : "a removed"} federator)`] : []),
+      ];
+      return `${x.federator}: ${parts.join(", ")} (${x.before} → ${x.after}; ${share(x)}% of its budget)`;
+    }),
     full: r.series
       .filter((x) => share(x) > 80)
       .map(
