@@ -1,6 +1,6 @@
 // The federation alerts under `promtool test rules`: each fires on the series it is about, and not before.
 
-import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
@@ -8,16 +8,16 @@ import { $ } from "zx";
 import { renderFleet } from "../scripts/core/fleet.ts";
 import { parseSettings } from "../scripts/core/inputs/settings.ts";
 import { alertRules, renderAlertsFile, runbookBase } from "../scripts/core/render/alert-rules.ts";
+import { RUNBOOK, RUNBOOK_FILE } from "../scripts/core/render/runbook.ts";
 import { federatorSize } from "../scripts/core/render/sizing.ts";
 import { discoveredCluster, numberedIds } from "./support/fleet.ts";
-import { PROJECT_ROOT } from "./support/repo.ts";
 import { tool } from "./support/tools.ts";
 
 const promtool = await tool("promtool");
 
 const settings = parseSettings("federation:\n  shardSize: 2\n  sampleLimit: 1000\n", "fleet.yaml");
-/** Every alert's runbook_url: its README section (the default fleet's repoURL, on GitHub's URL layout). */
-const RUNBOOK = runbookBase(settings);
+/** Every alert's runbook_url: its section of manifests/RUNBOOK.md (the default fleet's repoURL, on GitHub's URL layout). */
+const RUNBOOK_URL = runbookBase(settings);
 const fleet = renderFleet(
   settings,
   { clusters: numberedIds(3).map((id) => discoveredCluster(id)), placement: new Map() },
@@ -74,12 +74,12 @@ tests:
         exp_alerts:
           - exp_labels: {severity: warning, job: fleetfed-clusters, cluster: c00002, federator: leaf-000, instance: 'p2:80'}
             exp_annotations:
-              runbook_url: '${RUNBOOK}#fleetfedclusteroverlimit'
+              runbook_url: '${RUNBOOK_URL}#fleetfedclusteroverlimit'
               summary: 'Cluster c00002 sends more than its federation limits: it is not federated'
               description: &overlimit "Every scrape of it fails (more samples than its sample_limit, or a body over body_size_limit), so its dashboards are empty; its leaf and the other clusters on it are unharmed. Usually its rules record per-pod or per-container series under an aggregate's name: narrow the selector it is federated with (match in its cluster file, federation.match by default) to the aggregates, or raise sampleLimit in its cluster file if it really has that many."
           - exp_labels: {severity: warning, job: fleetfed-clusters, cluster: c00003, federator: leaf-001, instance: 'p3:80'}
             exp_annotations:
-              runbook_url: '${RUNBOOK}#fleetfedclusteroverlimit'
+              runbook_url: '${RUNBOOK_URL}#fleetfedclusteroverlimit'
               summary: 'Cluster c00003 sends more than its federation limits: it is not federated'
               description: *overlimit
       - eval_time: 8m
@@ -90,7 +90,7 @@ tests:
         exp_alerts:
           - exp_labels: {severity: warning, job: fleetfed-clusters, cluster: c00001, federator: leaf-000, instance: 'p1:80'}
             exp_annotations:
-              runbook_url: '${RUNBOOK}#fleetfedclusterfederationdown'
+              runbook_url: '${RUNBOOK_URL}#fleetfedclusterfederationdown'
               summary: 'Cluster c00001 is not being federated'
               description: "leaf-000 cannot scrape /federate on p1:80 for cluster c00001: its dashboards show no data. Check the cluster's Prometheus, its Route 53 record and the network path."
       - eval_time: 6m
@@ -98,7 +98,7 @@ tests:
         exp_alerts:
           - exp_labels: {severity: critical, job: fleetfed-leaves, federator: leaf-001, instance: 'l1:9090'}
             exp_annotations:
-              runbook_url: '${RUNBOOK}#fleetfedleaffederatordown'
+              runbook_url: '${RUNBOOK_URL}#fleetfedleaffederatordown'
               summary: 'Leaf federator leaf-001 is down'
               description: 'The global federator cannot scrape leaf-001: every cluster on it is missing from the dashboards.'
       - eval_time: 16m
@@ -106,7 +106,7 @@ tests:
         exp_alerts:
           - exp_labels: {severity: warning, job: fleetfed-clusters, cluster: c00000, instance: 'p0:80'}
             exp_annotations:
-              runbook_url: '${RUNBOOK}#fleetfedfederationscrapeneartimeout'
+              runbook_url: '${RUNBOOK_URL}#fleetfedfederationscrapeneartimeout'
               summary: 'Federation scrape of p0:80 is close to its timeout'
               description: 'Scrapes take 88% of their timeout. Federate fewer series (match[]) or raise scrapeTimeout for this cluster or the fleet.'
       - eval_time: 16m
@@ -114,7 +114,7 @@ tests:
         exp_alerts:
           - exp_labels: {severity: warning, job: fleetfed-clusters, cluster: c00000, instance: 'p0:80'}
             exp_annotations:
-              runbook_url: '${RUNBOOK}#fleetfedfederationsamplesnearlimit'
+              runbook_url: '${RUNBOOK_URL}#fleetfedfederationsamplesnearlimit'
               summary: 'Cluster c00000 federates close to sample_limit'
               description: '90% of its sample_limit; above it every scrape of this cluster fails. Narrow the selector it is federated with (match in its cluster file, federation.match by default) or raise its sampleLimit.'
 `;
@@ -155,7 +155,7 @@ tests:
         exp_alerts:
           - exp_labels: {severity: none}
             exp_annotations:
-              runbook_url: '${RUNBOOK}#fleetfedwatchdog'
+              runbook_url: '${RUNBOOK_URL}#fleetfedwatchdog'
               summary: 'Always firing: proves that alerts from the fleet''s top federator reach their receiver'
               description: 'Route it to a dead man''s switch (for example a heartbeat service). When it stops arriving, the top federator, its Alertmanager or the path between them is down.'
       - eval_time: 10m
@@ -166,7 +166,7 @@ tests:
         exp_alerts:
           - exp_labels: {severity: warning, ${selfLabels("leaf-000")}}
             exp_annotations:
-              runbook_url: '${RUNBOOK}#fleetfedfederatorconfigreloadfailed'
+              runbook_url: '${RUNBOOK_URL}#fleetfedfederatorconfigreloadfailed'
               summary: 'Federator leaf-000 (${REPLICA}) cannot load its configuration'
               description: 'It still runs its previous configuration, so clusters added since are not federated by it, while a sibling replica may federate them: the two differ. Check that pod''s config-reloader and Prometheus logs and run fleetfed check on main.'
       - eval_time: 10m
@@ -177,7 +177,7 @@ tests:
         exp_alerts:
           - exp_labels: {severity: warning, ${selfLabels("global")}}
             exp_annotations:
-              runbook_url: '${RUNBOOK}#fleetfedfederatorrulefailures'
+              runbook_url: '${RUNBOOK_URL}#fleetfedfederatorrulefailures'
               summary: 'Federator global fails to evaluate rules'
               description: 'Alerts on the federation may not fire. Check the federator''s log for the failing rule group.'
       - eval_time: 20m
@@ -188,7 +188,7 @@ tests:
         exp_alerts:
           - exp_labels: {severity: warning, ${selfLabels("leaf-001")}}
             exp_annotations:
-              runbook_url: '${RUNBOOK}#fleetfedfederatorheadseriesnearbudget'
+              runbook_url: '${RUNBOOK_URL}#fleetfedfederatorheadseriesnearbudget'
               summary: 'Federator leaf-001 holds ${humanizedPercentage(Math.round(leafSize.series * 0.9) / leafSize.series)} of the series it is sized for'
               description: 'Clusters send more series than federation.expectedSeriesPerCluster: raise it (memory follows), narrow match[], or lower shardSize.'
       - eval_time: 10m
@@ -199,7 +199,7 @@ tests:
         exp_alerts:
           - exp_labels: {severity: critical, ${selfLabels("global")}}
             exp_annotations:
-              runbook_url: '${RUNBOOK}#fleetfedfederatormemorynearlimit'
+              runbook_url: '${RUNBOOK_URL}#fleetfedfederatormemorynearlimit'
               summary: 'Federator global uses 85% of its memory limit'
               description: 'It will be OOM-killed and its clusters will show gaps. Raise federation.resources or expectedSeriesPerCluster, or lower shardSize.'
 `;
@@ -232,7 +232,7 @@ tests:
         exp_alerts:
           - exp_labels: {severity: warning, job: fleetfed-clusters, cluster: c00001, federator: leaf-000, instance: 'p1:80'}
             exp_annotations:
-              runbook_url: '${RUNBOOK}#fleetfedclusteraggregatesmissing'
+              runbook_url: '${RUNBOOK_URL}#fleetfedclusteraggregatesmissing'
               summary: 'Cluster c00001 is federated but sends none of fleetfed''s aggregates'
               description: 'Its Prometheus answers /federate but records none of the rules in manifests/cluster-rules/, so every dashboard is empty for it. The PrometheusRule is probably not selected: check its labels against the Prometheus ruleSelector (kube-prometheus-stack: release: <release name>, set by clusterRules.labels).'
 `;
@@ -276,7 +276,7 @@ tests:
             exp_annotations:
               summary: 'Federator leaf-000 runs 1 healthy replica(s) of 2'
               description: 'A replica is down, not ready, or cannot be scraped: the federator has no spare, and the Service may send the tier above to the one that is failing. Check its pods and their events.'
-              runbook_url: '${RUNBOOK}#fleetfedfederatorreplicasdegraded'
+              runbook_url: '${RUNBOOK_URL}#fleetfedfederatorreplicasdegraded'
       # The last good reload is at 1m. Prometheus 3's range windows are left-open, so [5m] at 6m holds the
       # failed 2m..6m only: pending from 6m, firing after its 10m for: at 16m, not a minute before.
       - eval_time: 15m
@@ -289,7 +289,7 @@ tests:
             exp_annotations:
               summary: 'Federator leaf-001 (10.0.0.3:9090) cannot load its configuration'
               description: 'It still runs its previous configuration, so clusters added since are not federated by it, while a sibling replica may federate them: the two differ. Check that pod''s config-reloader and Prometheus logs and run fleetfed check on main.'
-              runbook_url: '${RUNBOOK}#fleetfedfederatorconfigreloadfailed'
+              runbook_url: '${RUNBOOK_URL}#fleetfedfederatorconfigreloadfailed'
       - eval_time: 11m
         alertname: FleetfedFederatorReplicaMissesCluster
         exp_alerts: []
@@ -300,7 +300,7 @@ tests:
             exp_annotations:
               summary: 'Replica 10.0.0.4:9090 of federator leaf-001 cannot scrape cluster c00003; its sibling can'
               description: 'One pod''s path to the cluster is broken (its node''s network, a NetworkPolicy, DNS, a stale config): the other replica keeps the cluster''s data, but if the tier above is moved to this one, the cluster''s history has a gap. Check that pod''s targets page and its node.'
-              runbook_url: '${RUNBOOK}#fleetfedfederatorreplicamissescluster'
+              runbook_url: '${RUNBOOK_URL}#fleetfedfederatorreplicamissescluster'
 `;
 
 /** A ratio as Prometheus's humanizePercentage prints it (four significant digits). */
@@ -345,25 +345,27 @@ describe.skipIf(!promtool)("federation alerts", () => {
 });
 
 describe("every alert's runbook (#23)", () => {
-  it("carries a severity and a runbook_url at its own README section, and the README has exactly one per alert", async () => {
-    const readme = await readFile(join(PROJECT_ROOT, "README.md"), "utf8");
-    const runbook = readme.slice(readme.indexOf("### Alerts and what to do (runbook)"));
+  it("carries a severity and a runbook_url at its own section of the rendered manifests/RUNBOOK.md, which has exactly one per alert", async () => {
+    const runbook = fleet.tree.get(RUNBOOK_FILE) as string;
     const sections = [...runbook.matchAll(/^#### (Fleetfed\w+)$/gm)].map((m) => m[1]).sort();
     const rules = alertRules(fleet.plan, settings);
     expect(rules.map((r) => r.alert).sort()).toEqual(sections);
+    // Every alert has its own written entry, and no entry is for an alert that no longer exists.
+    expect(Object.keys(RUNBOOK).sort()).toEqual(sections);
+    for (const alert of sections) expect(runbook).toContain(RUNBOOK[alert as string] as string);
     for (const r of rules) {
       expect(["none", "warning", "critical"], r.alert).toContain(r.labels.severity);
-      expect(r.annotations.runbook_url, r.alert).toBe(`${RUNBOOK}#${r.alert.toLowerCase()}`);
+      expect(r.annotations.runbook_url, r.alert).toBe(`${RUNBOOK_URL}#${r.alert.toLowerCase()}`);
     }
   });
 
-  it("points at the fleet repository's README, from an https or ssh repoURL, or at alerting.runbookBaseUrl", () => {
+  it("points at the fleet repository's manifests/RUNBOOK.md, from an https or ssh repoURL, or at alerting.runbookBaseUrl", () => {
     const base = (yaml: string) => runbookBase(parseSettings(yaml, "fleet.yaml"));
     expect(base("delivery:\n  repoURL: https://github.com/acme/fleet.git\n  targetRevision: prod\n")).toBe(
-      "https://github.com/acme/fleet/blob/prod/README.md",
+      "https://github.com/acme/fleet/blob/prod/manifests/RUNBOOK.md",
     );
     expect(base("delivery:\n  repoURL: git@github.com:acme/fleet.git\n")).toBe(
-      "https://github.com/acme/fleet/blob/main/README.md",
+      "https://github.com/acme/fleet/blob/main/manifests/RUNBOOK.md",
     );
     expect(base("alerting:\n  runbookBaseUrl: https://wiki.acme.example/fleetfed\n")).toBe(
       "https://wiki.acme.example/fleetfed",

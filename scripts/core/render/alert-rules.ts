@@ -4,6 +4,7 @@
 import type { IPrometheusRule } from "@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1/PrometheusRule";
 import { durationFromMs, parseDuration } from "../duration.ts";
 import type { Settings } from "../inputs/settings.ts";
+import { MANIFESTS_DIR } from "../layout.ts";
 import type { FederationTree } from "../plan/placement.ts";
 import { toYaml } from "../yaml.ts";
 import { kindOf, PART_OF } from "./kubernetes.ts";
@@ -16,6 +17,7 @@ import {
   watchesReplicas,
 } from "./prometheus.ts";
 import { upWithoutAggregates } from "./records.ts";
+import { RUNBOOK_FILE } from "./runbook.ts";
 import { federatorSize } from "./sizing.ts";
 
 const PrometheusRule = kindOf<IPrometheusRule>("monitoring.coreos.com/v1", "PrometheusRule");
@@ -31,8 +33,9 @@ export interface AlertRule {
 }
 
 /**
- * Where an alert's runbook is: its section of the README in the fleet repository (made from ours, so it
- * holds the same runbook), or alerting.runbookBaseUrl. GitHub names a heading's anchor by lower-casing it.
+ * Where an alert's runbook is: the fleet repository's manifests/RUNBOOK.md (core/render/runbook.ts),
+ * rendered by the same fleetfed version as the alert, or alerting.runbookBaseUrl. GitHub names a
+ * heading's anchor by lower-casing it.
  */
 export function runbookBase(settings: Settings): string {
   if (settings.alerting.runbookBaseUrl) return settings.alerting.runbookBaseUrl;
@@ -40,7 +43,7 @@ export function runbookBase(settings: Settings): string {
     .replace(/^git@([^:]+):/, "https://$1/")
     .replace(/^ssh:\/\/git@/, "https://")
     .replace(/\.git$/, "");
-  return `${repo}/blob/${settings.delivery.targetRevision}/README.md`;
+  return `${repo}/blob/${settings.delivery.targetRevision}/${MANIFESTS_DIR}/${RUNBOOK_FILE}`;
 }
 
 export function alertRules(plan: FederationTree, settings: Settings): AlertRule[] {
