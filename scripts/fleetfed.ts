@@ -15,6 +15,7 @@ import { createReporter } from "./io/terminal.ts";
 
 type BooleanFlag = "json" | "check" | "dry-run" | "local" | "force" | "offline";
 type StringFlag =
+  | "form"
   | "from"
   | "discovery"
   | "zones"
@@ -31,7 +32,9 @@ interface Command {
   flags: readonly Flag[];
   /** Flags that cannot go together: the run is refused, not silently one of them. */
   exclusive?: readonly (readonly Flag[])[];
-  run: (ctx: Context, values: Values, io: Io) => Promise<number>;
+  /** The one argument after the command's name, when it takes one (its name in the usage, e.g. <cluster>). */
+  argument?: string;
+  run: (ctx: Context, values: Values, io: Io, argument?: string) => Promise<number>;
 }
 
 /** Every command: its usage line, the flags it takes, and how it runs. The one list of both. */
@@ -112,6 +115,19 @@ const COMMANDS: Record<string, Command> = {
         local: v.local === true,
       }),
   },
+  onboard: {
+    usage:
+      "onboard <cluster> [--form kube-prometheus-stack|prometheus-operator]\n" +
+      "                      print what that cluster's Prometheus needs (its values, or its objects) for the fleet\n" +
+      "                      to find it under the name discovery expects; a cluster not listed yet too",
+    flags: ["form"],
+    argument: "<cluster>",
+    run: async (ctx, v, _io, cluster) =>
+      (await import("./commands/onboard.ts")).onboardCommand(ctx, {
+        cluster: cluster as string,
+        ...(v.form !== undefined && { form: v.form }),
+      }),
+  },
   upgrade: {
     usage:
       "upgrade --from VERSION\n" +
@@ -136,6 +152,7 @@ const VERSION: string = packageJson.version;
 
 const BOOLEAN_FLAGS: readonly BooleanFlag[] = ["json", "check", "dry-run", "local", "force", "offline"];
 const STRING_FLAGS: readonly StringFlag[] = [
+  "form",
   "from",
   "discovery",
   "zones",
@@ -183,7 +200,7 @@ export async function main(io: Io): Promise<number> {
   } catch (e) {
     return usageError(io, parseMessage(e as Error & { code?: string }), commandIn(io.argv));
   }
-  const { name, values } = parsed;
+  const { name, values, args } = parsed;
   if (values.version) {
     io.stdout.write(`fleetfed ${VERSION}\n`);
     return 0;
@@ -197,11 +214,19 @@ export async function main(io: Io): Promise<number> {
   if (!command) return usageError(io, `unknown command "${name}"`);
   const stray = FLAGS.find((flag) => values[flag] !== undefined && !command.flags.includes(flag));
   if (stray) return usageError(io, `--${stray} does not apply to ${name}`, name);
+  if (command.argument === undefined && args.length > 0)
+    return usageError(io, `unexpected argument "${args[0]}"`, name);
+  if (command.argument !== undefined && args.length !== 1)
+    return usageError(
+      io,
+      args.length === 0 ? `${name} needs ${command.argument}` : `unexpected argument "${args[1]}"`,
+      name,
+    );
   const clash = command.exclusive?.find((group) => group.filter((f) => values[f] !== undefined).length > 1);
   if (clash)
     return usageError(io, `${clash.map((f) => `--${f}`).join(" and ")} cannot be used together`, name);
   try {
-    return await command.run(context(io, values), values, io);
+    return await command.run(context(io, values), values, io, args[0]);
   } catch (e) {
     return reportFailure(io, name, e);
   }
@@ -332,9 +357,9 @@ function parse(argv: readonly string[]) {
       ...Object.fromEntries(STRING_FLAGS.map((f) => [f, { type: "string" as const }])),
     },
   });
-  if (positionals.length > 1) throw new Error(`unexpected argument "${positionals[1]}"`);
   return {
     name: positionals[0],
+    args: positionals.slice(1),
     values: values as Values & { root?: string; config?: string; help?: boolean; version?: boolean },
   };
 }

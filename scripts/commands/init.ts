@@ -9,9 +9,11 @@ import { createInterface } from "node:readline/promises";
 import packageJson from "../../package.json" with { type: "json" };
 import { EXIT_INVALID, EXIT_REFUSED, FleetfedError, type Problem } from "../core/errors.ts";
 import { renderFleet, writingMark } from "../core/fleet.ts";
-import { parseSettings, type Settings } from "../core/inputs/settings.ts";
+import { PLACEHOLDER_REPO_URL, parseSettings, type Settings } from "../core/inputs/settings.ts";
+import { commentedFleetYaml } from "../core/inputs/settings-doc.ts";
 import { EMPTY_SNAPSHOT, SNAPSHOT_FILE } from "../core/inputs/snapshot.ts";
 import { MANIFESTS_DIR, WRITING_MARK } from "../core/layout.ts";
+import { RUNBOOK_FILE } from "../core/render/runbook.ts";
 import { editYaml, GENERATED_HEADER, parseYaml } from "../core/yaml.ts";
 import { isInside, readInput, readTree, writeFileAtomic, writeTree } from "../io/files.ts";
 import { fleetFiles, isToolCopy, writeFleetFiles } from "../io/fleet-repository.ts";
@@ -51,8 +53,6 @@ const EXAMPLE_FOLDERS = [
 ].sort((a, b) => b.split("/").length - a.split("/").length);
 const isExampleText = (path: string, text: string) => EXAMPLE_FILES[path]?.includes(sha256(text)) === true;
 const sha256 = (text: string) => createHash("sha256").update(text).digest("hex");
-
-const DEFAULT_REPO_URL = "https://github.com/example/fleet.git";
 
 /** Each setting init writes, the flag that sets it, and the question that asks for it. */
 const ASKED = [
@@ -162,7 +162,7 @@ export async function initCommand(ctx: Context, opts: InitOptions): Promise<numb
       opts.repoUrl,
       "Repository URL Argo CD or Flux clones",
       ["delivery", "repoURL"],
-      DEFAULT_REPO_URL,
+      PLACEHOLDER_REPO_URL,
     ),
     shardSize: await ask(
       opts.shardSize,
@@ -223,9 +223,9 @@ export async function initCommand(ctx: Context, opts: InitOptions): Promise<numb
   for (const folder of EXAMPLE_FOLDERS) removeIfEmpty(join(root, folder));
   await writeTree(join(root, MANIFESTS_DIR), fleet.tree, writingMark(fleet.plan));
   if (fleetOnly) await writeFleetFiles(root, fleetOnly);
-  if (settings.delivery.repoURL === DEFAULT_REPO_URL)
+  if (settings.delivery.repoURL === PLACEHOLDER_REPO_URL)
     ctx.report.warn(
-      `delivery.repoURL is the placeholder ${DEFAULT_REPO_URL}: Argo CD and Flux would clone nothing; run init again with --repo-url`,
+      `delivery.repoURL is the placeholder ${PLACEHOLDER_REPO_URL}: Argo CD and Flux would clone nothing; run init again with --repo-url`,
     );
   if (settings.alerting.alertmanagers.length === 0)
     ctx.report.warn(
@@ -334,6 +334,7 @@ async function refuseForeignManifests(root: string): Promise<void> {
   const tree = await readTree(join(root, MANIFESTS_DIR));
   for (const [path, content] of tree) {
     if (path === WRITING_MARK || content.startsWith(GENERATED_HEADER)) continue;
+    if (path === RUNBOOK_FILE && content.startsWith(`<!-- ${GENERATED_HEADER.slice(2)} -->`)) continue;
     if (/^dashboards\/fleetfed-[a-z0-9-]+\.json$/.test(path)) continue;
     throw new FleetfedError(
       {
@@ -484,16 +485,19 @@ function labelsOf(text: string): Record<string, string> {
   return out;
 }
 
-/** A new fleet.yaml: what init sets, nothing else (every other key takes the schema's default). */
+/**
+ * A new fleet.yaml: what init sets written out, and every other setting commented out with its default and
+ * what it does (core/inputs/settings-doc.ts, from the schema), so that a team changes a setting where it sees it.
+ */
 function fleetYaml(values: readonly SettingValue[], schemas: string): string {
   const header = [
     `# yaml-language-server: $schema=${schemas}/fleet.schema.json`,
-    "# fleetfed settings, written by fleetfed init. Every key is optional; the schema documents each one.",
-    "",
-  ].join("\n");
-  return editYaml(
-    header,
+    "# fleetfed settings, written by fleetfed init. Every setting is listed with its default, commented out:",
+    "# uncomment a line to change it (and the lines of the groups above it). Comments you add are kept.",
+  ];
+  return commentedFleetYaml(
     values.filter((v) => v.value !== undefined),
+    header,
   );
 }
 

@@ -21,6 +21,8 @@ export interface Route53Settings {
   hostedZones: readonly string[];
   /** Compiled with RE2: linear time whatever the pattern. */
   recordPattern: Re2;
+  /** The pattern as written, for working out the name a new cluster publishes (core/render/onboarding.ts). */
+  recordPatternText: string;
   port: number;
   scheme: Scheme;
   /** Folder of `aws route53 list-resource-record-sets` exports, relative to the root; replaces the API. */
@@ -109,11 +111,19 @@ export interface ClusterRulesSettings {
   labels: Readonly<Record<string, string>>;
 }
 
+export interface OnboardingSettings {
+  namespace: string;
+  prometheus: string;
+  recordName?: string;
+  serviceAnnotations: Readonly<Record<string, string>>;
+}
+
 export interface Settings {
   /** resendDelay: a Prometheus duration, passed as --rules.alert.resend-delay to the top federator. */
   alerting: { alertmanagers: readonly string[]; resendDelay: string; runbookBaseUrl?: string };
   clusterLabel: string;
   clusterRules: ClusterRulesSettings;
+  onboarding: OnboardingSettings;
   discovery: { route53?: Route53Settings };
   federation: FederationSettings;
   pullRequest: { base: string; branch: string; labels: readonly string[] };
@@ -149,7 +159,10 @@ interface RawSettings {
   alerting: Settings["alerting"];
   clusterLabel: string;
   clusterRules: ClusterRulesSettings;
-  discovery: { route53?: Omit<Route53Settings, "recordPattern"> & { recordPattern: string } };
+  onboarding: OnboardingSettings;
+  discovery: {
+    route53?: Omit<Route53Settings, "recordPattern" | "recordPatternText"> & { recordPattern: string };
+  };
   federation: Omit<FederationSettings, "scrapeInterval" | "scrapeTimeout" | "retention"> & {
     scrapeInterval: string;
     scrapeTimeout: string;
@@ -218,6 +231,7 @@ export function parseSettings(text: string, file: string): Settings {
     route53 = {
       hostedZones: r.hostedZones,
       recordPattern: recordPattern ?? { test: () => false, exec: () => null },
+      recordPatternText: r.recordPattern,
       port: r.port,
       scheme: r.scheme,
       requestsPerSecond: r.requestsPerSecond,
@@ -231,6 +245,7 @@ export function parseSettings(text: string, file: string): Settings {
     alerting: raw.alerting,
     clusterLabel: raw.clusterLabel,
     clusterRules: raw.clusterRules,
+    onboarding: raw.onboarding,
     discovery: route53 ? { route53 } : {},
     federation: {
       ...f,
@@ -288,6 +303,22 @@ function alertmanagerProblem(
 
 export const SELECTOR_HINT =
   'fix it, e.g. {__name__=~"(cluster|namespace):.*"}: one bad selector fails every /federate scrape that carries it';
+
+/** The repoURL fleet.yaml defaults to (and init writes when none is given): clones nothing. */
+export const PLACEHOLDER_REPO_URL: string = fleetSchema.properties.delivery.properties.repoURL.default;
+
+/** A warning while delivery.repoURL is still the placeholder: Argo CD and Flux would clone nothing. */
+export function placeholderProblems(settings: Settings): Problem[] {
+  if (settings.delivery.repoURL !== PLACEHOLDER_REPO_URL) return [];
+  return [
+    {
+      file: "fleet.yaml",
+      field: "delivery.repoURL",
+      message: `is the placeholder ${PLACEHOLDER_REPO_URL}: Argo CD and Flux would clone nothing`,
+      hint: "set it to this repository's URL (fleetfed init --force --repo-url <url> edits it)",
+    },
+  ];
+}
 
 /** The shipped default record pattern, valid (test/coverage.test.ts proves it): compiled only when used. */
 export const DEFAULT_RECORD_PATTERN: string =

@@ -1,7 +1,7 @@
 // @grafana/grafana-foundation-sdk, loaded the first time a dashboard is built, and from one file when it
 // can. The SDK is ~230 small CommonJS files: Node takes ~50 ms to resolve and load them one by one, on
 // every render, check and sync. `npm install` therefore bundles the modules fleetfed uses into one file
-// (scripts/bundle-grafana-sdk.ts, the postinstall script), named by the SDK's version, which loads in
+// (scripts/bundle-grafana-sdk.ts, which npm install runs through scripts/prepare.js), named by the SDK's version, which loads in
 // ~15 ms. The bundle is the installed SDK's own code joined by rolldown, nothing rewritten; a test builds
 // every dashboard from both and compares the bytes. When the bundle is missing (an install with
 // --ignore-scripts), made for another SDK version, or unreadable, the package loads as usual. The bundle's

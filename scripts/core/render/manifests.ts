@@ -12,7 +12,7 @@ import {
 import { compare, sortStrings } from "../order.ts";
 import { type FederationTree, GLOBAL, isLeafName } from "../plan/placement.ts";
 import { readScalar, toYaml } from "../yaml.ts";
-import { ALERTS_FILE, renderAlertsFile } from "./alert-rules.ts";
+import { ALERTS_FILE, alertRules, renderAlertsFile } from "./alert-rules.ts";
 import { renderDashboards } from "./dashboards.ts";
 import { type Component, renderArgoCd, renderFlux } from "./delivery.ts";
 import {
@@ -21,9 +21,11 @@ import {
   renderKustomization,
   renderNamespace,
 } from "./kubernetes.ts";
+import { renderOnboarding } from "./onboarding.ts";
 import { renderOperatorObjects } from "./operator.ts";
 import { type FederatorConfig, globalConfig, leafConfig } from "./prometheus.ts";
 import { renderClusterPrometheusRule, renderClusterRulesFile } from "./recording-rules.ts";
+import { RUNBOOK_FILE, renderRunbook } from "./runbook.ts";
 
 /** Relative path (always `/`-separated) → content. Iteration order is sorted by path. */
 export type Tree = ReadonlyMap<string, string>;
@@ -112,6 +114,11 @@ export function renderManifests(plan: FederationTree, settings: Settings): Tree 
   files.set("cluster-rules/rules.yml", renderClusterRulesFile(settings));
   files.set("cluster-rules/prometheusrule.yaml", renderClusterPrometheusRule(settings));
   files.set("cluster-rules/kustomization.yaml", renderKustomization(["prometheusrule.yaml"]));
+  // What each workload cluster's own Prometheus needs (values for its chart; not applied from here).
+  const clusters = plan.leaves.flatMap((leaf) => leaf.clusters);
+  for (const [p, c] of renderOnboarding(settings, clusters)) files.set(p, c);
+  // What each alert means and what to do, at the version that rendered the alerts (their runbook_url).
+  files.set(RUNBOOK_FILE, renderRunbook(alertRules(plan, settings).map((r) => r.alert)));
   const components: Component[] = [
     { name: "federation", path: FEDERATION_DIR, order: 0 },
     { name: "dashboards", path: "dashboards", order: 1 },
