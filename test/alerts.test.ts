@@ -8,6 +8,7 @@ import { $ } from "zx";
 import { renderFleet } from "../scripts/core/fleet.ts";
 import { parseSettings } from "../scripts/core/inputs/settings.ts";
 import { alertRules, renderAlertsFile, runbookBase } from "../scripts/core/render/alert-rules.ts";
+import { NOT_SENDING_ALERT } from "../scripts/core/render/remote-write.ts";
 import { RUNBOOK, RUNBOOK_FILE } from "../scripts/core/render/runbook.ts";
 import { federatorSize } from "../scripts/core/render/sizing.ts";
 import { discoveredCluster, numberedIds } from "./support/fleet.ts";
@@ -350,8 +351,17 @@ describe("every alert's runbook (#23)", () => {
     const sections = [...runbook.matchAll(/^#### (Fleetfed\w+)$/gm)].map((m) => m[1]).sort();
     const rules = alertRules(fleet.plan, settings);
     expect(rules.map((r) => r.alert).sort()).toEqual(sections);
-    // Every alert has its own written entry, and no entry is for an alert that no longer exists.
-    expect(Object.keys(RUNBOOK).sort()).toEqual(sections);
+    // Every alert has its own written entry, and no entry is for an alert that no longer exists: the
+    // federation's, and remote-write's one (rendered only when remote-write is on).
+    expect(Object.keys(RUNBOOK).sort()).toEqual([...sections, NOT_SENDING_ALERT].sort());
+    const withRemoteWrite = renderFleet(
+      parseSettings("remoteWrite: {engine: prometheus, url: 'https://r.example.com'}\n", "fleet.yaml"),
+      { clusters: [discoveredCluster("a")], placement: new Map() },
+      [],
+    );
+    expect(withRemoteWrite.tree.get(RUNBOOK_FILE)).toContain(
+      `#### ${NOT_SENDING_ALERT}\n\n${RUNBOOK[NOT_SENDING_ALERT]}`,
+    );
     for (const alert of sections) expect(runbook).toContain(RUNBOOK[alert as string] as string);
     for (const r of rules) {
       expect(["none", "warning", "critical"], r.alert).toContain(r.labels.severity);

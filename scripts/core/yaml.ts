@@ -44,13 +44,13 @@ export function editYaml(
  */
 export function toYaml(
   value: unknown,
-  opts: { header?: boolean; comments?: readonly string[] } = {},
+  opts: { header?: boolean; comments?: readonly string[]; literalBlocks?: boolean } = {},
 ): string {
   const lines: string[] = [
     ...(opts.header === false ? [] : [GENERATED_HEADER]),
     ...(opts.comments ?? []).map((c) => `# ${c}`),
   ];
-  if (isBlock(value)) emitBlock(value, "", lines);
+  if (isBlock(value)) emitBlock(value, "", lines, opts.literalBlocks === true);
   else lines.push(scalar(value));
   return `${lines.join("\n")}\n`;
 }
@@ -64,7 +64,20 @@ function isBlock(v: unknown): v is Block {
   return false;
 }
 
-function emitBlock(value: Block, indent: string, lines: string[]): void {
+/**
+ * A string of several lines that reads back the same as a literal block (`|-`): no character that needs
+ * an escape, no empty line, none that ends with a space, and a first line that does not start with one. With `literalBlocks`, such a mapping value
+ * is written one source line per line, so a change to one of its lines is one line of a diff.
+ */
+function asLiteralBlock(v: unknown): string[] | undefined {
+  if (typeof v !== "string" || !v.includes("\n") || v.endsWith("\n")) return undefined;
+  const parts = v.split("\n");
+  if (/^\s/.test(parts[0] as string)) return undefined;
+  if (parts.some((p) => p === "" || /\s$/.test(p) || NEEDS_ESCAPES.test(p))) return undefined;
+  return parts;
+}
+
+function emitBlock(value: Block, indent: string, lines: string[], literal = false): void {
   if (Array.isArray(value)) {
     for (const item of value) {
       if (!isBlock(item)) {
@@ -73,7 +86,7 @@ function emitBlock(value: Block, indent: string, lines: string[]): void {
       }
       // The item's first line goes after the dash; the rest are indented under it.
       const start = lines.length;
-      emitBlock(item, `${indent}  `, lines);
+      emitBlock(item, `${indent}  `, lines, literal);
       lines[start] = `${indent}- ${(lines[start] as string).slice(indent.length + 2)}`;
     }
     return;
@@ -81,9 +94,13 @@ function emitBlock(value: Block, indent: string, lines: string[]): void {
   for (const key in value) {
     const v = (value as Readonly<Record<string, unknown>>)[key];
     if (v === undefined) continue;
+    const block = literal ? asLiteralBlock(v) : undefined;
     if (isBlock(v)) {
       lines.push(`${indent}${scalar(key)}:`);
-      emitBlock(v, `${indent}  `, lines);
+      emitBlock(v, `${indent}  `, lines, literal);
+    } else if (block) {
+      lines.push(`${indent}${scalar(key)}: |-`);
+      for (const line of block) lines.push(`${indent}  ${line}`);
     } else {
       lines.push(`${indent}${scalar(key)}: ${scalar(v)}`);
     }

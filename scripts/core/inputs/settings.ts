@@ -118,12 +118,27 @@ export interface OnboardingSettings {
   serviceAnnotations: Readonly<Record<string, string>>;
 }
 
+export type RemoteWriteEngine = "mimir" | "thanos-receive" | "victoriametrics" | "prometheus";
+
+/** Remote-write delivery (core/render/remote-write.ts): present only when engine and url are set. */
+export interface RemoteWriteSettings {
+  engine: RemoteWriteEngine;
+  /** Base URLs, without a trailing slash. */
+  url: string;
+  queryUrl: string;
+  tenant?: string;
+  replicaLabel: string;
+  notSendingFor: string;
+  auth?: { secret: string; usernameKey?: string; passwordKey?: string; bearerTokenKey?: string };
+}
+
 export interface Settings {
   /** resendDelay: a Prometheus duration, passed as --rules.alert.resend-delay to the top federator. */
   alerting: { alertmanagers: readonly string[]; resendDelay: string; runbookBaseUrl?: string };
   clusterLabel: string;
   clusterRules: ClusterRulesSettings;
   onboarding: OnboardingSettings;
+  remoteWrite?: RemoteWriteSettings;
   discovery: { route53?: Route53Settings };
   federation: FederationSettings;
   pullRequest: { base: string; branch: string; labels: readonly string[] };
@@ -160,6 +175,7 @@ interface RawSettings {
   clusterLabel: string;
   clusterRules: ClusterRulesSettings;
   onboarding: OnboardingSettings;
+  remoteWrite: Partial<RemoteWriteSettings> & { replicaLabel: string; notSendingFor: string };
   discovery: {
     route53?: Omit<Route53Settings, "recordPattern" | "recordPatternText"> & { recordPattern: string };
   };
@@ -240,8 +256,10 @@ export function parseSettings(text: string, file: string): Settings {
       ...(r.exports ? { exports: r.exports } : {}),
     };
   }
+  const remoteWrite = remoteWriteOf(raw.remoteWrite, at);
   throwIfAny(issues);
   return {
+    ...(remoteWrite && { remoteWrite }),
     alerting: raw.alerting,
     clusterLabel: raw.clusterLabel,
     clusterRules: raw.clusterRules,
@@ -303,6 +321,83 @@ function alertmanagerProblem(
 
 export const SELECTOR_HINT =
   'fix it, e.g. {__name__=~"(cluster|namespace):.*"}: one bad selector fails every /federate scrape that carries it';
+
+/**
+ * remoteWrite as the renderers read it, or undefined while it is off (no engine and no url). The rules
+ * the schema cannot say: both or neither of engine and url; each engine's tenant; credentials over https
+ * only, and one kind of them.
+ * Long on purpose: every cross-field rule of remoteWrite in one list, so the problems come out together.
+ */
+function remoteWriteOf(
+  raw: RawSettings["remoteWrite"],
+  at: (path: (string | number)[], message: string, hint?: string) => void,
+): RemoteWriteSettings | undefined {
+  const { engine, url, tenant, auth } = raw;
+  if (engine === undefined && url === undefined) return undefined;
+  if (engine === undefined || url === undefined) {
+    at(
+      ["remoteWrite", engine === undefined ? "url" : "engine"],
+      `is set without remoteWrite.${engine === undefined ? "engine" : "url"}`,
+      "set both the engine and its url, or neither (remote-write stays off)",
+    );
+    return undefined;
+  }
+  if (engine === "mimir" && tenant === undefined)
+    at(
+      ["remoteWrite", "engine"],
+      "mimir needs remoteWrite.tenant: Mimir refuses a write without X-Scope-OrgID",
+      "set tenant to the Mimir tenant the fleet writes as, e.g. tenant: fleet",
+    );
+  if (engine === "prometheus" && tenant !== undefined)
+    at(
+      ["remoteWrite", "tenant"],
+      "a Prometheus receiver has no tenants",
+      "remove tenant, or choose an engine that has them",
+    );
+  if (engine === "victoriametrics" && tenant !== undefined && !/^\d{1,10}(:\d{1,10})?$/.test(tenant))
+    at(
+      ["remoteWrite", "tenant"],
+      `"${tenant}" is not a VictoriaMetrics cluster tenant`,
+      "write accountID or accountID:projectID, digits only, e.g. tenant: '42'",
+    );
+  if (auth) {
+    const basic = auth.usernameKey !== undefined || auth.passwordKey !== undefined;
+    if (basic && auth.bearerTokenKey !== undefined)
+      at(
+        ["remoteWrite", "auth"],
+        "sets both basic auth and a bearer token",
+        "keep one: usernameKey and passwordKey, or bearerTokenKey",
+      );
+    else if (basic && (auth.usernameKey === undefined || auth.passwordKey === undefined))
+      at(
+        ["remoteWrite", "auth"],
+        "basic auth needs both usernameKey and passwordKey",
+        "name both keys of the Secret",
+      );
+    else if (!basic && auth.bearerTokenKey === undefined)
+      at(
+        ["remoteWrite", "auth"],
+        "names a Secret but no key in it",
+        "set usernameKey and passwordKey, or bearerTokenKey",
+      );
+    if (url.startsWith("http://"))
+      at(
+        ["remoteWrite", "url"],
+        "sends credentials over plain http: anyone on the path can read them",
+        "use the engine's https URL",
+      );
+  }
+  const trim = (u: string) => u.replace(/\/+$/, "");
+  return {
+    engine,
+    url: trim(url),
+    queryUrl: trim(raw.queryUrl ?? url),
+    ...(tenant !== undefined && { tenant }),
+    replicaLabel: raw.replicaLabel,
+    notSendingFor: raw.notSendingFor,
+    ...(auth && { auth }),
+  };
+}
 
 /** The repoURL fleet.yaml defaults to (and init writes when none is given): clones nothing. */
 export const PLACEHOLDER_REPO_URL: string = fleetSchema.properties.delivery.properties.repoURL.default;

@@ -4,7 +4,7 @@
 // `fleetfed check` proves it by parsing each query (core/coverage.ts).
 
 import type { ISecret } from "kubernetes-models/v1/Secret";
-import type { Settings } from "../inputs/settings.ts";
+import type { RemoteWriteSettings, Settings } from "../inputs/settings.ts";
 import { compare } from "../order.ts";
 import type { FederationTree } from "../plan/placement.ts";
 import { toYaml } from "../yaml.ts";
@@ -28,6 +28,7 @@ import {
   watchesReplicas,
 } from "./prometheus.ts";
 import { upWithoutAggregates } from "./records.ts";
+import { queryUrl, tenantHeaders } from "./remote-write.ts";
 
 const Secret = kindOf<ISecret>("v1", "Secret");
 
@@ -590,6 +591,28 @@ function clusterDetail(d: DashboardContext): DashboardSpec {
   };
 }
 
+export const REMOTE_WRITE_DATASOURCE_UID = "fleetfed-remote-write";
+
+function remoteWriteDatasource(settings: Settings, rw: RemoteWriteSettings): object {
+  const headers = Object.entries(tenantHeaders(rw));
+  return {
+    name: `Fleet (${rw.engine}, remote-write)`,
+    uid: REMOTE_WRITE_DATASOURCE_UID,
+    type: "prometheus",
+    access: "proxy",
+    url: queryUrl(rw),
+    jsonData: {
+      timeInterval: settings.clusterRules.interval,
+      httpMethod: "POST",
+      ...Object.fromEntries(headers.map(([name], i) => [`httpHeaderName${i + 1}`, name])),
+    },
+    ...(headers.length > 0 && {
+      secureJsonData: Object.fromEntries(headers.map(([, value], i) => [`httpHeaderValue${i + 1}`, value])),
+    }),
+    editable: false,
+  };
+}
+
 /** manifests/dashboards/: one JSON file and one ConfigMap each, and the datasource Secret. */
 export function renderDashboards(plan: FederationTree, settings: Settings): Map<string, string> {
   const files = new Map<string, string>();
@@ -613,6 +636,7 @@ export function renderDashboards(plan: FederationTree, settings: Settings): Map<
     }),
   );
   const url = `http://${federatorAddress(plan.top, settings)}`;
+  const rw = settings.remoteWrite;
   const provisioning = toYaml(
     {
       apiVersion: 1,
@@ -626,6 +650,9 @@ export function renderDashboards(plan: FederationTree, settings: Settings): Map<
           jsonData: { timeInterval: settings.federation.scrapeInterval.text, httpMethod: "POST" },
           editable: false,
         },
+        // Remote-write: the same series at the engine, so the same dashboards read either (pick it in
+        // their datasource variable); the tenant goes as the engine's header.
+        ...(rw ? [remoteWriteDatasource(settings, rw)] : []),
       ],
     },
     { header: false },

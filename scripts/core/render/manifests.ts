@@ -25,6 +25,7 @@ import { renderOnboarding } from "./onboarding.ts";
 import { renderOperatorObjects } from "./operator.ts";
 import { type FederatorConfig, globalConfig, leafConfig } from "./prometheus.ts";
 import { renderClusterPrometheusRule, renderClusterRulesFile } from "./recording-rules.ts";
+import { NOT_SENDING_ALERT, renderRemoteWriteCenter } from "./remote-write.ts";
 import { RUNBOOK_FILE, renderRunbook } from "./runbook.ts";
 
 /** Relative path (always `/`-separated) → content. Iteration order is sorted by path. */
@@ -118,7 +119,15 @@ export function renderManifests(plan: FederationTree, settings: Settings): Tree 
   const clusters = plan.leaves.flatMap((leaf) => leaf.clusters);
   for (const [p, c] of renderOnboarding(settings, clusters)) files.set(p, c);
   // What each alert means and what to do, at the version that rendered the alerts (their runbook_url).
-  files.set(RUNBOOK_FILE, renderRunbook(alertRules(plan, settings).map((r) => r.alert)));
+  // Remote-write delivery's center: the engine's alerts, its requirements (nothing unless it is on).
+  for (const [p, c] of renderRemoteWriteCenter(settings, clusters)) files.set(p, c);
+  files.set(
+    RUNBOOK_FILE,
+    renderRunbook([
+      ...alertRules(plan, settings).map((r) => r.alert),
+      ...(settings.remoteWrite ? [NOT_SENDING_ALERT] : []),
+    ]),
+  );
   const components: Component[] = [
     { name: "federation", path: FEDERATION_DIR, order: 0 },
     { name: "dashboards", path: "dashboards", order: 1 },

@@ -16,6 +16,7 @@ import type { Settings } from "../inputs/settings.ts";
 import type { Cluster } from "../plan/inventory.ts";
 import { toYaml } from "../yaml.ts";
 import { kindOf, MANAGED_BY, PART_OF } from "./kubernetes.ts";
+import { operatorRemoteWrite, remoteWriteFile } from "./remote-write.ts";
 
 const Service = kindOf<IService>("v1", "Service");
 const Prometheus = kindOf<IPrometheus>("monitoring.coreos.com/v1", "Prometheus");
@@ -24,6 +25,8 @@ const Prometheus = kindOf<IPrometheus>("monitoring.coreos.com/v1", "Prometheus")
 export const ONBOARDING_DIR = "onboarding";
 export const KUBE_PROMETHEUS_STACK_FILE = "kube-prometheus-stack.yaml";
 export const PROMETHEUS_OPERATOR_FILE = "prometheus-operator.yaml";
+/** With remote-write on: the plain remote_write block the other two forms stand for. */
+export const REMOTE_WRITE_FILE = "remote-write.yml";
 /** The name of the Service that publishes a cluster's Prometheus in the plain operator form. */
 export const PUBLISHED_SERVICE = "fleetfed-prometheus";
 
@@ -125,11 +128,14 @@ function ruleSelection(settings: Settings): { release?: string; selectEvery: boo
 /** kube-prometheus-stack values for one cluster. */
 export function kubePrometheusStackValues(settings: Settings, t: OnboardingTarget): string {
   const rules = ruleSelection(settings);
+  const rw = settings.remoteWrite;
   const values = {
     prometheus: {
       prometheusSpec: {
         externalLabels: { [settings.clusterLabel]: t.id },
         ...(rules.selectEvery && { ruleSelectorNilUsesHelmValues: false }),
+        // Appended to the chart's own remoteWrite list; a values override of remoteWrite would replace it.
+        ...(rw && { additionalRemoteWrite: [operatorRemoteWrite(settings, rw, t.id)] }),
       },
       service: { type: "LoadBalancer", port: t.port, annotations: annotations(settings, t) },
     },
@@ -142,6 +148,9 @@ export function kubePrometheusStackValues(settings: Settings, t: OnboardingTarge
       rules.release !== undefined
         ? `fleetfed's PrometheusRule carries release: ${rules.release}: install the chart as release ${rules.release}, or its rule selector skips it.`
         : "fleetfed's PrometheusRule carries no release label, so the chart is told to select every PrometheusRule.",
+      ...(rw
+        ? [`Remote-writes fleetfed's aggregates, and nothing else, to ${rw.engine} (additionalRemoteWrite).`]
+        : []),
     ],
   });
 }
@@ -167,6 +176,10 @@ export function prometheusOperatorObjects(settings: Settings, t: OnboardingTarge
         ruleSelector: ruleSelection(settings).selectEvery
           ? {}
           : { matchLabels: { ...settings.clusterRules.labels } },
+        // A list server-side apply owns whole: fleetfed's entry is the only remote write this Prometheus has.
+        ...(settings.remoteWrite && {
+          remoteWrite: [operatorRemoteWrite(settings, settings.remoteWrite, t.id)],
+        }),
       },
     }),
   ];
@@ -194,6 +207,11 @@ export function renderOnboarding(settings: Settings, clusters: readonly Cluster[
     const t = targetOf(c);
     files.set(onboardingPath(c.id, KUBE_PROMETHEUS_STACK_FILE), kubePrometheusStackValues(settings, t));
     files.set(onboardingPath(c.id, PROMETHEUS_OPERATOR_FILE), prometheusOperatorFile(settings, t));
+    if (settings.remoteWrite)
+      files.set(
+        onboardingPath(c.id, REMOTE_WRITE_FILE),
+        remoteWriteFile(settings, settings.remoteWrite, c.id),
+      );
   }
   return files;
 }

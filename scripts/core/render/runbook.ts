@@ -10,6 +10,7 @@ export const RUNBOOK_FILE = "RUNBOOK.md";
 
 /** Alert name → what it means and what to do, in Markdown (one paragraph). */
 export const RUNBOOK: Readonly<Record<string, string>> = {
+  FleetfedClusterNotSending: `**Means:** (remote-write) a cluster the fleet's inventory lists has sent none of fleetfed's aggregates to the engine for \`remoteWrite.notSendingFor\`. **Do:** on that cluster, check that its Prometheus runs, loads fleetfed's PrometheusRule (\`FleetfedClusterAggregatesMissing\` says the same under federation), and writes: \`prometheus_remote_storage_samples_failed_total\`, \`prometheus_remote_storage_samples_pending\` and its log name a refused write (credentials, tenant, an engine limit) or a network failure. A decommissioned cluster leaves the inventory with its Route 53 record or its cluster file.`,
   FleetfedWatchdog: `**Means:** always firing. **Do:** route it to a dead man's switch; when it stops arriving, the global, its Alertmanager or the path between them is down.`,
   FleetfedClusterFederationDown: `**Means:** a leaf cannot scrape a cluster's \`/federate\` for 10 min. **Do:** check the cluster's Prometheus, its Route 53 record, the network path, TLS and credentials.`,
   FleetfedClusterAggregatesMissing: `**Means:** a cluster is up but sends none of fleetfed's aggregates. **Do:** the PrometheusRule is not selected: check its labels against the ruleSelector (\`clusterRules.labels\`, e.g. \`release: <name>\`).`,
