@@ -251,3 +251,26 @@ describe("remoteWrite settings that cannot work are refused at their line", () =
     expect(r.stderr).toMatch(message);
   });
 });
+
+describe("the cost of a change at the engine", () => {
+  it("is in the pull request: active series, samples per second and bytes per second a new cluster adds", async () => {
+    const root = await makeRepo({
+      "fleet.yaml": `remoteWrite:\n${ENGINES.mimir}`,
+      "clusters/a.yaml": "cluster: a\nendpoint: prometheus.a.internal.example.com:9090\n",
+      "clusters/b.yaml": "cluster: b\nendpoint: prometheus.b.internal.example.com:9090\n",
+    });
+    expect((await runCli(["render", "--root", root])).code).toBe(0);
+    await writeFile(
+      join(root, "clusters", "c.yaml"),
+      "cluster: c\nendpoint: prometheus.c.internal.example.com:9090\n",
+    );
+    const r = await runCli(["sync", "--dry-run", "--root", root]);
+    expect(r.code, r.stderr).toBe(0);
+    // 99 series a cluster (9 cluster-level aggregates, 3 per namespace × 30), one sample each per 30 s.
+    expect(r.stdout).toContain(
+      "Remote-write, at the engine:\n- mimir: +99 active series (198 → 297), +3.3 samples/s, +66 B/s on the wire (~20 B a sample, metadata off)",
+    );
+    const plan = await runCli(["plan", "--root", root]);
+    expect(plan.stdout).toMatch(/^remote-write: mimir: \+99 active series/m);
+  });
+});

@@ -180,7 +180,7 @@ export function sizingProblems(plan: FederationTree, settings: Settings): Proble
       file: "fleet.yaml",
       field: "federation",
       message: `the global, sized for ${plan.leaves.length.toLocaleString("en-US")} leaves of ${f.shardSize.toLocaleString("en-US")} clusters at ${perCluster}, needs a ${gib(limitMi(top))} memory limit, past the ${gib(MEMORY_CEILING_MI)} a federator may have (a 64 GiB node)`,
-      hint: "federate fewer series per cluster (match, expectedSeriesPerCluster); a fleet past one global Prometheus belongs in a remote-write store (Mimir, Thanos Receive, VictoriaMetrics)",
+      hint: "federate fewer series per cluster (match, expectedSeriesPerCluster); a fleet past one global Prometheus belongs in a remote-write engine (Mimir, Thanos Receive, VictoriaMetrics): fleetfed renders the clusters' side with remoteWrite in fleet.yaml (docs/remote-write.md)",
     });
   return problems;
 }

@@ -31,6 +31,7 @@ export function formatProposal(p: { change: FleetChange; snapshotChanged: boolea
   const r = describeRollout(c.rollout);
   for (const line of r.restarts) out.push(`restart: ${line}`);
   for (const line of r.series) out.push(`series: ${line}`);
+  for (const line of r.engine ?? []) out.push(`remote-write: ${line}`);
   for (const line of r.manual) out.push(`manual step: ${line}`);
   for (const w of [...c.warnings, ...r.full]) out.push(`warning: ${w}`);
   return `${out.join("\n")}\n`;

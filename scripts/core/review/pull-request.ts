@@ -194,7 +194,7 @@ function bodyContent(input: PullRequestInput, needsReview: boolean, maxRows: num
 /** What merging does to the running federators: restarts, manual steps, series per tier. */
 function rolloutSection(change: FleetChange): string[] {
   const r = describeRollout(change.rollout);
-  if (r.restarts.length + r.manual.length + r.series.length === 0) return [];
+  if (r.restarts.length + r.manual.length + r.series.length + (r.engine?.length ?? 0) === 0) return [];
   return [
     "### Rollout",
     "",
@@ -207,6 +207,7 @@ function rolloutSection(change: FleetChange): string[] {
     ...(r.series.length > 0
       ? ["", "Federated series, from the model that sizes the federators:", ...r.series.map((x) => `- ${x}`)]
       : []),
+    ...(r.engine ? ["", "Remote-write, at the engine:", ...r.engine.map((x) => `- ${x}`)] : []),
     "",
   ];
 }

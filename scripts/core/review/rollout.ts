@@ -3,10 +3,12 @@
 // selector or serviceName: the apply fails until the object is recreated), and how many federated series
 // each tier gains or loses, from the model that sizes the federators (core/render/sizing.ts).
 
+import { parseDuration } from "../duration.ts";
 import type { Settings } from "../inputs/settings.ts";
 import { FEDERATOR_OBJECTS_FILE, federatorOf, federatorPath } from "../layout.ts";
 import { compare } from "../order.ts";
 import type { FederationTree } from "../plan/placement.ts";
+import { seriesPerCluster } from "../render/limits.ts";
 import type { Tree } from "../render/manifests.ts";
 import { federatorSize, OWN_SERIES, seriesFor } from "../render/sizing.ts";
 import { yamlLibrary } from "../yaml.ts";
@@ -19,7 +21,15 @@ export interface Rollout {
   manual: { federator: string; fields: string[] }[];
   /** Federated series per tier that changes, against what the tier is sized for. */
   series: { federator: string; before: number; after: number; budget: number }[];
+  /** With remote-write on and the number of clusters changing: what the engine takes, before and after. */
+  remoteWrite?: { engine: string; seriesBefore: number; seriesAfter: number; intervalSeconds: number };
 }
+
+/**
+ * Bytes on the wire per remote-written sample, snappy-compressed protobuf with metadata off, as `npm run
+ * bench` measures it (fleetfed's aggregates, ~100 series a cluster, in batches of one rule evaluation).
+ */
+export const REMOTE_WRITE_BYTES_PER_SAMPLE = 20;
 
 /** Fields of a StatefulSet's spec that Kubernetes refuses to change on an existing object. */
 const IMMUTABLE = ["volumeClaimTemplates", "selector", "serviceName", "podManagementPolicy"] as const;
@@ -117,8 +127,11 @@ export function rolloutOf({
     const fields = IMMUTABLE.filter((k) => !same(was[k], now[k]));
     if (fields.length > 0) manual.push({ federator: name, fields: [...fields] });
   }
-  const was = seriesByFederator(placement.before, settings);
-  const now = seriesByFederator(placement.after, settings);
+  // Iterables are read once: kept as lists for the series per federator and the clusters at the engine.
+  const placedBefore = [...placement.before];
+  const placedAfter = [...placement.after];
+  const was = seriesByFederator(placedBefore, settings);
+  const now = seriesByFederator(placedAfter, settings);
   const series: Rollout["series"] = [];
   for (const federator of [...new Set([...was.keys(), ...now.keys()])].sort(compare)) {
     const b = was.get(federator) ?? 0;
@@ -127,7 +140,31 @@ export function rolloutOf({
     const tier = federator === "global" ? "global" : "leaf";
     series.push({ federator, before: b, after: a, budget: federatorSize(tier, plan, settings).series });
   }
-  return { restarts, manual, series };
+  const rw = settings.remoteWrite;
+  const [clustersBefore, clustersAfter] = [placedBefore.length, placedAfter.length];
+  const perCluster = seriesPerCluster(settings);
+  return {
+    restarts,
+    manual,
+    series,
+    ...(rw &&
+      clustersBefore !== clustersAfter && {
+        remoteWrite: {
+          engine: rw.engine,
+          seriesBefore: clustersBefore * perCluster,
+          seriesAfter: clustersAfter * perCluster,
+          intervalSeconds: (parseDuration(settings.clusterRules.interval)?.ms ?? 30_000) / 1000,
+        },
+      }),
+  };
+}
+
+/** Active series, samples per second and bytes per second a change adds at the remote-write engine. */
+function engineCost(x: NonNullable<Rollout["remoteWrite"]>): string {
+  const series = x.seriesAfter - x.seriesBefore;
+  const perSecond = series / x.intervalSeconds;
+  const signed = (n: number, digits = 0) => `${n >= 0 ? "+" : ""}${n.toFixed(digits)}`;
+  return `${x.engine}: ${signed(series)} active series (${x.seriesBefore} → ${x.seriesAfter}), ${signed(perSecond, 1)} samples/s, ${signed(perSecond * REMOTE_WRITE_BYTES_PER_SAMPLE)} B/s on the wire (~${REMOTE_WRITE_BYTES_PER_SAMPLE} B a sample, metadata off)`;
 }
 
 /** How much of its series budget a federator would hold, in %: the head-series alert fires above 80. */
@@ -138,6 +175,8 @@ export function describeRollout(r: Rollout): {
   restarts: string[];
   manual: string[];
   series: string[];
+  /** With remote-write on: what the change costs at the engine. */
+  engine?: string[];
   full: string[];
 } {
   return {
@@ -158,6 +197,7 @@ export function describeRollout(r: Rollout): {
       ];
       return `${x.federator}: ${parts.join(", ")} (${x.before} → ${x.after}; ${share(x)}% of its budget)`;
     }),
+    ...(r.remoteWrite && { engine: [engineCost(r.remoteWrite)] }),
     full: r.series
       .filter((x) => share(x) > 80)
       .map(
