@@ -367,3 +367,56 @@ describe("the failure reporter", () => {
     );
   });
 });
+
+describe("messages that say what a command read (#32)", () => {
+  it("--help lists every command the workflows run: plain sync, upgrade and onboard among them", async () => {
+    const r = await runCli(["--help"]);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(
+      /^ {2}sync {16}discover, render and open, update or close the one pull request/m,
+    );
+    expect(r.stdout).toMatch(/^ {2}upgrade --from VERSION/m);
+    expect(r.stdout).toMatch(/^ {2}onboard <cluster>/m);
+    expect((await runCli(["sync", "--help"])).stdout).toMatch(/^usage: fleetfed sync {16}discover, render/m);
+  });
+
+  it("discover says where a fleet without discovery gets its clusters, instead of an empty table", async () => {
+    const root = await makeRepo({
+      "fleet.yaml": "{}\n",
+      "clusters/a.yaml": "cluster: a\nendpoint: prometheus.a.example.com:9090\n",
+    });
+    const r = await runCli(["discover", "--root", root]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toBe(
+      "no discovery source: fleet.yaml has no discovery.route53, so the fleet is the 1 cluster file(s) in clusters/ (fleetfed plan shows them)\n",
+    );
+  });
+
+  it("plan without AWS credentials says when there is no snapshot to preview from", async () => {
+    const root = await makeRepo({ "fleet.yaml": "discovery:\n  route53: {}\n" });
+    const r = await runCli(["plan", "--root", root], {
+      env: {
+        AWS_SHARED_CREDENTIALS_FILE: "/dev/null",
+        AWS_CONFIG_FILE: "/dev/null",
+        AWS_EC2_METADATA_DISABLED: "true",
+      },
+    });
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toMatch(
+      /there is no fleet\.snapshot\.json yet: previewing only the clusters in clusters\/\*\.yaml/,
+    );
+    expect(r.stderr).not.toMatch(/previewing from fleet\.snapshot\.json/);
+  });
+
+  it("check warns while delivery.repoURL is the placeholder, and not once it is set", async () => {
+    const placeholder = await makeRepo({ "fleet.yaml": "{}\n" });
+    await runCli(["render", "--root", placeholder]);
+    const r = await runCli(["check", "--root", placeholder]);
+    expect(r.stderr).toMatch(
+      /^warning: fleet\.yaml: delivery\.repoURL: is the placeholder https:\/\/github\.com\/example\/fleet\.git/m,
+    );
+    const own = await makeRepo({ "fleet.yaml": "delivery:\n  repoURL: https://git.example.com/fleet.git\n" });
+    await runCli(["render", "--root", own]);
+    expect((await runCli(["check", "--root", own])).stderr).not.toMatch(/placeholder/);
+  });
+});

@@ -268,7 +268,7 @@ describe("the cost of a change at the engine", () => {
     expect(r.code, r.stderr).toBe(0);
     // 99 series a cluster (9 cluster-level aggregates, 3 per namespace × 30), one sample each per 30 s.
     expect(r.stdout).toContain(
-      "Remote-write, at the engine:\n- mimir: +99 active series (198 → 297), +3.3 samples/s, +66 B/s on the wire (~20 B a sample, metadata off)",
+      "Remote-write, at the engine:\n- mimir: +99 active series (198 → 297), +3.3 samples/s, +122 B/s on the wire (~37 B a sample, metadata off)",
     );
     const plan = await runCli(["plan", "--root", root]);
     expect(plan.stdout).toMatch(/^remote-write: mimir: \+99 active series/m);

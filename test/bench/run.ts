@@ -455,3 +455,167 @@ if (prometheusBin) {
     rmDir(handWritten, { recursive: true, force: true });
   }
 }
+
+// --- 7. Freshness at the top, federation against remote-write, at a 10 s rule interval: two clusters
+// (rendered rules, the chart's external labels) federated by a leaf and the global (rendered configs,
+// 10 s scrapes), and writing with the rendered remote_write blocks into VictoriaMetrics (its rendered
+// flags) and a Prometheus receiver. Each second for two minutes: the age of the newest sample of one
+// aggregate at each top. Then what a remote-written sample costs on the wire, metadata off.
+const vmBin = await which("victoria-metrics", { nothrow: true });
+if (prometheusBin && vmBin) {
+  const { readFile } = await import("node:fs/promises");
+  const { parse } = await import("yaml");
+  const { startFixtureExporter } = await import("../support/fixture-exporter.ts");
+  const { freePort, startPrometheus, stopAll, waitFor, query } = await import("../support/prometheus.ts");
+  const { startVictoriaMetrics } = await import("../support/engines.ts");
+  const { renderedFlags, scrapingItselfAt, withReplicasAt } = await import("../support/replicas.ts");
+  const { mkdir, writeFile } = await import("node:fs/promises");
+  const { toYaml } = await import("../../scripts/core/yaml.ts");
+  const { REMOTE_WRITE_BYTES_PER_SAMPLE } = await import("../../scripts/core/review/rollout.ts");
+  const dir = await mkdtemp(join(tmpdir(), "fleetfed-bench-fresh-"));
+  const ids = ["c1", "c2"];
+  const servers: Awaited<ReturnType<typeof startPrometheus>>[] = [];
+  const exporter = await startFixtureExporter(ids);
+  try {
+    const ports = new Map(await Promise.all(ids.map(async (id) => [id, await freePort()] as const)));
+    const vmPort = await freePort();
+    const receiverPort = await freePort();
+    const fleet = async (name: string, remoteWrite: string) => {
+      const root = join(dir, name);
+      await mkdir(join(root, "clusters"), { recursive: true });
+      await writeFile(
+        join(root, "fleet.yaml"),
+        `federation: {scrapeInterval: 10s, scrapeTimeout: 10s, replicas: 1}\nclusterRules: {interval: 10s}\nremoteWrite:\n${remoteWrite}`,
+      );
+      for (const id of ids)
+        await writeFile(
+          join(root, "clusters", `${id}.yaml`),
+          `cluster: ${id}\nendpoint: 127.0.0.1:${ports.get(id)}\n`,
+        );
+      const { spawnSync } = await import("node:child_process");
+      spawnSync(process.execPath, [
+        join(import.meta.dirname, "..", "..", "scripts", "fleetfed.js"),
+        "render",
+        "--root",
+        root,
+      ]);
+      return root;
+    };
+    const vmRepo = await fleet("fleet-vm", `  engine: victoriametrics\n  url: http://127.0.0.1:${vmPort}\n`);
+    const promRepo = await fleet(
+      "fleet-prom",
+      `  engine: prometheus\n  url: http://127.0.0.1:${receiverPort}\n`,
+    );
+    const m = (repo: string, p: string) => readFile(join(repo, "manifests", p), "utf8");
+    const vmFlags = parse(await m(vmRepo, "remote-write/engine.yaml")).requires.flags as string[];
+    const victoria = await startVictoriaMetrics(dir, "vm", vmFlags, vmPort);
+    servers.push(victoria);
+    const receiver = await startPrometheus(dir, "receiver", receiverPort, "global: {}\n", {}, [
+      "--web.enable-remote-write-receiver",
+    ]);
+    servers.push(receiver);
+    const rules = await m(vmRepo, "cluster-rules/rules.yml");
+    const target = exporter.url.replace("http://", "");
+    for (const id of ids) {
+      const port = ports.get(id) as number;
+      const blocks = await Promise.all(
+        [vmRepo, promRepo].map(
+          async (r) => parse(await m(r, `onboarding/${id}/remote-write.yml`)).remote_write[0],
+        ),
+      );
+      const config = `global: {scrape_interval: 10s, evaluation_interval: 10s, external_labels: {cluster: eks-${id}, prometheus_replica: prometheus-k8s-0}}
+rule_files: [rules.yml]
+scrape_configs:
+  - job_name: prometheus
+    static_configs: [{targets: ['127.0.0.1:${port}']}]
+${["node-exporter", "kube-state-metrics", "kubelet"].map((job) => `  - job_name: ${job}\n    metrics_path: /metrics/${id}\n    static_configs: [{targets: ['${target}']}]`).join("\n")}
+${toYaml({ remote_write: blocks }, { header: false })}`;
+      servers.push(await startPrometheus(dir, `cluster-${id}`, port, config, { "rules.yml": rules }));
+    }
+    const leafPort = await freePort();
+    const globalPort = await freePort();
+    const own = (config: string, port: number) => scrapingItselfAt(config, `127.0.0.1:${port}`);
+    const leaf = await startPrometheus(
+      dir,
+      "leaf-000",
+      leafPort,
+      own(await m(vmRepo, "federation/leaf-000/prometheus.yml"), leafPort),
+      {},
+      await renderedFlags(join(vmRepo, "manifests"), "leaf-000"),
+    );
+    servers.push(leaf);
+    const globalConfig = withReplicasAt(
+      (await m(vmRepo, "federation/global/prometheus.yml")).replaceAll(
+        "fleetfed-leaf-000.monitoring.svc:9090",
+        `127.0.0.1:${leafPort}`,
+      ),
+      { "leaf-000": [`127.0.0.1:${leafPort}`], global: [`127.0.0.1:${globalPort}`] },
+    );
+    const global = await startPrometheus(
+      dir,
+      "global",
+      globalPort,
+      own(globalConfig, globalPort),
+      { "alerts.yml": await m(vmRepo, "federation/global/alerts.yml") },
+      await renderedFlags(join(vmRepo, "manifests"), "global"),
+    );
+    servers.push(global);
+    const series = 'cluster:kube_pod_running:sum{cluster="c1"}';
+    const age = async (url: string) => {
+      const r = await query(url, `time() - timestamp(${series})`);
+      return r.length > 0 ? Number(r[0]?.value[1]) : undefined;
+    };
+    const tops = {
+      "remote-write, VictoriaMetrics": victoria.url,
+      "remote-write, Prometheus receiver": receiver.url,
+      "federation, leaf": leaf.url,
+      "federation, global": global.url,
+    };
+    await waitFor("c1 at every top", 120_000, async () =>
+      (await Promise.all(Object.values(tops).map(age))).every((a) => a !== undefined),
+    );
+    const ages: Record<string, number[]> = Object.fromEntries(Object.keys(tops).map((k) => [k, []]));
+    for (let i = 0; i < 120; i++) {
+      await Promise.all(
+        Object.entries(tops).map(async ([k, url]) => {
+          const a = await age(url);
+          if (a !== undefined) ages[k]?.push(a);
+        }),
+      );
+      await new Promise((r) => setTimeout(r, 1000));
+    }
+    const pct = (xs: number[], p: number) =>
+      [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor((p / 100) * xs.length))] ?? Number.NaN;
+    console.log("age of the newest sample at the top, rule interval 10 s (120 samples, one a second):");
+    console.log(
+      "  (federation rows: the age of that tier's own scrape stamp, honor_timestamps: false; the data is older by the tiers below it)",
+    );
+    for (const [k, xs] of Object.entries(ages)) {
+      const target = k.startsWith("remote-write")
+        ? ` (target p95 ≤ 15 s): ${pct(xs, 95) <= 15 ? "met" : "MISSED"}`
+        : "";
+      console.log(`  ${k}: p50 ${pct(xs, 50).toFixed(1)} s, p95 ${pct(xs, 95).toFixed(1)} s${target}`);
+    }
+    const bytes = await query(
+      servers[2]?.url as string,
+      "sum by (url) (prometheus_remote_storage_bytes_total)",
+    );
+    const samples = await query(
+      servers[2]?.url as string,
+      "sum by (url) (prometheus_remote_storage_samples_total)",
+    );
+    for (const b of bytes) {
+      const s = samples.find((x) => x.metric.url === b.metric.url);
+      const perSample = Number(b.value[1]) / Number(s?.value[1]);
+      console.log(
+        `bytes on the wire per remote-written sample, metadata off (${b.metric.url?.includes(String(vmPort)) ? "VictoriaMetrics" : "Prometheus"}): ${perSample.toFixed(1)} B (the PR's model: ${REMOTE_WRITE_BYTES_PER_SAMPLE} B)`,
+      );
+    }
+  } finally {
+    await stopAll(servers);
+    await exporter.close();
+    await rm(dir, { recursive: true, force: true });
+  }
+} else {
+  console.log("freshness at the top: skipped, prometheus or victoria-metrics not on PATH (npm run tools)");
+}
