@@ -12,6 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parse } from "yaml";
 import { concreteQuery } from "../../scripts/core/check/coverage.ts";
 import { toYaml } from "../../scripts/core/yaml.ts";
+import { dashboardExpressions } from "../support/dashboards.ts";
 import { startFixtureExporter } from "../support/fixture-exporter.ts";
 import {
   freePort,
@@ -176,18 +177,7 @@ ${["node-exporter", "kube-state-metrics", "kubelet"]
   });
 
   it("answers every dashboard query with data for a cluster that loads the rules", async () => {
-    const dir = join(repo, "manifests", "dashboards");
-    const exprs: string[] = [];
-    const collect = (node: unknown): void => {
-      if (Array.isArray(node)) for (const n of node) collect(n);
-      else if (node && typeof node === "object") {
-        const o = node as Record<string, unknown>;
-        if (typeof o.expr === "string") exprs.push(o.expr);
-        for (const v of Object.values(o)) collect(v);
-      }
-    };
-    for (const file of (await readdir(dir)).filter((f) => f.endsWith(".json")))
-      collect(JSON.parse(await readFile(join(dir, file), "utf8")));
+    const exprs = await dashboardExpressions(join(repo, "manifests"));
     expect(exprs.length).toBeGreaterThan(25);
     const empty = async () => {
       const out: string[] = [];

@@ -17,6 +17,7 @@ import { concreteQuery } from "../../scripts/core/check/coverage.ts";
 import { selectorsOf } from "../../scripts/core/promql.ts";
 import { RECORDS } from "../../scripts/core/render/records.ts";
 import { toYaml } from "../../scripts/core/yaml.ts";
+import { dashboardExpressions } from "../support/dashboards.ts";
 import { type Front, startFront, startVictoriaMetrics, startVmalert } from "../support/engines.ts";
 import { startFixtureExporter } from "../support/fixture-exporter.ts";
 import {
@@ -172,18 +173,7 @@ ${toYaml({ remote_write: blocks }, { header: false })}`;
         `${vmFront.url}/select/42/prometheus`,
       );
       servers.push(vmalert);
-      dashboards = [];
-      const collect = (node: unknown): void => {
-        if (Array.isArray(node)) for (const n of node) collect(n);
-        else if (node && typeof node === "object") {
-          const o = node as Record<string, unknown>;
-          if (typeof o.expr === "string") dashboards.push(o.expr);
-          for (const v of Object.values(o)) collect(v);
-        }
-      };
-      const dir = join(repos.a, "manifests", "dashboards");
-      for (const file of (await readdir(dir)).filter((f) => f.endsWith(".json")))
-        collect(JSON.parse(await readFile(join(dir, file), "utf8")));
+      dashboards = await dashboardExpressions(join(repos.a, "manifests"));
       // Every aggregate of every sending cluster at both engines, the slowest (two rules deep) included.
       const slowest =
         "cluster:kube_applications_per_node:ratio or namespace:container_cpu_usage_seconds:sum_rate";

@@ -141,22 +141,20 @@ export function rolloutOf({
     const tier = federator === "global" ? "global" : "leaf";
     series.push({ federator, before: b, after: a, budget: federatorSize(tier, plan, settings).series });
   }
+  const engine = engineRollout(settings, placedBefore.length, placedAfter.length);
+  return { restarts, manual, series, ...(engine && { remoteWrite: engine }) };
+}
+
+/** With remote-write on and the number of clusters changing: the series the engine holds before and after. */
+function engineRollout(settings: Settings, before: number, after: number): Rollout["remoteWrite"] {
   const rw = settings.remoteWrite;
-  const [clustersBefore, clustersAfter] = [placedBefore.length, placedAfter.length];
+  if (!rw || before === after) return undefined;
   const perCluster = seriesPerCluster(settings);
   return {
-    restarts,
-    manual,
-    series,
-    ...(rw &&
-      clustersBefore !== clustersAfter && {
-        remoteWrite: {
-          engine: rw.engine,
-          seriesBefore: clustersBefore * perCluster,
-          seriesAfter: clustersAfter * perCluster,
-          intervalSeconds: (parseDuration(settings.clusterRules.interval)?.ms ?? 30_000) / 1000,
-        },
-      }),
+    engine: rw.engine,
+    seriesBefore: before * perCluster,
+    seriesAfter: after * perCluster,
+    intervalSeconds: (parseDuration(settings.clusterRules.interval)?.ms ?? 30_000) / 1000,
   };
 }
 
