@@ -47,7 +47,8 @@ module.exports = {
       comment: "A command never imports another command; shared steps live in propose.ts or below.",
       severity: "error",
       from: { path: "^scripts/commands/" },
-      to: { path: "^scripts/commands/(check|discover|plan|render|sync|init)\\.ts$" },
+      // Every command module, named by what it is not: a list of commands missed onboard and upgrade.
+      to: { path: "^scripts/commands/", pathNot: "^scripts/commands/(propose|context)\\.ts$|\\.json$" },
     },
     {
       name: "stages-flow-forward",

@@ -13,17 +13,21 @@ import { EXIT_INTERNAL, EXIT_INVALID, FleetfedError, formatProblem, type Problem
 import { installBundledSdk } from "./io/grafana-sdk-bundle.ts";
 import { createReporter } from "./io/terminal.ts";
 
-type BooleanFlag = "json" | "check" | "dry-run" | "local" | "force" | "offline";
-type StringFlag =
-  | "form"
-  | "from"
-  | "discovery"
-  | "zones"
-  | "record-pattern"
-  | "repo-url"
-  | "shard-size"
-  | "rule-labels"
-  | "alertmanager";
+/** Every flag, by the kind of value it takes: the one list both the parser and the types read. */
+const BOOLEAN_FLAGS = ["json", "check", "dry-run", "local", "force", "offline"] as const;
+const STRING_FLAGS = [
+  "form",
+  "from",
+  "discovery",
+  "zones",
+  "record-pattern",
+  "repo-url",
+  "shard-size",
+  "rule-labels",
+  "alertmanager",
+] as const;
+type BooleanFlag = (typeof BOOLEAN_FLAGS)[number];
+type StringFlag = (typeof STRING_FLAGS)[number];
 type Flag = BooleanFlag | StringFlag;
 type Values = Partial<Record<BooleanFlag, boolean>> & Partial<Record<StringFlag, string>>;
 
@@ -150,18 +154,6 @@ const COMMANDS: Record<string, Command> = {
 
 const VERSION: string = packageJson.version;
 
-const BOOLEAN_FLAGS: readonly BooleanFlag[] = ["json", "check", "dry-run", "local", "force", "offline"];
-const STRING_FLAGS: readonly StringFlag[] = [
-  "form",
-  "from",
-  "discovery",
-  "zones",
-  "record-pattern",
-  "repo-url",
-  "shard-size",
-  "rule-labels",
-  "alertmanager",
-];
 const FLAGS: readonly Flag[] = [...BOOLEAN_FLAGS, ...STRING_FLAGS];
 
 const USAGE = `usage: fleetfed <command> [options]

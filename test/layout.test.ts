@@ -49,6 +49,12 @@ describe("the layering rules (#24)", () => {
       'export { refuseEmptyDiscovery } from "../discovery/discovery.ts";\n',
       /stages-flow-forward: scripts\/core\/inputs\/zz-probe.ts → scripts\/core\/discovery\/discovery.ts/,
     ],
+    [
+      "a command importing another, one the rule never listed by name",
+      "commands/zz-probe.ts",
+      'export { upgradeCommand } from "./upgrade.ts";\n',
+      /commands-independent: scripts\/commands\/zz-probe.ts → scripts\/commands\/upgrade.ts/,
+    ],
   ];
 
   /** A copy of scripts/ and the rules, with the project's node_modules, where a probe can break them. */

@@ -9,7 +9,12 @@ import { createInterface } from "node:readline/promises";
 import packageJson from "../../package.json" with { type: "json" };
 import { EXIT_INVALID, EXIT_REFUSED, FleetfedError, type Problem } from "../core/errors.ts";
 import { renderFleet, writingMark } from "../core/fleet.ts";
-import { PLACEHOLDER_REPO_URL, parseSettings, type Settings } from "../core/inputs/settings.ts";
+import {
+  DEFAULT_RECORD_PATTERN,
+  PLACEHOLDER_REPO_URL,
+  parseSettings,
+  type Settings,
+} from "../core/inputs/settings.ts";
 import { commentedFleetYaml } from "../core/inputs/settings-doc.ts";
 import { EMPTY_SNAPSHOT, SNAPSHOT_FILE } from "../core/inputs/snapshot.ts";
 import { MANIFESTS_DIR, WRITING_MARK } from "../core/layout.ts";
@@ -155,7 +160,7 @@ export async function initCommand(ctx: Context, opts: InitOptions): Promise<numb
         opts.recordPattern,
         "Record pattern (a regular expression with a (?<cluster>…) group)",
         ["discovery", "route53", "recordPattern"],
-        "^prometheus\\.(?<cluster>[a-z0-9-]+)\\.",
+        DEFAULT_RECORD_PATTERN,
       ),
     ),
     repoUrl: await ask(

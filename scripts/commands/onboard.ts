@@ -4,8 +4,8 @@
 // must publish is worked out from fleet.yaml and checked to read back through recordPattern as that id.
 
 import { EXIT_INVALID, FleetfedError } from "../core/errors.ts";
-import { renderFleet } from "../core/fleet.ts";
 import { CLUSTER_ID } from "../core/inputs/cluster-file.ts";
+import { buildInventory } from "../core/plan/inventory.ts";
 import {
   kubePrometheusStackValues,
   newTarget,
@@ -42,8 +42,9 @@ export async function onboardCommand(
       EXIT_INVALID,
     );
   const inputs = await ctx.report.step("reading inputs", () => loadInputs(ctx.root, ctx.config));
-  const fleet = renderFleet(inputs.settings, inputs.snapshot, inputs.clusterFiles);
-  const listed = fleet.inventory.clusters.find((c) => c.id === opts.cluster);
+  // The inventory alone says where the fleet reaches a cluster: no render of the whole fleet for one cluster.
+  const inventory = buildInventory(inputs.settings, inputs.snapshot.clusters, inputs.clusterFiles);
+  const listed = inventory.clusters.find((c) => c.id === opts.cluster);
   let target: OnboardingTarget;
   if (listed) {
     target = targetOf(listed);

@@ -1,4 +1,5 @@
-// The computation `plan` and `sync` share: read the inputs, discover, build the fleet before and after,
+// The computations commands share: `plan` and `sync`'s proposal, `render` and `upgrade`'s render.
+// The proposal: read the inputs, discover, build the fleet before and after,
 // and describe the change against manifests/ on disk. I/O lives here; the decisions are in core/.
 
 import { join } from "node:path";
@@ -7,7 +8,8 @@ import {
   refuseEmptyDiscovery,
   summariseDiscovery,
 } from "../core/discovery/discovery.ts";
-import { nextSnapshot, type RenderedFleet } from "../core/fleet.ts";
+import { formatProblem } from "../core/errors.ts";
+import { nextSnapshot, type RenderedFleet, renderFleet } from "../core/fleet.ts";
 import { SNAPSHOT_FILE, type Snapshot, serialiseSnapshot } from "../core/inputs/snapshot.ts";
 import { MANIFESTS_DIR } from "../core/layout.ts";
 import { describeChange, type FleetChange } from "../core/review/change.ts";
@@ -15,6 +17,23 @@ import { discover } from "../io/discovery-source.ts";
 import { readTree } from "../io/files.ts";
 import { type Inputs, loadInputs } from "../io/inputs.ts";
 import type { Context } from "./context.ts";
+
+/**
+ * What `render` and `upgrade` share: the inputs read, manifests/ as it stands, and the fleet rendered
+ * from them, with the render's warnings reported. Nothing is written.
+ */
+export async function renderFromInputs(
+  ctx: Context,
+): Promise<{ inputs: Inputs; dir: string; onDisk: Map<string, string>; fleet: RenderedFleet }> {
+  const inputs = await ctx.report.step("reading inputs", () => loadInputs(ctx.root, ctx.config));
+  const dir = join(inputs.root, MANIFESTS_DIR);
+  const onDisk = await readTree(dir);
+  const fleet = await ctx.report.step("rendering", () =>
+    renderFleet(inputs.settings, inputs.snapshot, inputs.clusterFiles, onDisk),
+  );
+  for (const p of [...fleet.inventory.unresolved, ...fleet.plan.warnings]) ctx.report.warn(formatProblem(p));
+  return { inputs, dir, onDisk, fleet };
+}
 
 export interface Proposal {
   inputs: Inputs;

@@ -1,8 +1,6 @@
 // `fleetfed render [--check]`: inputs → manifests/. With --check, names the stale files and exits 1.
 
-import { join } from "node:path";
-import { formatProblem } from "../core/errors.ts";
-import { renderFleet, writingMark } from "../core/fleet.ts";
+import { writingMark } from "../core/fleet.ts";
 import { MANIFESTS_DIR } from "../core/layout.ts";
 import {
   describeCounts,
@@ -11,18 +9,12 @@ import {
   fleetCounts,
   touchedFiles,
 } from "../core/review/change.ts";
-import { readTree, writeTree } from "../io/files.ts";
-import { loadInputs } from "../io/inputs.ts";
+import { writeTree } from "../io/files.ts";
 import type { Context } from "./context.ts";
+import { renderFromInputs } from "./propose.ts";
 
 export async function renderCommand(ctx: Context, opts: { check: boolean }): Promise<number> {
-  const inputs = await ctx.report.step("reading inputs", () => loadInputs(ctx.root, ctx.config));
-  const dir = join(inputs.root, MANIFESTS_DIR);
-  const onDisk = await readTree(dir);
-  const fleet = await ctx.report.step("rendering", () =>
-    renderFleet(inputs.settings, inputs.snapshot, inputs.clusterFiles, onDisk),
-  );
-  for (const p of [...fleet.inventory.unresolved, ...fleet.plan.warnings]) ctx.report.warn(formatProblem(p));
+  const { dir, onDisk, fleet } = await renderFromInputs(ctx);
   const files = diffTrees(onDisk, fleet.tree);
   const stale = touchedFiles(files);
   const shape = describeCounts(fleetCounts(fleet));
