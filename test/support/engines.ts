@@ -5,12 +5,10 @@
 // engine's status codes and error bodies, refuses every other shape, and forwards the rest to a real
 // backend: VictoriaMetrics single node or a receiver-enabled Prometheus.
 
-import { spawn } from "node:child_process";
-import { createWriteStream } from "node:fs";
 import { mkdir, writeFile } from "node:fs/promises";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import { join } from "node:path";
-import { freePort, type RunningPrometheus, waitFor } from "./prometheus.ts";
+import { answers, freePort, type RunningPrometheus, startServer } from "./prometheus.ts";
 import { listenLocal } from "./server.ts";
 
 /** VictoriaMetrics single node on 127.0.0.1 with `flags`; resolves once it answers /health. */
@@ -24,9 +22,11 @@ export async function startVictoriaMetrics(
   await mkdir(home, { recursive: true });
   port ??= await freePort();
   const log = join(home, "victoria-metrics.log");
-  const child = spawn(
-    "timeout",
+  const url = `http://127.0.0.1:${port}`;
+  const child = await startServer(
+    name,
     [
+      "timeout",
       "600",
       "victoria-metrics",
       `-storageDataPath=${join(home, "data")}`,
@@ -34,15 +34,9 @@ export async function startVictoriaMetrics(
       "-loggerLevel=WARN",
       ...flags,
     ],
-    { stdio: ["ignore", "ignore", "pipe"] },
+    log,
+    answers(url, "/health"),
   );
-  child.stderr?.pipe(createWriteStream(log));
-  const url = `http://127.0.0.1:${port}`;
-  await waitFor(`${name} ready`, 30_000, async () => {
-    if (child.exitCode !== null) throw new Error(`${name} exited with ${child.exitCode}; see ${log}`);
-    const r = await fetch(`${url}/health`).catch(() => undefined);
-    return r?.ok === true;
-  });
   return { name, port, url, process: child, log };
 }
 
@@ -58,9 +52,11 @@ export async function startVmalert(
   await writeFile(join(home, "rules.yml"), rules);
   const port = await freePort();
   const log = join(home, "vmalert.log");
-  const child = spawn(
-    "timeout",
+  const url = `http://127.0.0.1:${port}`;
+  const child = await startServer(
+    "vmalert",
     [
+      "timeout",
       "600",
       "vmalert",
       `-rule=${join(home, "rules.yml")}`,
@@ -71,15 +67,9 @@ export async function startVmalert(
       `-httpListenAddr=127.0.0.1:${port}`,
       "-loggerLevel=WARN",
     ],
-    { stdio: ["ignore", "ignore", "pipe"] },
+    log,
+    answers(url, "/health"),
   );
-  child.stderr?.pipe(createWriteStream(log));
-  const url = `http://127.0.0.1:${port}`;
-  await waitFor("vmalert ready", 30_000, async () => {
-    if (child.exitCode !== null) throw new Error(`vmalert exited with ${child.exitCode}; see ${log}`);
-    const r = await fetch(`${url}/health`).catch(() => undefined);
-    return r?.ok === true;
-  });
   return { name: "vmalert", port, url, process: child, log };
 }
 

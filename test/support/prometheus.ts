@@ -27,6 +27,31 @@ export interface RunningPrometheus {
   log: string;
 }
 
+/**
+ * Starts `argv` (each caller's begins with `timeout 600`, so no server outlives a crashed run), its
+ * stderr to `log`, and resolves once `ready` says so; fails at once, naming the log, if the process exits
+ * first. Every server the tests start (Prometheus, Alertmanager, VictoriaMetrics, vmalert) goes through it.
+ */
+export async function startServer(
+  name: string,
+  argv: readonly string[],
+  log: string,
+  ready: () => Promise<boolean>,
+): Promise<ChildProcess> {
+  const [command, ...args] = argv as [string, ...string[]];
+  const child = spawn(command, args, { stdio: ["ignore", "ignore", "pipe"] });
+  child.stderr?.pipe(createWriteStream(log));
+  await waitFor(`${name} ready`, 30_000, async () => {
+    if (child.exitCode !== null) throw new Error(`${name} exited with ${child.exitCode}; see ${log}`);
+    return ready();
+  });
+  return child;
+}
+
+/** Whether `url` answers `path` with 2xx. */
+export const answers = (url: string, path: string) => async () =>
+  (await fetch(`${url}${path}`).catch(() => undefined))?.ok === true;
+
 /** Starts `prometheus` with `config` (and optional extra files beside it) in `dir/name`; resolves once ready. */
 export async function startPrometheus(
   dir: string,
@@ -55,10 +80,13 @@ export async function startPrometheus(
   for (const [file, content] of Object.entries(extraFiles)) await writeFile(join(home, file), content);
   const log = join(home, "prometheus.log");
   const own = hostname !== undefined && (await ownHostnames());
-  const child = spawn(
-    own ? "unshare" : "timeout",
+  const url = `http://127.0.0.1:${port}`;
+  const child = await startServer(
+    name,
     [
-      ...(own ? ["--uts", "--", "sh", "-c", 'hostname "$0" && exec timeout "$@"', hostname] : []),
+      ...(own
+        ? ["unshare", "--uts", "--", "sh", "-c", 'hostname "$0" && exec timeout "$@"', hostname as string]
+        : ["timeout"]),
       "600",
       "prometheus",
       `--config.file=${join(home, "prometheus.yml")}`,
@@ -67,16 +95,9 @@ export async function startPrometheus(
       "--log.level=warn",
       ...flags,
     ],
-    { stdio: ["ignore", "ignore", "pipe"] },
+    log,
+    ready ?? answers(url, "/-/ready"),
   );
-  child.stderr?.pipe(createWriteStream(log));
-  const url = `http://127.0.0.1:${port}`;
-  await waitFor(`${name} ready`, 30_000, async () => {
-    if (child.exitCode !== null) throw new Error(`${name} exited with ${child.exitCode}; see ${log}`);
-    if (ready) return ready();
-    const r = await fetch(`${url}/-/ready`).catch(() => undefined);
-    return r?.ok === true;
-  });
   return { name, port, url, process: child, log };
 }
 
@@ -103,9 +124,11 @@ export async function startAlertmanager(dir: string, port: number): Promise<Runn
     (await which("prometheus-alertmanager", { nothrow: true })) ??
     (await which("alertmanager", { nothrow: true })) ??
     "prometheus-alertmanager";
-  const child = spawn(
-    "timeout",
+  const url = `http://127.0.0.1:${port}`;
+  const child = await startServer(
+    "alertmanager",
     [
+      "timeout",
       "600",
       binary,
       `--config.file=${join(home, "alertmanager.yml")}`,
@@ -114,15 +137,9 @@ export async function startAlertmanager(dir: string, port: number): Promise<Runn
       "--cluster.listen-address=",
       "--log.level=warn",
     ],
-    { stdio: ["ignore", "ignore", "pipe"] },
+    log,
+    answers(url, "/-/ready"),
   );
-  child.stderr?.pipe(createWriteStream(log));
-  const url = `http://127.0.0.1:${port}`;
-  await waitFor("alertmanager ready", 30_000, async () => {
-    if (child.exitCode !== null) throw new Error(`alertmanager exited with ${child.exitCode}; see ${log}`);
-    const r = await fetch(`${url}/-/ready`).catch(() => undefined);
-    return r?.ok === true;
-  });
   return { name: "alertmanager", port, url, process: child, log };
 }
 
